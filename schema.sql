@@ -1,0 +1,241 @@
+-- edgejobs schema (D1 / SQLite). Applied by `npm start` (local D1) and by the tests.
+-- Every statement is idempotent so it can be applied on each start.
+-- Timestamps are integer milliseconds since the epoch (UTC); presenters format them.
+
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL
+);
+
+-- Personal access tokens: only the SHA-256 digest (hex) of the token is kept.
+CREATE TABLE IF NOT EXISTS personal_access_tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,              -- JSON array
+  token_digest TEXT NOT NULL UNIQUE,
+  expires_at TEXT,                   -- ISO date (YYYY-MM-DD), inclusive, as GitLab
+  revoked INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS personal_access_tokens_user ON personal_access_tokens(user_id, id);
+
+CREATE TABLE IF NOT EXISTS projects (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  path TEXT NOT NULL,
+  namespace_path TEXT NOT NULL,
+  full_path TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  description TEXT,
+  visibility TEXT NOT NULL DEFAULT 'private',   -- private | internal | public
+  public_jobs INTEGER NOT NULL DEFAULT 1,        -- GitLab's public_builds
+  builds_enabled INTEGER NOT NULL DEFAULT 1,
+  ci_config_path TEXT,
+  build_timeout INTEGER NOT NULL DEFAULT 3600,   -- seconds
+  ci_job_token_scope_enabled INTEGER NOT NULL DEFAULT 0,
+  default_branch TEXT,
+  runners_token_digest TEXT,                     -- legacy registration token (digest)
+  creator_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  last_activity_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS project_members (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  access_level INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (project_id, user_id)
+) WITHOUT ROWID;
+
+-- A minimal git: commits with a full tree snapshot (path -> blob sha), blobs, branches.
+CREATE TABLE IF NOT EXISTS blobs (
+  project_id INTEGER NOT NULL,
+  sha TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (project_id, sha)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS commits (
+  project_id INTEGER NOT NULL,
+  sha TEXT NOT NULL,
+  parent_ids TEXT NOT NULL,          -- JSON array
+  tree TEXT NOT NULL,                -- JSON object path -> blob sha
+  title TEXT NOT NULL,
+  message TEXT NOT NULL,
+  author_name TEXT NOT NULL,
+  author_email TEXT NOT NULL,
+  authored_date INTEGER NOT NULL,
+  committer_name TEXT NOT NULL,
+  committer_email TEXT NOT NULL,
+  committed_date INTEGER NOT NULL,
+  PRIMARY KEY (project_id, sha)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS branches (
+  project_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  head_sha TEXT NOT NULL,
+  protected INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS pipelines (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  iid INTEGER NOT NULL,
+  sha TEXT NOT NULL,
+  before_sha TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  tag INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  source TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id),
+  variables TEXT NOT NULL DEFAULT '[]',   -- JSON: pipeline variables given at creation
+  parent_pipeline_id INTEGER,              -- upstream pipeline (child or multi-project)
+  source_job_id INTEGER,                   -- the bridge that triggered it
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  duration INTEGER,
+  queued_duration INTEGER,
+  coverage TEXT,
+  lock_version INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (project_id, iid)
+);
+CREATE INDEX IF NOT EXISTS pipelines_project ON pipelines(project_id, id DESC);
+CREATE INDEX IF NOT EXISTS pipelines_project_status ON pipelines(project_id, status, id DESC);
+CREATE INDEX IF NOT EXISTS pipelines_project_ref ON pipelines(project_id, ref, id DESC);
+CREATE INDEX IF NOT EXISTS pipelines_source_job ON pipelines(source_job_id);
+
+CREATE TABLE IF NOT EXISTS pipeline_stages (
+  pipeline_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  PRIMARY KEY (pipeline_id, idx)
+) WITHOUT ROWID;
+
+-- Jobs: builds (run by runners) and bridges (trigger jobs). Status changes only through the
+-- job's JobObject, guarded by lock_version.
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),
+  type TEXT NOT NULL,                     -- 'build' | 'bridge'
+  name TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  stage_idx INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  ref TEXT NOT NULL,                      -- the pipeline's ref (for the ref filter)
+  tag INTEGER NOT NULL DEFAULT 0,
+  allow_failure INTEGER NOT NULL DEFAULT 0,
+  when_ TEXT NOT NULL DEFAULT 'on_success',
+  scheduling_type TEXT NOT NULL DEFAULT 'stage',   -- 'stage' | 'dag'
+  retried INTEGER NOT NULL DEFAULT 0,
+  enqueue_immediately INTEGER NOT NULL DEFAULT 0,
+  user_id INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  queued_at INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  scheduled_at INTEGER,
+  erased_at INTEGER,
+  erased_by_id INTEGER,
+  coverage REAL,
+  coverage_regex TEXT,
+  failure_reason TEXT,
+  exit_code INTEGER,
+  runner_id INTEGER,
+  runner_manager_id INTEGER,
+  token_digest TEXT,                       -- job token (glcbt-...) digest while pending/executing
+  tag_list TEXT NOT NULL DEFAULT '[]',     -- JSON array
+  options TEXT NOT NULL DEFAULT '{}',      -- JSON: parsed CI config of the job (script, image, ...)
+  yaml_variables TEXT NOT NULL DEFAULT '[]',
+  job_variables TEXT NOT NULL DEFAULT '[]',-- JSON: variables given on play
+  needs TEXT NOT NULL DEFAULT '[]',        -- JSON array of {name, optional, artifacts}
+  timeout INTEGER,                         -- seconds, set on run
+  artifacts_expire_at INTEGER,
+  downstream_pipeline_id INTEGER,
+  trace_size INTEGER NOT NULL DEFAULT 0,
+  trace_archived INTEGER NOT NULL DEFAULT 0,
+  lock_version INTEGER NOT NULL DEFAULT 0
+);
+-- List orders. Partial indexes keep bridges out of the builds-only project list.
+CREATE INDEX IF NOT EXISTS jobs_project_builds ON jobs(project_id, id DESC) WHERE type = 'build';
+CREATE INDEX IF NOT EXISTS jobs_project_status_builds ON jobs(project_id, status, id DESC) WHERE type = 'build';
+CREATE INDEX IF NOT EXISTS jobs_project_ref_builds ON jobs(project_id, ref, id DESC) WHERE type = 'build';
+CREATE INDEX IF NOT EXISTS jobs_project_name_builds ON jobs(project_id, name, id DESC) WHERE type = 'build';
+CREATE INDEX IF NOT EXISTS jobs_pipeline ON jobs(pipeline_id, id DESC);
+-- The runners' queue: pending builds, oldest first.
+CREATE INDEX IF NOT EXISTS jobs_pending_queue ON jobs(id) WHERE status = 'pending' AND type = 'build';
+CREATE INDEX IF NOT EXISTS jobs_token ON jobs(token_digest) WHERE token_digest IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_artifacts_expiry ON jobs(artifacts_expire_at) WHERE artifacts_expire_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS job_artifacts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  project_id INTEGER NOT NULL,
+  file_type TEXT NOT NULL,          -- archive | metadata | trace | junit | ...
+  file_format TEXT NOT NULL,        -- zip | gzip | raw
+  filename TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  blob_key TEXT NOT NULL,           -- R2 object key
+  expire_at INTEGER,
+  locked INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_artifacts_job ON job_artifacts(job_id, id);
+CREATE INDEX IF NOT EXISTS job_artifacts_expiry ON job_artifacts(expire_at) WHERE expire_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS runners (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  runner_type TEXT NOT NULL,        -- instance_type | project_type
+  project_id INTEGER,
+  description TEXT NOT NULL DEFAULT '',
+  token_digest TEXT NOT NULL UNIQUE,
+  token_prefix TEXT NOT NULL,       -- 'glrt-' (created) or legacy registration
+  tag_list TEXT NOT NULL DEFAULT '[]',
+  run_untagged INTEGER NOT NULL DEFAULT 1,
+  paused INTEGER NOT NULL DEFAULT 0,
+  locked INTEGER NOT NULL DEFAULT 0,
+  maximum_timeout INTEGER,
+  created_by_id INTEGER,
+  created_at INTEGER NOT NULL,
+  contacted_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS runners_project ON runners(project_id);
+
+CREATE TABLE IF NOT EXISTS runner_managers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  runner_id INTEGER NOT NULL REFERENCES runners(id),
+  system_id TEXT NOT NULL,
+  version TEXT,
+  revision TEXT,
+  platform TEXT,
+  architecture TEXT,
+  executor TEXT,
+  features TEXT NOT NULL DEFAULT '{}',
+  ip_address TEXT,
+  created_at INTEGER NOT NULL,
+  contacted_at INTEGER,
+  UNIQUE (runner_id, system_id)
+);
+
+-- Kubernetes agents authorized for a project's CI jobs (GET /job/allowed_agents).
+CREATE TABLE IF NOT EXISTS cluster_agents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  configuration TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);

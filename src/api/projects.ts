@@ -1,0 +1,151 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticate, loadProject } from '../auth/access'
+import { can, VALID_ACCESS_LEVELS } from '../auth/policy'
+import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'
+import { insertProject, listMembers, projectPathTaken, updateProject, upsertMember, type ProjectUpdate } from '../db/projects'
+import { getUser, getUsers } from '../db/users'
+import { ApiError } from '../http/errors'
+import { offsetHeaders, parseOffsetPage } from '../http/pagination'
+import { Bool, Int, OneOf, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { member, project } from '../present/project'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+const VISIBILITY = ['private', 'internal', 'public'] as const
+const PATH = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/
+
+const CreateProjectParams = v.looseObject({
+  name: v.optional(Str),
+  path: v.optional(Str),
+  description: v.optional(Str),
+  visibility: v.optional(OneOf(VISIBILITY), 'private'),
+  public_jobs: v.optional(Bool, true),
+  public_builds: v.optional(Bool),
+  ci_config_path: v.optional(Str),
+  build_timeout: v.optional(Int),
+  default_branch: v.optional(Str),
+})
+
+/** POST /projects — created in the caller's personal namespace; the caller becomes owner. */
+export async function createProject(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  const params = validate(CreateProjectParams, raw)
+  if (!params.name && !params.path) throw ApiError.validation(['name, path are missing, at least one parameter must be provided'])
+  const name = params.name ?? params.path!
+  const path = params.path ?? name.trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '')
+  if (!PATH.test(path) || /\.(git|atom)$/.test(path)) {
+    throw new ApiError(400, { message: { path: ["can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'"] } })
+  }
+  checkBuildTimeout(params.build_timeout)
+  const namespacePath = caller.user!.username
+  const fullPath = `${namespacePath}/${path}`
+  if (await projectPathTaken(env.DB, fullPath)) {
+    throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
+  }
+  const now = Date.now()
+  const row = await insertProject(env.DB, {
+    name, path, namespace_path: namespacePath, full_path: fullPath, description: params.description ?? null,
+    visibility: params.visibility, public_jobs: (params.public_builds ?? params.public_jobs) ? 1 : 0,
+    builds_enabled: 1, ci_config_path: params.ci_config_path ?? null, build_timeout: params.build_timeout ?? 3600,
+    ci_job_token_scope_enabled: 0, default_branch: params.default_branch ?? null, creator_id: caller.user!.id,
+    created_at: now, runnersTokenDigest: await tokenDigest(generateToken(RUNNER_REGISTRATION_PREFIX)),
+  }).catch(() => {
+    throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
+  })
+  return json(project(row, externalUrl(env)), { status: 201 })
+}
+
+function checkBuildTimeout(timeout: number | undefined): void {
+  // GitLab: between 10 minutes and 1 month.
+  if (timeout !== undefined && (timeout < 600 || timeout > 2_629_746)) {
+    throw new ApiError(400, { message: { build_timeout: ['needs to be between 10 minutes and 1 month'] } })
+  }
+}
+
+const ProjectIdParams = v.looseObject({ id: Str })
+
+/** GET /projects/:id */
+export async function showProject(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { id } = validate(ProjectIdParams, raw)
+  const { project: row } = await loadProject(env, request, raw, id, { requireUser: false })
+  return json(project(row, externalUrl(env)))
+}
+
+const UpdateProjectParams = v.looseObject({
+  id: Str,
+  name: v.optional(Str),
+  description: v.optional(Str),
+  visibility: v.optional(OneOf(VISIBILITY)),
+  public_jobs: v.optional(Bool),
+  public_builds: v.optional(Bool),
+  jobs_enabled: v.optional(Bool),
+  builds_access_level: v.optional(OneOf(['disabled', 'private', 'enabled'] as const)),
+  ci_config_path: v.optional(Str),
+  build_timeout: v.optional(Int),
+  default_branch: v.optional(Str),
+  ci_job_token_scope_enabled: v.optional(Bool),
+})
+
+/** PUT /projects/:id — visibility, public_jobs and CI settings (maintainer+). */
+export async function updateProjectSettings(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(UpdateProjectParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
+  checkBuildTimeout(params.build_timeout)
+  const changes: ProjectUpdate = {}
+  if (params.name !== undefined) changes.name = params.name
+  if (params.description !== undefined) changes.description = params.description
+  if (params.visibility !== undefined) changes.visibility = params.visibility
+  const publicJobs = params.public_builds ?? params.public_jobs
+  if (publicJobs !== undefined) changes.public_jobs = publicJobs ? 1 : 0
+  if (params.jobs_enabled !== undefined) changes.builds_enabled = params.jobs_enabled ? 1 : 0
+  if (params.builds_access_level !== undefined) changes.builds_enabled = params.builds_access_level === 'disabled' ? 0 : 1
+  if (params.ci_config_path !== undefined) changes.ci_config_path = params.ci_config_path || null
+  if (params.build_timeout !== undefined) changes.build_timeout = params.build_timeout
+  if (params.default_branch !== undefined) changes.default_branch = params.default_branch
+  if (params.ci_job_token_scope_enabled !== undefined) changes.ci_job_token_scope_enabled = params.ci_job_token_scope_enabled ? 1 : 0
+  const row = await updateProject(env.DB, ctx.project.id, changes, Date.now())
+  return json(project(row, externalUrl(env)))
+}
+
+const AddMemberParams = v.looseObject({
+  id: Str,
+  user_id: Int,
+  access_level: v.pipe(Int, v.check((n: number) => (VALID_ACCESS_LEVELS as readonly number[]).includes(n), 'does not have a valid value')),
+})
+
+/** POST /projects/:id/members (maintainer+) */
+export async function addMember(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(AddMemberParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'admin_project_member')) throw ApiError.forbidden()
+  // Only owners (and admins) may grant the owner role.
+  if (params.access_level === 50 && !ctx.access.isAdmin && ctx.access.accessLevel < 50) throw ApiError.forbidden()
+  const user = await getUser(env.DB, params.user_id)
+  if (!user) throw ApiError.notFound('User')
+  const row = await upsertMember(env.DB, ctx.project.id, user.id, params.access_level, Date.now())
+  if (!row) throw ApiError.conflict('Member already exists')
+  return json(member(row, user, externalUrl(env)), { status: 201 })
+}
+
+/** GET /projects/:id/members/all — direct members (no groups here), offset-paginated. */
+export async function listAllMembers(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { id } = validate(ProjectIdParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(env, request, raw, id, { requireUser: false })
+  const members = await listMembers(env.DB, ctx.project.id)
+  const users = await getUsers(env.DB, members.map((m) => m.user_id))
+  const slice = members.slice(page.offset, page.offset + page.perPage)
+  const headers = offsetHeaders(request.url, externalUrl(env), page, {
+    hasNext: members.length > page.offset + page.perPage,
+    total: members.length,
+  })
+  return json(slice.map((m) => member(m, users.get(m.user_id)!, externalUrl(env))), { headers })
+}

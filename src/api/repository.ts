@@ -1,0 +1,162 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { loadProject } from '../auth/access'
+import { can } from '../auth/policy'
+import { findCommit, getBranch, hasAnyBranch, readFileAt, writeCommit, type CommitRow } from '../db/repository'
+import { ApiError } from '../http/errors'
+import { NonBlankStr, OneOf, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { commit as presentCommit } from '../present/commit'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { Caller } from '../auth/access'
+
+/** Largest file accepted through the files API (the CI config limit is checked separately). */
+const MAX_FILE_BYTES = 4 * 1024 * 1024
+
+const FileParams = v.looseObject({
+  id: Str,
+  file_path: NonBlankStr,
+  branch: NonBlankStr,
+  content: Str,
+  commit_message: NonBlankStr,
+  start_branch: v.optional(Str),
+  encoding: v.optional(OneOf(['text', 'base64'] as const), 'text'),
+  author_email: v.optional(Str),
+  author_name: v.optional(Str),
+  last_commit_id: v.optional(Str),
+})
+
+/** POST /projects/:id/repository/files/:file_path — create a file in a new commit. */
+export function createFile(request: ApiRequest, env: Env): Promise<Response> {
+  return commitFile(request, env, 'create')
+}
+
+/** PUT /projects/:id/repository/files/:file_path — update a file in a new commit. */
+export function updateFile(request: ApiRequest, env: Env): Promise<Response> {
+  return commitFile(request, env, 'update')
+}
+
+async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'update'): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(FileParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'push_code')) throw ApiError.forbidden()
+  const content = decodeContent(params.content, params.encoding)
+  if (new TextEncoder().encode(content).byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
+  const filePath = params.file_path.replace(/^\/+/, '')
+
+  // A commit lands only if the branch did not move meanwhile; on a race, read again and retry.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const base = await resolveBase(env.DB, ctx.project.id, params.branch, params.start_branch)
+    const tree = base.commit ? (JSON.parse(base.commit.tree) as Record<string, string>) : {}
+    if (action === 'create' && tree[filePath]) throw ApiError.withMessage(400, 'A file with this name already exists')
+    if (action === 'update' && !tree[filePath]) throw ApiError.withMessage(400, "A file with this name doesn't exist")
+    if (params.last_commit_id && base.commit && params.last_commit_id !== base.commit.sha) {
+      throw ApiError.withMessage(400, 'You are attempting to update a file that has changed since you started editing it.')
+    }
+    const blobSha = await sha1Hex(`blob ${content.length}\0${content}`)
+    const newTree = { ...tree, [filePath]: blobSha }
+    const row = await buildCommit(ctx.project.id, ctx.caller, params, newTree, base.commit)
+    const ok = await writeCommit(env.DB, {
+      commit: row,
+      blob: { sha: blobSha, content },
+      branch: params.branch,
+      expectedHead: base.branchHead,
+    })
+    if (ok) return json({ file_path: filePath, branch: params.branch }, { status: action === 'create' ? 201 : 200 })
+  }
+  throw ApiError.conflict('The branch moved while committing; try again')
+}
+
+/**
+ * The commit a change builds on: the branch head, or `start_branch` for a new branch, or nothing
+ * in an empty repository. Mirrors Files::CreateService's branch rules.
+ */
+async function resolveBase(db: D1Database, projectId: number, branch: string, startBranch?: string) {
+  const existing = await getBranch(db, projectId, branch)
+  if (existing) return { branchHead: existing.head_sha as string | null, commit: await findCommit(db, projectId, existing.head_sha) }
+  if (startBranch) {
+    const start = await getBranch(db, projectId, startBranch)
+    if (!start) throw ApiError.withMessage(400, `Failed to create branch '${branch}': invalid reference name '${startBranch}'`)
+    return { branchHead: null, commit: await findCommit(db, projectId, start.head_sha) }
+  }
+  if (await hasAnyBranch(db, projectId)) {
+    throw ApiError.withMessage(400, 'You can only create or edit files when you are on a branch')
+  }
+  return { branchHead: null, commit: null }
+}
+
+async function buildCommit(
+  projectId: number,
+  caller: Caller,
+  params: v.InferOutput<typeof FileParams>,
+  tree: Record<string, string>,
+  parent: CommitRow | null,
+): Promise<CommitRow> {
+  const now = Date.now()
+  const authorName = params.author_name ?? caller.user!.name
+  const authorEmail = params.author_email ?? caller.user!.email
+  const parents = parent ? [parent.sha] : []
+  const treeText = JSON.stringify(tree)
+  const sha = await sha1Hex(
+    `tree ${await sha1Hex(treeText)}\n${parents.map((p) => `parent ${p}\n`).join('')}author ${authorName} <${authorEmail}> ${now}\n\n${params.commit_message}\n${crypto.randomUUID()}`,
+  )
+  return {
+    project_id: projectId,
+    sha,
+    parent_ids: JSON.stringify(parents),
+    tree: treeText,
+    title: params.commit_message.split('\n')[0],
+    message: params.commit_message,
+    author_name: authorName,
+    author_email: authorEmail,
+    authored_date: now,
+    committer_name: caller.user!.name,
+    committer_email: caller.user!.email,
+    committed_date: now,
+  }
+}
+
+function decodeContent(content: string, encoding: 'text' | 'base64'): string {
+  if (encoding === 'text') return content
+  try {
+    const bytes = Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+  } catch {
+    throw ApiError.invalid('content', 'is invalid')
+  }
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)))
+  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+const CommitParams = v.looseObject({ id: Str, sha: NonBlankStr })
+
+/** GET /projects/:id/repository/commits/:sha — by sha or branch name. */
+export async function showCommit(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(CommitParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  const row = await findCommit(env.DB, ctx.project.id, params.sha)
+  if (!row) throw ApiError.notFound('Commit')
+  return json(presentCommit(row, ctx.project.full_path, externalUrl(env)))
+}
+
+const RawFileParams = v.looseObject({ id: Str, file_path: NonBlankStr, ref: v.optional(Str) })
+
+/** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref`. */
+export async function rawFile(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(RawFileParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  const ref = params.ref ?? ctx.project.default_branch ?? 'main'
+  const commitRow = await findCommit(env.DB, ctx.project.id, ref)
+  const content = commitRow ? await readFileAt(env.DB, commitRow, params.file_path.replace(/^\/+/, '')) : null
+  if (content === null) throw ApiError.notFound('File')
+  return new Response(content, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+}

@@ -1,0 +1,126 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticate } from '../auth/access'
+import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
+import { getUser, insertToken, insertUser, userExists } from '../db/users'
+import { ApiError } from '../http/errors'
+import { Bool, Int, IsoDate, NonBlankStr, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { userWithAdmin } from '../present/user'
+import { isoTime } from '../present/time'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+/** GET /user — the authenticated user. */
+export async function currentUser(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  return json(userWithAdmin(caller.user!, externalUrl(env)))
+}
+
+async function requireAdmin(request: ApiRequest, env: Env) {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+  return { raw, admin: caller.user! }
+}
+
+const CreateUserParams = v.looseObject({
+  username: NonBlankStr,
+  name: NonBlankStr,
+  email: v.pipe(NonBlankStr, v.check((s: string) => /^[^\s@]+@[^\s@]+$/.test(s), 'is invalid')),
+  admin: v.optional(Bool, false),
+})
+
+const USERNAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,254}$/
+
+/** POST /users (admin) */
+export async function createUser(request: ApiRequest, env: Env): Promise<Response> {
+  const { raw } = await requireAdmin(request, env)
+  const params = validate(CreateUserParams, raw)
+  if (!USERNAME.test(params.username) || /\.(git|atom)$/.test(params.username)) {
+    throw new ApiError(400, { message: { username: ['can contain only letters, digits, \'_\', \'-\' and \'.\'. Cannot start with \'-\' or end in \'.\', \'.git\' or \'.atom\'.'] } })
+  }
+  const taken = await userExists(env.DB, params.username, params.email)
+  // GitLab answers 409 for a taken username or email (lib/api/users.rb).
+  if (taken.email) throw ApiError.conflict('Email has already been taken')
+  if (taken.username) throw ApiError.conflict('Username has already been taken')
+  let row
+  try {
+    row = await insertUser(env.DB, { username: params.username, name: params.name, email: params.email, isAdmin: params.admin, now: Date.now() })
+  } catch {
+    throw ApiError.conflict('Username has already been taken') // lost a race on the unique index
+  }
+  return json(userWithAdmin(row, externalUrl(env)), { status: 201 })
+}
+
+const UserIdParams = v.looseObject({ id: Int })
+
+/** GET /users/:id (admin) */
+export async function showUser(request: ApiRequest, env: Env): Promise<Response> {
+  const { raw } = await requireAdmin(request, env)
+  const { id } = validate(UserIdParams, raw)
+  const row = await getUser(env.DB, id)
+  if (!row) throw ApiError.notFound('User')
+  return json(userWithAdmin(row, externalUrl(env)))
+}
+
+const SCOPES = ['api', 'read_api', 'read_user', 'create_runner', 'manage_runner', 'read_repository', 'write_repository', 'sudo', 'admin_mode', 'k8s_proxy', 'self_rotate', 'ai_features'] as const
+
+const CreateTokenParams = v.looseObject({
+  user_id: Int,
+  name: NonBlankStr,
+  scopes: v.pipe(
+    v.union([v.array(Str, 'is invalid'), Str], 'is invalid'),
+    v.transform((s) => (Array.isArray(s) ? s : s.split(',').map((x) => x.trim()).filter(Boolean))),
+    v.check((s: string[]) => s.length > 0, 'is empty'),
+    v.check((s: string[]) => s.every((x) => (SCOPES as readonly string[]).includes(x)), 'does not have a valid value'),
+  ),
+  expires_at: v.optional(IsoDate),
+})
+
+/** POST /users/:user_id/personal_access_tokens (admin): the token value is shown once. */
+export async function createPersonalAccessToken(request: ApiRequest, env: Env): Promise<Response> {
+  const { raw } = await requireAdmin(request, env)
+  const params = validate(CreateTokenParams, raw)
+  const owner = await getUser(env.DB, params.user_id)
+  if (!owner) throw ApiError.notFound('User')
+  const now = Date.now()
+  if (params.expires_at && Date.parse(`${params.expires_at}T00:00:00Z`) <= now - 86_400_000) {
+    throw new ApiError(400, { message: { expires_at: ['must be in the future'] } })
+  }
+  const token = generateToken(PERSONAL_TOKEN_PREFIX)
+  const row = await insertToken(env.DB, {
+    userId: owner.id, name: params.name, scopes: params.scopes, digest: await tokenDigest(token),
+    expiresAt: params.expires_at ?? null, now,
+  })
+  return json(
+    {
+      id: row.id,
+      name: row.name,
+      revoked: false,
+      created_at: isoTime(row.created_at),
+      description: null,
+      scopes: params.scopes,
+      user_id: owner.id,
+      last_used_at: null,
+      active: true,
+      expires_at: row.expires_at,
+      token,
+    },
+    { status: 201 },
+  )
+}
+
+const RevokeParams = v.looseObject({ token_id: Int })
+
+/** DELETE /personal_access_tokens/:token_id — the owner or an admin revokes a token. */
+export async function revokePersonalAccessToken(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  const { token_id } = validate(RevokeParams, raw)
+  const row = await env.DB.prepare('SELECT user_id FROM personal_access_tokens WHERE id = ?').bind(token_id).first<{ user_id: number }>()
+  if (!row || (row.user_id !== caller.user!.id && caller.user!.is_admin !== 1)) throw ApiError.notFound()
+  await env.DB.prepare('UPDATE personal_access_tokens SET revoked = 1 WHERE id = ?').bind(token_id).run()
+  return new Response(null, { status: 204 })
+}

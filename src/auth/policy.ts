@@ -1,0 +1,98 @@
+/**
+ * GitLab's role table for the abilities edgejobs needs (gitlab-behavior.md §1.5;
+ * app/policies/project_policy.rb, config/authz/roles/*.yml, app/policies/ci/build_policy.rb).
+ */
+export const AccessLevel = {
+  none: 0,
+  guest: 10,
+  reporter: 20,
+  developer: 30,
+  maintainer: 40,
+  owner: 50,
+} as const
+
+export const VALID_ACCESS_LEVELS = [10, 20, 30, 40, 50] as const
+
+export type Visibility = 'private' | 'internal' | 'public'
+
+export interface ProjectAccess {
+  visibility: Visibility
+  publicJobs: boolean
+  /** The user's member access level (0 when not a member). */
+  accessLevel: number
+  authenticated: boolean
+  isAdmin: boolean
+}
+
+export type ProjectAbility =
+  | 'read_project'
+  | 'read_build'
+  | 'read_pipeline'
+  | 'read_code'
+  | 'create_pipeline'
+  | 'push_code'
+  | 'cancel_build'
+  | 'update_build'
+  | 'play_job'
+  | 'retry_job'
+  | 'keep_job_artifacts'
+  | 'admin_build'
+  | 'force_cancel_build'
+  | 'admin_project'
+  | 'admin_project_member'
+  | 'read_project_member'
+  | 'create_runner'
+
+/** The effective level: admins act as owners everywhere. */
+function level(access: ProjectAccess): number {
+  return access.isAdmin ? AccessLevel.owner : access.accessLevel
+}
+
+export function canReadProject(access: ProjectAccess): boolean {
+  if (level(access) >= AccessLevel.guest) return true
+  if (access.visibility === 'public') return true
+  return access.visibility === 'internal' && access.authenticated
+}
+
+export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
+  if (!canReadProject(access)) return false
+  const lvl = level(access)
+  switch (ability) {
+    case 'read_project':
+    case 'read_project_member':
+      return true
+    case 'read_build':
+      // Reporter+ always; everyone else who can see the project only with public_jobs.
+      return lvl >= AccessLevel.reporter || access.publicJobs
+    case 'read_pipeline':
+      if (lvl >= AccessLevel.reporter) return true
+      if (access.visibility === 'public') return true
+      if (access.visibility === 'internal' && access.authenticated) return true
+      return lvl >= AccessLevel.guest && access.publicJobs
+    case 'read_code':
+      // download_code: reporter+, or anyone who sees a public/internal project.
+      return lvl >= AccessLevel.reporter || access.visibility !== 'private'
+    case 'create_pipeline':
+    case 'push_code':
+    case 'cancel_build':
+    case 'update_build':
+    case 'play_job':
+    case 'retry_job':
+    case 'keep_job_artifacts':
+      return lvl >= AccessLevel.developer
+    case 'admin_build':
+    case 'force_cancel_build':
+    case 'admin_project':
+    case 'admin_project_member':
+    case 'create_runner':
+      return lvl >= AccessLevel.maintainer
+  }
+}
+
+/**
+ * erase_build: admin_build, or update_build on a job the user triggered (BuildPolicy).
+ */
+export function canEraseJob(access: ProjectAccess, userId: number | undefined, jobUserId: number | null): boolean {
+  if (can(access, 'admin_build')) return true
+  return can(access, 'update_build') && userId !== undefined && jobUserId === userId
+}

@@ -1,0 +1,106 @@
+/** Projects and their members. */
+export interface ProjectRow {
+  id: number
+  name: string
+  path: string
+  namespace_path: string
+  full_path: string
+  description: string | null
+  visibility: 'private' | 'internal' | 'public'
+  public_jobs: number
+  builds_enabled: number
+  ci_config_path: string | null
+  build_timeout: number
+  ci_job_token_scope_enabled: number
+  default_branch: string | null
+  runners_token_digest: string | null
+  creator_id: number
+  created_at: number
+  last_activity_at: number
+}
+
+export interface MemberRow {
+  project_id: number
+  user_id: number
+  access_level: number
+  created_at: number
+}
+
+/** `WHERE` fragment selecting a project by numeric id or full path (GitLab's find_project). */
+export function projectRefCondition(ref: string, alias = 'p'): { sql: string; value: string | number } {
+  if (/^\d+$/.test(ref)) return { sql: `${alias}.id = ?`, value: Number(ref) }
+  return { sql: `${alias}.full_path = ?`, value: ref }
+}
+
+export async function insertProject(
+  db: D1Database,
+  project: Omit<ProjectRow, 'id' | 'runners_token_digest' | 'last_activity_at'> & { runnersTokenDigest: string },
+): Promise<ProjectRow> {
+  const [inserted] = await db.batch<ProjectRow>([
+    db
+      .prepare(
+        `INSERT INTO projects (name, path, namespace_path, full_path, description, visibility, public_jobs,
+           builds_enabled, ci_config_path, build_timeout, ci_job_token_scope_enabled, default_branch,
+           runners_token_digest, creator_id, created_at, last_activity_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .bind(
+        project.name, project.path, project.namespace_path, project.full_path, project.description,
+        project.visibility, project.public_jobs, project.builds_enabled, project.ci_config_path,
+        project.build_timeout, project.ci_job_token_scope_enabled, project.default_branch,
+        project.runnersTokenDigest, project.creator_id, project.created_at, project.created_at,
+      ),
+    // The creator becomes the owner, as in GitLab.
+    db
+      .prepare(
+        `INSERT INTO project_members (project_id, user_id, access_level, created_at)
+         VALUES (last_insert_rowid(), ?, 50, ?)`,
+      )
+      .bind(project.creator_id, project.created_at),
+  ])
+  return inserted.results[0]
+}
+
+export function projectPathTaken(db: D1Database, fullPath: string): Promise<{ taken: number } | null> {
+  return db.prepare('SELECT 1 AS taken FROM projects WHERE full_path = ?').bind(fullPath).first<{ taken: number }>()
+}
+
+export function getProject(db: D1Database, id: number): Promise<ProjectRow | null> {
+  return db.prepare('SELECT * FROM projects WHERE id = ?').bind(id).first<ProjectRow>()
+}
+
+export function getProjectByPath(db: D1Database, fullPath: string): Promise<ProjectRow | null> {
+  return db.prepare('SELECT * FROM projects WHERE full_path = ?').bind(fullPath).first<ProjectRow>()
+}
+
+export type ProjectUpdate = Partial<
+  Pick<ProjectRow, 'name' | 'description' | 'visibility' | 'public_jobs' | 'builds_enabled' | 'ci_config_path' | 'build_timeout' | 'ci_job_token_scope_enabled' | 'default_branch'>
+>
+
+export async function updateProject(db: D1Database, id: number, changes: ProjectUpdate, now: number): Promise<ProjectRow> {
+  const keys = Object.keys(changes) as Array<keyof ProjectUpdate>
+  const sets = [...keys.map((k) => `${k} = ?`), 'last_activity_at = ?']
+  const row = await db
+    .prepare(`UPDATE projects SET ${sets.join(', ')} WHERE id = ? RETURNING *`)
+    .bind(...keys.map((k) => changes[k] ?? null), now, id)
+    .first<ProjectRow>()
+  return row!
+}
+
+export function upsertMember(db: D1Database, projectId: number, userId: number, accessLevel: number, now: number): Promise<MemberRow | null> {
+  return db
+    .prepare(
+      `INSERT INTO project_members (project_id, user_id, access_level, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (project_id, user_id) DO NOTHING RETURNING *`,
+    )
+    .bind(projectId, userId, accessLevel, now)
+    .first<MemberRow>()
+}
+
+export async function listMembers(db: D1Database, projectId: number): Promise<MemberRow[]> {
+  const { results } = await db
+    .prepare('SELECT * FROM project_members WHERE project_id = ? ORDER BY user_id')
+    .bind(projectId)
+    .all<MemberRow>()
+  return results
+}

@@ -1,0 +1,16 @@
+import type { JobObject } from './objects/JobObject'
+import type { PipelineObject } from './objects/PipelineObject'
+
+/** Bindings and configuration of the Worker (wrangler.toml, secrets, .dev.vars). */
+export interface Env {
+  DB: D1Database
+  BLOBS: R2Bucket
+  JOB_OBJECT: DurableObjectNamespace<JobObject>
+  PIPELINE_OBJECT: DurableObjectNamespace<PipelineObject>
+  /** GitLab's external_url: base of web_url fields, Link headers and CI_* URLs. */
+  EXTERNAL_URL: string
+  /** The root user's personal access token, made on first start (secret). */
+  INITIAL_ROOT_TOKEN?: string
+  /** Largest request body accepted by JSON/form endpoints, in bytes (default 1 MiB). */
+  MAX_BODY_BYTES?: string
+}

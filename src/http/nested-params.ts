@@ -1,0 +1,93 @@
+/**
+ * Rack's nested parameter rules, so `scope[]=a&scope[]=b`, `scope[x]=a` and
+ * `job_variables_attributes[0][key]=K` arrive as the same structures Grape sees.
+ */
+export type ParamValue = string | ParamValue[] | { [key: string]: ParamValue }
+export type ParamObject = { [key: string]: ParamValue }
+
+export function parseNestedPairs(pairs: Iterable<[string, string]>): ParamObject {
+  const out: ParamObject = {}
+  for (const [rawKey, value] of pairs) assign(out, splitKey(rawKey), value)
+  return out
+}
+
+/** `a[b][]` → ['a', 'b', '']. A key without brackets is one part. */
+function splitKey(key: string): string[] {
+  const first = key.indexOf('[')
+  if (first <= 0) return [key]
+  const parts = [key.slice(0, first)]
+  const rest = key.slice(first)
+  const re = /\[([^\]]*)\]/g
+  let match: RegExpExecArray | null
+  let consumed = 0
+  while ((match = re.exec(rest)) !== null) {
+    if (match.index !== consumed) break
+    parts.push(match[1])
+    consumed = re.lastIndex
+  }
+  if (consumed !== rest.length) return [key]
+  return parts
+}
+
+function assign(target: ParamObject, parts: string[], value: string): void {
+  let node: ParamObject | ParamValue[] = target
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    const last = i === parts.length - 1
+    const nextIsArray = !last && parts[i + 1] === ''
+    if (Array.isArray(node)) {
+      // `a[][key]=1&a[][value]=2`: Rack starts a new element when the key repeats.
+      if (part === '') {
+        if (last) {
+          node.push(value)
+          return
+        }
+        const lastEl: ParamValue | undefined = node[node.length - 1]
+        const childKey = parts[i + 1]
+        if (lastEl && typeof lastEl === 'object' && !Array.isArray(lastEl) && !(childKey in lastEl)) {
+          node = lastEl
+        } else {
+          const fresh: ParamObject = {}
+          node.push(fresh)
+          node = fresh
+        }
+        continue
+      }
+      return // malformed mix of array and hash: ignore like Rack would raise; we drop it
+    }
+    if (last) {
+      node[part] = value
+      return
+    }
+    const existing: ParamValue | undefined = node[part]
+    if (nextIsArray) {
+      if (!Array.isArray(existing)) node[part] = []
+      node = node[part] as ParamValue[]
+    } else {
+      if (!existing || typeof existing !== 'object' || Array.isArray(existing)) node[part] = {}
+      node = node[part] as ParamObject
+    }
+  }
+}
+
+/** Rails' `to_query`: keys sorted, arrays as `key[]=`, hashes as `key[sub]=`. */
+export function toQuery(params: Record<string, unknown>, prefix?: string): string {
+  const parts: string[] = []
+  const keys = Object.keys(params).sort()
+  for (const key of keys) {
+    const value = params[key]
+    const name = prefix ? `${prefix}[${key}]` : key
+    if (value === undefined) continue
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        if (item !== null && typeof item === 'object') parts.push(toQuery(item as Record<string, unknown>, `${name}[]`))
+        else parts.push(`${encodeURIComponent(`${name}[]`)}=${encodeURIComponent(String(item ?? ''))}`)
+      }
+    } else if (value !== null && typeof value === 'object') {
+      parts.push(toQuery(value as Record<string, unknown>, name))
+    } else {
+      parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value ?? ''))}`)
+    }
+  }
+  return parts.filter(Boolean).join('&')
+}

@@ -1,0 +1,95 @@
+import * as v from 'valibot'
+import { ApiError } from './errors'
+import { parseNestedPairs, type ParamObject } from './nested-params'
+
+/**
+ * Grape-style parameters: query string, route params and body merged into one object, then
+ * validated with a valibot schema whose messages are Grape's (`is missing`, `is invalid`,
+ * `does not have a valid value`, `has a value not allowed`).
+ */
+export type RawParams = Record<string, unknown>
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+export async function readParams(
+  request: Request,
+  routeParams: Record<string, string>,
+  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+): Promise<RawParams> {
+  const url = new URL(request.url)
+  const query = parseNestedPairs(url.searchParams.entries())
+  const body = await readBody(request, maxBodyBytes)
+  // Route params win, as in Grape, where the path segment is the declared value.
+  return { ...query, ...body, ...routeParams }
+}
+
+async function readBody(request: Request, maxBodyBytes: number): Promise<ParamObject> {
+  if (request.method === 'GET' || request.method === 'HEAD') return {}
+  const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
+  if (type.startsWith('multipart/form-data')) return {} // multipart is read by the endpoints that take files
+  const declared = Number(request.headers.get('Content-Length') ?? '0')
+  if (declared > maxBodyBytes) throw ApiError.tooLarge()
+  const text = await readLimitedText(request, maxBodyBytes)
+  if (text.trim() === '') return {}
+  if (type.startsWith('application/json') || (!type && /^\s*[{[]/.test(text))) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw ApiError.badRequest('Malformed JSON body')
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw ApiError.badRequest('JSON body must be an object')
+    }
+    return parsed as ParamObject
+  }
+  if (type.startsWith('application/x-www-form-urlencoded') || !type) {
+    return parseNestedPairs(new URLSearchParams(text).entries())
+  }
+  return {}
+}
+
+async function readLimitedText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > maxBytes) {
+      await reader.cancel()
+      throw ApiError.tooLarge()
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(total)
+  let at = 0
+  for (const chunk of chunks) {
+    all.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return new TextDecoder().decode(all)
+}
+
+/** Validates raw params against a schema; failures become one Grape 400. */
+export function validate<TSchema extends v.GenericSchema>(schema: TSchema, raw: RawParams): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, raw, { abortPipeEarly: true })
+  if (result.success) return result.output
+  const errors: string[] = []
+  for (const issue of result.issues) {
+    const name = grapeName(issue.path?.map((item) => item.key as string | number) ?? [])
+    const missingKey = ['object', 'loose_object', 'strict_object'].includes(issue.type) && issue.input === undefined
+    const message = missingKey ? 'is missing' : issue.message
+    const text = `${name} ${message}`
+    if (!errors.includes(text)) errors.push(text)
+  }
+  throw ApiError.validation(errors)
+}
+
+/** ['job_variables_attributes', 0, 'key'] → `job_variables_attributes[0][key]`. */
+function grapeName(path: Array<string | number>): string {
+  if (path.length === 0) return 'params'
+  return String(path[0]) + path.slice(1).map((part) => `[${part}]`).join('')
+}

@@ -1,0 +1,40 @@
+import type { ProjectRow, MemberRow } from '../db/projects'
+import type { UserRow } from '../db/users'
+import { isoTime } from './time'
+import { userBasic } from './user'
+
+/** Project entity subset: the fields a CI client reads, with GitLab's names. */
+export function project(row: ProjectRow, externalUrl: string) {
+  return {
+    id: row.id,
+    description: row.description,
+    name: row.name,
+    name_with_namespace: `${row.namespace_path} / ${row.name}`,
+    path: row.path,
+    path_with_namespace: row.full_path,
+    created_at: isoTime(row.created_at),
+    default_branch: row.default_branch,
+    web_url: `${externalUrl}/${row.full_path}`,
+    http_url_to_repo: `${externalUrl}/${row.full_path}.git`,
+    namespace: { path: row.namespace_path, full_path: row.namespace_path, name: row.namespace_path },
+    visibility: row.visibility,
+    jobs_enabled: row.builds_enabled === 1,
+    builds_access_level: row.builds_enabled === 1 ? 'enabled' : 'disabled',
+    public_jobs: row.public_jobs === 1,
+    ci_config_path: row.ci_config_path,
+    build_timeout: row.build_timeout,
+    ci_job_token_scope_enabled: row.ci_job_token_scope_enabled === 1,
+    creator_id: row.creator_id,
+    last_activity_at: isoTime(row.last_activity_at),
+  }
+}
+
+/** Member entity: UserBasic plus access_level, created_at, expires_at. */
+export function member(row: MemberRow, user: UserRow, externalUrl: string) {
+  return {
+    ...userBasic(user, externalUrl),
+    access_level: row.access_level,
+    created_at: isoTime(row.created_at),
+    expires_at: null,
+  }
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs'
+import { cloudflareTest } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+// Tests run inside workerd against real D1, R2 and Durable Objects (no mocks of them).
+// The schema is handed to the test Worker as a binding and applied by test/setup.ts.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          TEST_SCHEMA: readFileSync(new URL('./schema.sql', import.meta.url), 'utf8'),
+          INITIAL_ROOT_TOKEN: 'glpat-test-root-token-000000000',
+          EXTERNAL_URL: 'https://gitlab.example.com',
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['./test/setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+})
