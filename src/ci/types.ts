@@ -1,0 +1,133 @@
+import type { JobStatus } from './statuses'
+
+/**
+ * The data the pure CI rules work on. `ci/` never does I/O: callers load rows, call these
+ * functions with a `now`, and persist what they decide.
+ */
+export type When = 'on_success' | 'on_failure' | 'always' | 'manual' | 'delayed' | 'never'
+
+export interface Need {
+  name: string
+  optional: boolean
+  artifacts: boolean
+}
+
+export interface RetryPolicy {
+  /** 0..2 */
+  max: number
+  /** failure reasons (or 'always') that allow an automatic retry; defaults to ['always'] */
+  when: string[]
+  exitCodes: number[]
+}
+
+export interface Variable {
+  key: string
+  value: string
+  /** 'env_var' | 'file' */
+  variable_type?: string
+  masked?: boolean
+  public?: boolean
+  raw?: boolean
+}
+
+export interface ImageSpec {
+  name: string
+  entrypoint?: string[]
+  alias?: string
+  command?: string[]
+  ports?: unknown[]
+  variables?: Variable[]
+  pull_policy?: string[]
+}
+
+export interface ArtifactsSpec {
+  name?: string
+  paths: string[]
+  exclude: string[]
+  untracked: boolean
+  when: 'on_success' | 'on_failure' | 'always'
+  expire_in?: string
+  reports: { junit?: string[] }
+}
+
+export interface CacheSpec {
+  key: string
+  paths: string[]
+  untracked: boolean
+  policy: 'pull-push' | 'pull' | 'push'
+  when: 'on_success' | 'on_failure' | 'always'
+  fallback_keys: string[]
+}
+
+export interface TriggerSpec {
+  /** multi-project: target project full path */
+  project?: string
+  /** multi-project: target branch */
+  branch?: string
+  /** child pipeline: path of a file in the same project */
+  include?: string
+  strategy?: 'depend'
+  forward?: { yaml_variables: boolean; pipeline_variables: boolean }
+}
+
+/** What a job keeps of its CI config (stored as JSON in jobs.options). */
+export interface JobOptions {
+  script?: string[]
+  before_script?: string[]
+  after_script?: string[]
+  image?: ImageSpec
+  services?: ImageSpec[]
+  artifacts?: ArtifactsSpec
+  cache?: CacheSpec[]
+  dependencies?: string[]
+  start_in?: string
+  trigger?: TriggerSpec
+  retry?: RetryPolicy
+  allow_failure_exit_codes?: number[]
+  interruptible?: boolean
+}
+
+/** One job of a pipeline as the config defines it, after `rules` have been evaluated. */
+export interface JobDefinition {
+  name: string
+  stage: string
+  stageIdx: number
+  kind: 'build' | 'bridge'
+  when: Exclude<When, 'never'>
+  allowFailure: boolean
+  /** null: stage scheduling; an array (possibly empty): DAG scheduling */
+  needs: Need[] | null
+  tags: string[]
+  /** seconds */
+  timeout?: number
+  coverageRegex?: string
+  /** job-level variables (global ones are on the pipeline definition) */
+  variables: Variable[]
+  options: JobOptions
+}
+
+export interface PipelineDefinition {
+  stages: string[]
+  variables: Variable[]
+  jobs: JobDefinition[]
+}
+
+/** A job as pipeline processing sees it (only the latest, non-retried jobs). */
+export interface ProcessableJob {
+  id: number
+  name: string
+  stageIdx: number
+  status: JobStatus
+  allowFailure: boolean
+  when: Exclude<When, 'never'>
+  /** null for stage scheduling */
+  needs: Need[] | null
+  enqueueImmediately: boolean
+}
+
+export type ProcessEvent = 'enqueue' | 'actionize' | 'schedule' | 'skip'
+
+export interface ProcessDecision {
+  jobId: number
+  event: ProcessEvent
+}
