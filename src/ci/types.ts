@@ -131,3 +131,24 @@ export interface ProcessDecision {
   jobId: number
   event: ProcessEvent
 }
+
+/** The part of a job row the transition rules read and write (timestamps in ms). */
+export interface JobState {
+  kind: 'build' | 'bridge'
+  status: JobStatus
+  when: Exclude<When, 'never'>
+  allowFailure: boolean
+  /** allow_failure:exit_codes — a failure with one of these exit codes sets allowFailure */
+  allowFailureExitCodes: number[]
+  retried: boolean
+  queuedAt: number | null
+  startedAt: number | null
+  finishedAt: number | null
+  scheduledAt: number | null
+  failureReason: string | null
+  exitCode: number | null
+  /** seconds; set when the job starts running */
+  timeout: number | null
+  /** seconds for `when: delayed` (start_in parsed) */
+  startInSeconds: number | null
+}
