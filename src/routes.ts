@@ -1,6 +1,11 @@
 import { Router } from 'itty-router'
+import * as jobCommands from './api/job-commands'
+import * as jobs from './api/jobs'
+import * as pipelineJobs from './api/pipeline-jobs'
+import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
+import * as trace from './api/trace'
 import * as users from './api/users'
 
 /** The route table: one line per endpoint, grouped as GitLab's API docs group them. */
@@ -24,3 +29,17 @@ router
   .put('/projects/:id/repository/files/:file_path', repository.updateFile)
   .get('/projects/:id/repository/files/:file_path/raw', repository.rawFile)
   .get('/projects/:id/repository/commits/:sha', repository.showCommit)
+  // Pipelines
+  .post('/projects/:id/pipeline', pipelines.create)
+  .get('/projects/:id/pipelines', pipelines.list)
+  .get('/projects/:id/pipelines/:pipeline_id', pipelines.show)
+  .get('/projects/:id/pipelines/:pipeline_id/jobs', pipelineJobs.jobs)
+  .get('/projects/:id/pipelines/:pipeline_id/bridges', pipelineJobs.bridges)
+  // Jobs
+  .get('/projects/:id/jobs', jobs.list)
+  .get('/projects/:id/jobs/:job_id', jobs.show)
+  .get('/projects/:id/jobs/:job_id/trace', trace.trace)
+  .post('/projects/:id/jobs/:job_id/cancel', jobCommands.cancel)
+  .post('/projects/:id/jobs/:job_id/retry', jobCommands.retry)
+  .post('/projects/:id/jobs/:job_id/erase', jobCommands.erase)
+  .post('/projects/:id/jobs/:job_id/play', jobCommands.play)

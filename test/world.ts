@@ -93,9 +93,45 @@ export async function addMember(project: TestProject, user: TestUser, accessLeve
 }
 
 export async function commitFile(project: TestProject, path: string, content: string, branch = 'main', method: 'POST' | 'PUT' = 'POST'): Promise<void> {
-  const res = await apiJson(method, `/projects/${project.id}/repository/files/${encodeURIComponent(path)}`, {
-    token: project.owner.token,
-    body: { branch, content, commit_message: `Add ${path}` },
-  })
+  const url = `/projects/${project.id}/repository/files/${encodeURIComponent(path)}`
+  const body = { branch, content, commit_message: `Add ${path}` }
+  let res = await apiJson(method, url, { token: project.owner.token, body })
+  // As in GitLab, a new branch of a non-empty repository needs a start_branch: start it from main.
+  if (res.status === 400 && res.body?.message === 'You can only create or edit files when you are on a branch') {
+    res = await apiJson(method, url, { token: project.owner.token, body: { ...body, start_branch: 'main' } })
+  }
   if (res.status !== 201 && res.status !== 200) throw new Error(`commitFile: ${res.status} ${JSON.stringify(res.body)}`)
+}
+
+/** A further personal access token for `user` (admin API), e.g. one that expires. */
+export async function createToken(user: TestUser, options: { expires_at?: string; scopes?: string[] } = {}): Promise<{ id: number; token: string }> {
+  const res = await apiJson('POST', `/users/${user.id}/personal_access_tokens`, {
+    body: { name: unique('tok'), scopes: options.scopes ?? ['api'], ...(options.expires_at ? { expires_at: options.expires_at } : {}) },
+  })
+  if (res.status !== 201) throw new Error(`createToken: ${res.status} ${JSON.stringify(res.body)}`)
+  return { id: res.body.id, token: res.body.token }
+}
+
+/** A token that no longer works: expired (`expires_at` today) or revoked by its owner. */
+export async function deadToken(user: TestUser, how: 'expired' | 'revoked'): Promise<string> {
+  if (how === 'expired') return (await createToken(user, { expires_at: new Date().toISOString().slice(0, 10) })).token
+  const { id, token } = await createToken(user)
+  const res = await api('DELETE', `/personal_access_tokens/${id}`, { token: user.token })
+  if (res.status !== 204) throw new Error(`revokeToken: ${res.status}`)
+  return token
+}
+
+/** The project's `:id` as its URL-encoded full path (`namespace%2Fproject`). */
+export function encodedPath(project: TestProject): string {
+  return encodeURIComponent(project.path_with_namespace)
+}
+
+/** Commits `.gitlab-ci.yml` (creating or updating it) and creates a pipeline on `main`. */
+export async function createPipelineFrom(project: TestProject, ci: string, options: { ref?: string; variables?: Array<{ key: string; value: string }> } = {}): Promise<any> {
+  const ref = options.ref ?? 'main'
+  const exists = await api('GET', `/projects/${project.id}/repository/files/.gitlab-ci.yml/raw?ref=${ref}`, { token: project.owner.token })
+  await commitFile(project, '.gitlab-ci.yml', ci, ref, exists.status === 200 ? 'PUT' : 'POST')
+  const res = await apiJson('POST', `/projects/${project.id}/pipeline`, { token: project.owner.token, body: { ref, variables: options.variables } })
+  if (res.status !== 201) throw new Error(`createPipeline: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body
 }

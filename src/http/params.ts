@@ -9,7 +9,7 @@ import { parseNestedPairs, type ParamObject } from './nested-params'
  */
 export type RawParams = Record<string, unknown>
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 export async function readParams(
   request: Request,

@@ -1,37 +1,314 @@
 import { DurableObject } from 'cloudflare:workers'
+import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
+import { autoRetryAllowed } from '../ci/auto-retry'
+import { extractCoverage } from '../ci/coverage'
+import type { JobStatus } from '../ci/statuses'
+import { applyEvent, type JobEvent } from '../ci/transitions'
+import type { JobOptions, ProcessEvent } from '../ci/types'
 import type { Env } from '../env'
+import { deletePrefix, jobPrefix, traceKey } from '../blob/keys'
+import { cloneJobStatements, getJob, guardedUpdate, retriesCount, type JobChanges, type JobRow } from '../db/jobs'
+import { generateToken, JOB_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
+import { triggerDownstream } from '../services/trigger-downstream'
+import { changesBetween, stateOf } from './job-state'
+import { LiveTrace } from './live-trace'
+import { pipelineObject } from './PipelineObject'
+import { reopenSkippedAfter } from './reopen-skipped'
 import { SerialQueue } from './serial'
 
+/** A command's outcome: the job row after it, and whether it changed anything. */
+export interface JobResult {
+  job: JobRow
+  changed: boolean
+}
+
+export type RetryResult = { ok: true; job: JobRow } | { ok: false; reason: 'not_retryable' | 'not_found' }
+export type PlayResult = { ok: true; job: JobRow } | { ok: false; reason: 'unplayable' | 'not_found' }
+export type EraseResult = { ok: true; job: JobRow } | { ok: false; reason: 'not_erasable' | 'not_found' }
+
+const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
+
 /**
- * One Durable Object per job (named by the job id). It serializes every change of the job's
- * state and keeps the live log while the job runs.
+ * One Durable Object per job (named by the job id). Every change of the job's state goes through
+ * it: commands run one at a time (an explicit queue, since awaiting D1 lets other requests in),
+ * apply the pure rules from `ci/`, and write the row with a lock_version guard in one D1 batch.
+ * It also keeps the live log while the job runs. It never waits on pipeline processing while
+ * holding its queue, so objects can call each other without deadlock.
  */
 export class JobObject extends DurableObject<Env> {
   private readonly queue = new SerialQueue()
+  private readonly trace: LiveTrace
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(
-        `CREATE TABLE IF NOT EXISTS trace_chunks (offset INTEGER PRIMARY KEY, data BLOB NOT NULL)`,
-      )
+    this.trace = new LiveTrace(ctx.storage.sql)
+  }
+
+  /** A bare round trip (the benchmark's baseline for an object call). */
+  async ping(): Promise<string> {
+    return this.queue.run(async () => 'pong')
+  }
+
+  // ---- pipeline processing --------------------------------------------------------------------
+
+  /** enqueue / actionize / schedule / skip decided by processing, or `process` to reopen a skipped job. */
+  async processEvent(jobId: number, event: ProcessEvent | 'process'): Promise<JobStatus | null> {
+    const result = await this.queue.run(() => this.transition(jobId, { type: event }))
+    if (!result?.changed) return result?.job.status ?? null
+    await this.afterTransition(result.job)
+    return result.job.status
+  }
+
+  /** A downstream pipeline changed status: a `strategy: depend` bridge mirrors it. */
+  async downstreamStatusChanged(bridgeId: number, status: JobStatus): Promise<void> {
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, bridgeId)
+      if (!row || row.type !== 'bridge') return undefined
+      const options = JSON.parse(row.options) as JobOptions
+      if (options.trigger?.strategy !== 'depend') return undefined
+      return this.transition(bridgeId, { type: 'bridge_status', status })
+    })
+    if (!result?.changed) return
+    await this.afterTransition(result.job)
+    await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
+  }
+
+  // ---- user commands ---------------------------------------------------------------------------
+
+  /** Cancel (graceful when the runner supports it) or force-cancel a canceling job. */
+  async cancel(jobId: number, options: { force: boolean }): Promise<JobResult | null> {
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row) return null
+      if (options.force) return this.transition(jobId, { type: 'force_cancel' }, row)
+      const graceful = row.status === 'running' && (await this.runnerCancelsGracefully(row))
+      return this.transition(jobId, { type: 'cancel', graceful }, row)
+    })
+    if (result?.changed) await this.afterTransition(result.job)
+    return result
+  }
+
+  /** Retry: a new job (same definition) in the same pipeline; the old one becomes retried. */
+  async retry(jobId: number, options: { userId: number; enqueueImmediately?: boolean; jobVariables?: string }): Promise<RetryResult> {
+    const result = await this.queue.run(async (): Promise<RetryResult> => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const row = await getJob(this.env.DB, jobId)
+        if (!row) return { ok: false, reason: 'not_found' }
+        if (!isRetryable({ status: row.status, retried: row.retried === 1, kind: row.type, failureReason: row.failure_reason })) {
+          return { ok: false, reason: 'not_retryable' }
+        }
+        const enqueueImmediately = options.enqueueImmediately ?? (row.when_ === 'manual' || row.when_ === 'delayed')
+        const [inserted, marked] = await this.env.DB.batch<JobRow>(
+          cloneJobStatements(this.env.DB, row, options.userId, Date.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
+        )
+        if (inserted.results[0] && (marked.meta.changes ?? 0) > 0) return { ok: true, job: inserted.results[0] }
+      }
+      throw new Error(`job ${jobId}: retry lost three optimistic-lock races`)
+    })
+    if (result.ok) await reopenSkippedAfter(this.env, result.job)
+    return result
+  }
+
+  /** Play a manual (or scheduled) job; a finished manual job is retried instead, as GitLab does. */
+  async play(jobId: number, options: { userId: number; jobVariables?: string }): Promise<PlayResult> {
+    const outcome = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row) return { ok: false as const, reason: 'not_found' as const }
+      const playable = isPlayable({ status: row.status, when: row.when_, kind: row.type, retried: row.retried === 1, failureReason: row.failure_reason })
+      if (!playable) return { ok: false as const, reason: 'unplayable' as const }
+      if (row.status !== 'manual' && row.status !== 'scheduled') return { ok: true as const, retry: true as const, row }
+      const extra: JobChanges = { user_id: options.userId }
+      if (options.jobVariables !== undefined && row.type === 'build') extra.job_variables = options.jobVariables
+      const result = await this.transition(jobId, { type: 'enqueue' }, row, extra)
+      if (!result?.changed) return { ok: false as const, reason: 'unplayable' as const }
+      return { ok: true as const, retry: false as const, row: result.job }
+    })
+    if (!outcome.ok) return outcome
+    if (outcome.retry) {
+      const retried = await this.retry(jobId, { userId: options.userId, enqueueImmediately: true, jobVariables: options.jobVariables })
+      return retried.ok ? retried : { ok: false, reason: 'unplayable' }
+    }
+    await this.afterTransition(outcome.row)
+    await reopenSkippedAfter(this.env, outcome.row)
+    return { ok: true, job: outcome.row }
+  }
+
+  /** Erase: delete log and artifacts, record who erased it. Status is unchanged. */
+  async erase(jobId: number, options: { userId: number }): Promise<EraseResult> {
+    return this.queue.run(async (): Promise<EraseResult> => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row) return { ok: false, reason: 'not_found' }
+      const artifacts = await this.env.DB.prepare('SELECT COUNT(*) AS n FROM job_artifacts WHERE job_id = ?').bind(jobId).first<{ n: number }>()
+      const hasTrace = row.trace_archived === 1 || this.trace.length() > 0
+      if (row.erased_at || !isErasable({ status: row.status, hasArtifacts: (artifacts?.n ?? 0) > 0, hasTrace })) {
+        return { ok: false, reason: 'not_erasable' }
+      }
+      await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
+      const now = Date.now()
+      const [updated] = await this.env.DB.batch<JobRow>([
+        guardedUpdate(this.env.DB, row, { erased_at: now, erased_by_id: options.userId, artifacts_expire_at: null, trace_archived: 0, trace_size: 0 }, now),
+        this.env.DB.prepare('DELETE FROM job_artifacts WHERE job_id = ?').bind(jobId),
+      ])
+      this.trace.clear()
+      if (!updated.results[0]) throw new Error(`job ${jobId}: erase lost an optimistic-lock race`)
+      return { ok: true, job: updated.results[0] }
     })
   }
 
-  /** Bytes of live log held by this object. */
-  async traceLength(): Promise<number> {
-    const row = this.ctx.storage.sql
-      .exec<{ len: number }>('SELECT COALESCE(SUM(length(data)), 0) AS len FROM trace_chunks')
-      .one()
-    return row.len
+  // ---- runner side -------------------------------------------------------------------------
+
+  /**
+   * Hands a pending build to a runner (pending → running) with a fresh job token. Exactly one
+   * caller wins: the others find the job no longer pending and get null.
+   */
+  async assign(
+    jobId: number,
+    runner: { runnerId: number; runnerManagerId: number | null; timeout: number },
+  ): Promise<{ job: JobRow; token: string } | null> {
+    return this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row || row.status !== 'pending' || row.type !== 'build') return null
+      const token = generateToken(JOB_TOKEN_PREFIX)
+      const result = await this.transition(jobId, { type: 'run' }, row, {
+        runner_id: runner.runnerId,
+        runner_manager_id: runner.runnerManagerId,
+        timeout: runner.timeout,
+        token_digest: await tokenDigest(token),
+      })
+      return result?.changed ? { job: result.job, token } : null
+    })
   }
 
-  /** A bare round trip, used by tests and the benchmark as the baseline of an object call. */
-  async ping(): Promise<string> {
-    return this.queue.run(async () => 'pong')
+  /** The runner's `PUT /jobs/:id`: running is a heartbeat; success/failed finish the job. */
+  async runnerUpdate(jobId: number, update: { state: 'running' | 'success' | 'failed'; failureReason?: string | null; exitCode?: number | null }): Promise<JobRow | null> {
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row) return null
+      if (update.state === 'running') return { job: row, changed: false }
+      const event: JobEvent = update.state === 'success' ? { type: 'success' } : { type: 'drop', reason: update.failureReason ?? null, exitCode: update.exitCode ?? null }
+      return this.transition(jobId, event, row)
+    })
+    if (result?.changed) await this.afterTransition(result.job)
+    return result?.job ?? null
+  }
+
+  /** Appends a log chunk at `start`; undefined length means the offset did not match. */
+  async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number }> {
+    return this.queue.run(async () => {
+      const length = this.trace.append(start, bytes)
+      return length === undefined ? { ok: false, length: this.trace.length() } : { ok: true, length }
+    })
+  }
+
+  async traceLength(): Promise<number> {
+    return this.trace.length()
+  }
+
+  async readTrace(offset?: number, limit?: number): Promise<Uint8Array> {
+    return this.trace.read(offset, limit)
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /**
+   * Applies one event to the job and writes the result in one D1 batch guarded by lock_version.
+   * Entering a finished status also archives the log, extracts coverage and drops the token.
+   */
+  private async transition(jobId: number, event: JobEvent, loaded?: JobRow, extra: JobChanges = {}): Promise<JobResult | null> {
+    let row = loaded ?? (await getJob(this.env.DB, jobId))
+    for (let attempt = 0; attempt < 3 && row; attempt++) {
+      const now = Date.now()
+      const before = stateOf(row)
+      const after = applyEvent(before, event, now)
+      if (!after) return { job: row, changed: false }
+      const changes: JobChanges = { ...changesBetween(before, after), ...extra }
+      const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await this.finishWrites(row, now) : undefined
+      if (finishing) Object.assign(changes, finishing.changes)
+      const update = guardedUpdate(this.env.DB, row, changes, now)
+      const [updated] = await this.env.DB.batch<JobRow>([update, ...(finishing?.statements ?? [])])
+      if (updated.results[0]) {
+        if (changes.trace_archived === 1) this.trace.clear()
+        return { job: updated.results[0], changed: true }
+      }
+      row = await getJob(this.env.DB, jobId) // someone moved the row: re-read and re-decide
+    }
+    return row ? { job: row, changed: false } : null
+  }
+
+  /**
+   * Finishing a build: the live log is archived to R2 as one object (before the row says so),
+   * its artifact row is written in the same batch as the status (only if the guarded update
+   * matched), coverage is extracted, and the job token stops working.
+   */
+  private async finishWrites(row: JobRow, now: number): Promise<{ changes: JobChanges; statements: D1PreparedStatement[] }> {
+    const changes: JobChanges = { token_digest: null }
+    const length = this.trace.length()
+    if (length === 0 || row.trace_archived === 1) return { changes, statements: [] }
+    const log = this.trace.read()
+    await this.env.BLOBS.put(traceKey(row.id), log)
+    changes.trace_archived = 1
+    changes.trace_size = length
+    if (row.coverage_regex) changes.coverage = extractCoverage(new TextDecoder().decode(log), row.coverage_regex)
+    const statement = this.env.DB.prepare(
+      `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, created_at)
+       SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
+    ).bind(row.id, row.project_id, length, traceKey(row.id), now)
+    return { changes, statements: [statement] }
+  }
+
+  /** After a committed transition: bridges trigger, failed jobs auto-retry, delayed jobs get an alarm. */
+  private async afterTransition(job: JobRow): Promise<void> {
+    if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
+      await this.triggerBridge(job)
+    }
+    if (job.status === 'scheduled' && job.scheduled_at !== null) {
+      await this.ctx.storage.put('scheduled', { jobId: job.id, at: job.scheduled_at })
+      await this.ctx.storage.setAlarm(job.scheduled_at)
+    }
+    if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
+  }
+
+  private async maybeAutoRetry(job: JobRow): Promise<void> {
+    const options = JSON.parse(job.options) as JobOptions
+    const count = await retriesCount(this.env.DB, job.pipeline_id, job.name)
+    if (autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) {
+      await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false })
+      await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id)
+    }
+  }
+
+  private async triggerBridge(bridge: JobRow): Promise<void> {
+    const outcome = await triggerDownstream(this.env, bridge)
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, bridge.id)
+      if (!row || row.status !== 'pending') return null
+      if (!outcome.ok) return this.transition(bridge.id, { type: 'drop', reason: outcome.reason }, row)
+      const depend = (JSON.parse(row.options) as JobOptions).trigger?.strategy === 'depend'
+      // A dependent bridge keeps running and mirrors the downstream pipeline; others succeed now.
+      return this.transition(bridge.id, depend ? { type: 'run' } : { type: 'success' }, row, { downstream_pipeline_id: outcome.pipelineId })
+    })
+    if (outcome.ok) await pipelineObject(this.env, outcome.pipelineId).requestProcess(outcome.pipelineId)
+    if (result?.changed) await pipelineObject(this.env, bridge.pipeline_id).requestProcess(bridge.pipeline_id)
+  }
+
+  private async runnerCancelsGracefully(row: JobRow): Promise<boolean> {
+    if (row.runner_manager_id === null) return false
+    const manager = await this.env.DB.prepare('SELECT features FROM runner_managers WHERE id = ?').bind(row.runner_manager_id).first<{ features: string }>()
+    const features = manager ? (JSON.parse(manager.features) as Record<string, unknown>) : {}
+    return features.cancel_gracefully === true
+  }
+
+  /** Delayed jobs: at their time, scheduled → pending, then the pipeline moves on. */
+  override async alarm(): Promise<void> {
+    const scheduled = await this.ctx.storage.get<{ jobId: number; at: number }>('scheduled')
+    if (!scheduled) return
+    await this.ctx.storage.delete('scheduled')
+    const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
+    if (result?.changed) await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
   }
 }
 
 export function jobObject(env: Env, jobId: number) {
   return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
 }
+

@@ -115,7 +115,7 @@ describe('the error model', () => {
   })
 
   it('answers a huge body with 413', async () => {
-    const res = await apiJson('POST', '/users', { raw: 'x='.padEnd(2 * 1024 * 1024, 'a'), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })
+    const res = await apiJson('POST', '/users', { raw: 'x='.padEnd(5 * 1024 * 1024, 'a'), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })
     expect(res.status).toBe(413)
   })
 

@@ -1,0 +1,114 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { loadProject, type ProjectContext } from '../auth/access'
+import { extractCredential } from '../auth/credentials'
+import { can, canEraseJob } from '../auth/policy'
+import type { JobViewRow } from '../db/job-views'
+import { getJobView } from '../db/job-views'
+import { projectJobStatement } from '../db/job-lists'
+import { ApiError } from '../http/errors'
+import { Bool, Hash, Int, NonBlankStr, Str } from '../http/param-types'
+import { validate, type RawParams } from '../http/params'
+import { json } from '../http/response'
+import { jobObject } from '../objects/JobObject'
+import { pipelineObject } from '../objects/PipelineObject'
+import { bridge as presentBridge, job as presentJob } from '../present/job'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+/**
+ * The job commands (lib/api/ci/jobs.rb). Handlers stay thin: params, auth, policy, one JobObject
+ * RPC (which serializes the change), pipeline processing, presenter.
+ */
+async function loadJob(request: ApiRequest, env: Env, raw: RawParams, projectRef: string, jobId: number) {
+  if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
+  return loadProject<[JobViewRow]>(env, request, raw, projectRef, {}, (project) => [projectJobStatement(env.DB, project, jobId)])
+}
+
+function jobOf(ctx: ProjectContext<[JobViewRow]>, buildsOnly: boolean): JobViewRow {
+  const row = ctx.results[0].results[0]
+  if (!row || (buildsOnly && row.type !== 'build')) throw ApiError.notFound()
+  return row
+}
+
+async function presentAfterProcessing(env: Env, jobId: number, pipelineId: number, status: number, entity: 'job' | 'auto'): Promise<Response> {
+  await pipelineObject(env, pipelineId).process(pipelineId)
+  const view = await getJobView(env.DB, jobId)
+  const present = entity === 'auto' && view!.type === 'bridge' ? presentBridge : presentJob
+  return json(present(view!, externalUrl(env), Date.now()), { status })
+}
+
+const CancelParams = v.looseObject({ id: Str, job_id: Int, force: v.optional(Bool, false) })
+
+/** POST /projects/:id/jobs/:job_id/cancel → 201 with the job, changed or not. */
+export async function cancel(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(CancelParams, raw)
+  const ctx = await loadJob(request, env, raw, params.id, params.job_id)
+  if (!can(ctx.access, 'cancel_build')) throw ApiError.forbidden()
+  const row = jobOf(ctx, true)
+  if (params.force && !can(ctx.access, 'force_cancel_build')) throw ApiError.forbidden()
+  await jobObject(env, row.id).cancel(row.id, { force: params.force })
+  return presentAfterProcessing(env, row.id, row.pipeline_id, 201, 'job')
+}
+
+const RetryParams = v.looseObject({ id: Str, job_id: Int, inputs: v.optional(Hash) })
+
+/** POST /projects/:id/jobs/:job_id/retry → 201 with the NEW job. Builds and bridges. */
+export async function retry(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(RetryParams, raw)
+  const ctx = await loadJob(request, env, raw, params.id, params.job_id)
+  const row = jobOf(ctx, false)
+  if (!can(ctx.access, 'retry_job')) throw ApiError.forbidden()
+  rejectInputs(params.inputs)
+  const result = await jobObject(env, row.id).retry(row.id, { userId: ctx.caller.user!.id })
+  if (!result.ok) throw ApiError.forbidden('Job is not retryable')
+  return presentAfterProcessing(env, result.job.id, row.pipeline_id, 201, 'job')
+}
+
+/** edgejobs keeps no `spec:inputs`, so any input is unknown (GitLab: `Unknown input: x`). */
+function rejectInputs(inputs: Record<string, unknown> | undefined): void {
+  const names = Object.keys(inputs ?? {})
+  if (names.length > 0) throw ApiError.badRequest(`Unknown input: ${names.join(', ')}`)
+}
+
+const EraseParams = v.looseObject({ id: Str, job_id: Int })
+
+/** POST /projects/:id/jobs/:job_id/erase → 201; log and artifacts deleted, erased_at set. */
+export async function erase(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(EraseParams, raw)
+  const ctx = await loadJob(request, env, raw, params.id, params.job_id)
+  const row = jobOf(ctx, true)
+  if (!canEraseJob(ctx.access, ctx.caller.user!.id, row.user_id)) throw ApiError.forbidden()
+  const result = await jobObject(env, row.id).erase(row.id, { userId: ctx.caller.user!.id })
+  if (!result.ok) throw ApiError.forbidden('Job is not erasable!')
+  const view = await getJobView(env.DB, row.id)
+  return json(presentJob(view!, externalUrl(env), Date.now()), { status: 201 })
+}
+
+const PlayParams = v.looseObject({
+  id: Str,
+  job_id: Int,
+  job_variables_attributes: v.optional(v.array(v.looseObject({ key: NonBlankStr, value: Str }), 'is invalid')),
+  job_inputs: v.optional(Hash),
+})
+
+/** POST /projects/:id/jobs/:job_id/play → 200 with the job now pending (or its retry). */
+export async function play(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
+  const params = validate(PlayParams, raw)
+  const ctx = await loadJob(request, env, raw, params.id, params.job_id)
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  const row = jobOf(ctx, false)
+  if (!can(ctx.access, 'play_job')) throw ApiError.forbidden()
+  rejectInputs(params.job_inputs)
+  const variables = params.job_variables_attributes?.map((item) => ({ key: item.key, value: item.value }))
+  const result = await jobObject(env, row.id).play(row.id, {
+    userId: ctx.caller.user!.id,
+    jobVariables: variables ? JSON.stringify(variables) : undefined,
+  })
+  if (!result.ok) throw ApiError.badRequest('Unplayable Job')
+  return presentAfterProcessing(env, result.job.id, row.pipeline_id, 200, 'auto')
+}

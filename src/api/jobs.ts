@@ -1,0 +1,67 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { loadProject } from '../auth/access'
+import { extractCredential } from '../auth/credentials'
+import { can } from '../auth/policy'
+import type { JobViewRow } from '../db/job-views'
+import { projectJobsStatement, projectJobStatement } from '../db/job-lists'
+import { ApiError } from '../http/errors'
+import { isKeysetRequested, keysetHeaders, offsetHeaders, parseKeysetPage, parseOffsetPage } from '../http/pagination'
+import { Int, Str } from '../http/param-types'
+import { validate, type RawParams } from '../http/params'
+import { json } from '../http/response'
+import { parseScope } from '../http/scope'
+import { job as presentJob } from '../present/job'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+const ListParams = v.looseObject({ id: Str, ref: v.optional(Str), name: v.optional(Str) })
+
+/**
+ * GET /projects/:id/jobs — builds of the project, retried included, id DESC. Offset pages are
+ * never counted (GitLab's without_count); `pagination=keyset` pages by cursor. Authentication,
+ * project, membership and the page itself are ONE D1 round trip.
+ */
+export async function list(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  // `before { authenticate! }`: an anonymous caller is 401 even with invalid params.
+  if (extractCredential(request, raw, true).kind === 'none') throw ApiError.unauthorized()
+  const params = validate(ListParams, raw)
+  const statuses = parseScope(raw.scope, { acceptHash: true })
+  const ref = params.ref?.trim() ? params.ref : undefined
+  const filter = { statuses, ref, name: params.name }
+  const keyset = isKeysetRequested(raw) ? parseKeysetPage(raw) : undefined
+  const offset = keyset ? undefined : parseOffsetPage(raw)
+  const perPage = keyset?.perPage ?? offset!.perPage
+  const ctx = await loadProject<[JobViewRow]>(env, request, raw, params.id, { jobTokenAllowed: true }, (project) => [
+    projectJobsStatement(env.DB, project, { ...filter, beforeId: keyset?.beforeId }, perPage + 1, offset?.offset ?? 0),
+  ])
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  const rows = ctx.results[0].results
+  const hasNext = rows.length > perPage
+  const page = rows.slice(0, perPage)
+  const headers = keyset
+    ? keysetHeaders(request.url, externalUrl(env), hasNext ? page[page.length - 1].id : undefined)
+    : offsetHeaders(request.url, externalUrl(env), offset!, { hasNext })
+  const now = Date.now()
+  return json(page.map((row) => presentJob(row, externalUrl(env), now)), { headers })
+}
+
+const JobParams = v.looseObject({ id: Str, job_id: Int })
+
+/** Loads one build of the project for a user with read_build; bridges and others' jobs are 404. */
+export async function loadBuild(request: ApiRequest, env: Env, raw: RawParams, jobId: number, projectRef: string) {
+  const ctx = await loadProject<[JobViewRow]>(env, request, raw, projectRef, {}, (project) => [projectJobStatement(env.DB, project, jobId)])
+  const row = ctx.results[0].results[0]
+  return { ctx, row: row && row.type === 'build' ? row : undefined }
+}
+
+/** GET /projects/:id/jobs/:job_id */
+export async function show(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
+  const params = validate(JobParams, raw)
+  const { ctx, row } = await loadBuild(request, env, raw, params.job_id, params.id)
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  if (!row) throw ApiError.notFound()
+  return json(presentJob(row, externalUrl(env), Date.now()))
+}

@@ -1,0 +1,63 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { loadProject } from '../auth/access'
+import { can } from '../auth/policy'
+import type { JobViewRow } from '../db/job-views'
+import { pipelineJobsStatements } from '../db/job-lists'
+import { ApiError } from '../http/errors'
+import { isKeysetRequested, keysetHeaders, MAX_COUNT_LIMIT, offsetHeaders, parseKeysetPage, parseOffsetPage } from '../http/pagination'
+import { Bool, Int, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { parseScope } from '../http/scope'
+import { bridge as presentBridge, job as presentJob } from '../present/job'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+const Params = v.looseObject({ id: Str, pipeline_id: Int, include_retried: v.optional(Bool, false) })
+
+/** GET /projects/:id/pipelines/:pipeline_id/jobs */
+export function jobs(request: ApiRequest, env: Env): Promise<Response> {
+  return listOfPipeline(request, env, 'build')
+}
+
+/** GET /projects/:id/pipelines/:pipeline_id/bridges */
+export function bridges(request: ApiRequest, env: Env): Promise<Response> {
+  return listOfPipeline(request, env, 'bridge')
+}
+
+/**
+ * Anonymous callers may read public projects (authenticate_non_get!); params are validated before
+ * the project lookup; counted offset pagination (counts dropped above 10,000). Keyset pagination
+ * here is an edgejobs extension.
+ */
+async function listOfPipeline(request: ApiRequest, env: Env, type: 'build' | 'bridge'): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(Params, raw)
+  const statuses = parseScope(raw.scope, { acceptHash: false })
+  const keyset = isKeysetRequested(raw) ? parseKeysetPage(raw) : undefined
+  const offset = keyset ? undefined : parseOffsetPage(raw)
+  const perPage = keyset?.perPage ?? offset!.perPage
+  // Bridges ignore include_retried (not declared there).
+  const includeRetried = type === 'build' ? params.include_retried : false
+  const ctx = await loadProject<[{ id: number }, JobViewRow, { n: number }]>(
+    env, request, raw, params.id, { requireUser: false, jobTokenAllowed: true },
+    (project) => {
+      const s = pipelineJobsStatements(env.DB, project, params.pipeline_id, { type, statuses, includeRetried, beforeId: keyset?.beforeId }, perPage + 1, offset?.offset ?? 0)
+      return [s.pipeline, s.page, s.count]
+    },
+  )
+  if (!can(ctx.access, type === 'build' ? 'read_pipeline' : 'read_build')) throw ApiError.forbidden()
+  if (!ctx.results[0].results[0]) throw ApiError.notFound()
+  // The finder needs read_build on the pipeline; without it GitLab answers an empty list.
+  const readable = can(ctx.access, 'read_build')
+  const rows = readable ? ctx.results[1].results : []
+  const hasNext = rows.length > perPage
+  const page = rows.slice(0, perPage)
+  const total = readable ? ctx.results[2].results[0]?.n ?? 0 : 0
+  const headers = keyset
+    ? keysetHeaders(request.url, externalUrl(env), hasNext ? page[page.length - 1].id : undefined)
+    : offsetHeaders(request.url, externalUrl(env), offset!, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
+  const now = Date.now()
+  const present = type === 'build' ? presentJob : presentBridge
+  return json(page.map((row) => present(row, externalUrl(env), now)), { headers })
+}

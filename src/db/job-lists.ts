@@ -1,0 +1,81 @@
+import type { JobStatus } from '../ci/statuses'
+import { MAX_COUNT_LIMIT } from '../http/pagination'
+import { JOB_VIEW_SELECT } from './job-views'
+
+/**
+ * The job list queries. Each is ONE statement whose WHERE matches a partial index of schema.sql
+ * and whose order is that index's order (id DESC), so a page reads about per_page + 1 rows at
+ * any depth; offset pages skip rows, keyset pages start below a cursor id.
+ */
+export interface ProjectJobsFilter {
+  statuses?: JobStatus[]
+  ref?: string
+  name?: string
+  beforeId?: number
+}
+
+type ProjectSql = { sql: string; value: string | number }
+
+function statusCondition(statuses: JobStatus[] | undefined, where: string[], binds: unknown[]): void {
+  if (!statuses || statuses.length === 0) return
+  where.push(statuses.length === 1 ? 'j.status = ?' : `j.status IN (${statuses.map(() => '?').join(',')})`)
+  binds.push(...statuses)
+}
+
+/** GET /projects/:id/jobs: builds only, retried included, id DESC. Returns limit rows. */
+export function projectJobsStatement(db: D1Database, project: ProjectSql, filter: ProjectJobsFilter, limit: number, offset = 0): D1PreparedStatement {
+  const where = [`j.project_id = ${project.sql}`, `j.type = 'build'`]
+  const binds: unknown[] = [project.value]
+  statusCondition(filter.statuses, where, binds)
+  if (filter.ref !== undefined) {
+    where.push('j.ref = ?')
+    binds.push(filter.ref)
+  }
+  if (filter.name !== undefined) {
+    where.push('j.name = ?')
+    binds.push(filter.name)
+  }
+  if (filter.beforeId !== undefined) {
+    where.push('j.id < ?')
+    binds.push(filter.beforeId)
+  }
+  return db.prepare(`${JOB_VIEW_SELECT} WHERE ${where.join(' AND ')} ORDER BY j.id DESC LIMIT ? OFFSET ?`).bind(...binds, limit, offset)
+}
+
+export interface PipelineJobsFilter {
+  type: 'build' | 'bridge'
+  statuses?: JobStatus[]
+  includeRetried: boolean
+  beforeId?: number
+}
+
+/** Jobs or bridges of one pipeline (of this project), id DESC, with the limited count. */
+export function pipelineJobsStatements(
+  db: D1Database,
+  project: ProjectSql,
+  pipelineId: number,
+  filter: PipelineJobsFilter,
+  limit: number,
+  offset = 0,
+): { page: D1PreparedStatement; count: D1PreparedStatement; pipeline: D1PreparedStatement } {
+  const where = ['j.pipeline_id = ?', 'j.type = ?']
+  const binds: unknown[] = [pipelineId, filter.type]
+  if (!filter.includeRetried) where.push('j.retried = 0')
+  statusCondition(filter.statuses, where, binds)
+  const countWhere = where.join(' AND ')
+  const countBinds = [...binds]
+  if (filter.beforeId !== undefined) {
+    where.push('j.id < ?')
+    binds.push(filter.beforeId)
+  }
+  return {
+    pipeline: db.prepare(`SELECT id FROM pipelines WHERE id = ? AND project_id = ${project.sql}`).bind(pipelineId, project.value),
+    page: db.prepare(`${JOB_VIEW_SELECT} WHERE ${where.join(' AND ')} ORDER BY j.id DESC LIMIT ? OFFSET ?`).bind(...binds, limit, offset),
+    count: db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs j WHERE ${countWhere} LIMIT ${MAX_COUNT_LIMIT + 1})`).bind(...countBinds),
+  }
+}
+
+/** One job of a project by id (builds and bridges; callers decide what they accept). */
+export function projectJobStatement(db: D1Database, project: ProjectSql, jobId: number): D1PreparedStatement {
+  return db.prepare(`${JOB_VIEW_SELECT} WHERE j.id = ? AND j.project_id = ${project.sql}`).bind(jobId, project.value)
+}

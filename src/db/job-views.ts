@@ -1,0 +1,51 @@
+import type { JobRow } from './jobs'
+
+/**
+ * A job with everything its entity shows (pipeline, user, commit, runner, runner manager,
+ * artifacts, downstream pipeline, project path), read by ONE statement so that a list page is
+ * one query. Related rows come back as JSON objects built by SQLite.
+ */
+export interface JobViewRow extends JobRow {
+  project_full_path: string
+  project_job_token_scope: number
+  pipeline_json: string
+  user_json: string | null
+  commit_json: string | null
+  runner_json: string | null
+  runner_manager_json: string | null
+  artifacts_json: string
+  downstream_json: string | null
+}
+
+const PIPELINE_FIELDS = (alias: string) =>
+  `json_object('id', ${alias}.id, 'iid', ${alias}.iid, 'project_id', ${alias}.project_id, 'sha', ${alias}.sha,
+    'ref', ${alias}.ref, 'status', ${alias}.status, 'source', ${alias}.source, 'created_at', ${alias}.created_at,
+    'updated_at', ${alias}.updated_at, 'full_path', (SELECT full_path FROM projects WHERE id = ${alias}.project_id))`
+
+/** SELECT list + FROM for job views; append WHERE/ORDER/LIMIT on alias `j`. */
+export const JOB_VIEW_SELECT = `
+SELECT j.*, pr.full_path AS project_full_path, pr.ci_job_token_scope_enabled AS project_job_token_scope,
+  (SELECT ${PIPELINE_FIELDS('p')} FROM pipelines p WHERE p.id = j.pipeline_id) AS pipeline_json,
+  (SELECT json_object('id', u.id, 'username', u.username, 'name', u.name, 'email', u.email, 'is_admin', u.is_admin,
+     'state', u.state, 'created_at', u.created_at) FROM users u WHERE u.id = j.user_id) AS user_json,
+  (SELECT json_object('project_id', c.project_id, 'sha', c.sha, 'parent_ids', c.parent_ids, 'tree', '', 'title', c.title,
+     'message', c.message, 'author_name', c.author_name, 'author_email', c.author_email, 'authored_date', c.authored_date,
+     'committer_name', c.committer_name, 'committer_email', c.committer_email, 'committed_date', c.committed_date)
+   FROM pipelines cp JOIN commits c ON c.project_id = cp.project_id AND c.sha = cp.sha WHERE cp.id = j.pipeline_id) AS commit_json,
+  (SELECT json_object('id', r.id, 'description', r.description, 'runner_type', r.runner_type, 'paused', r.paused,
+     'created_at', r.created_at, 'contacted_at', r.contacted_at) FROM runners r WHERE r.id = j.runner_id) AS runner_json,
+  (SELECT json_object('id', m.id, 'system_id', m.system_id, 'version', m.version, 'revision', m.revision,
+     'platform', m.platform, 'architecture', m.architecture, 'created_at', m.created_at, 'contacted_at', m.contacted_at,
+     'ip_address', m.ip_address) FROM runner_managers m WHERE m.id = j.runner_manager_id) AS runner_manager_json,
+  (SELECT COALESCE(json_group_array(json_object('file_type', a.file_type, 'size', a.size, 'filename', a.filename,
+     'file_format', a.file_format, 'expire_at', a.expire_at)), '[]') FROM job_artifacts a WHERE a.job_id = j.id) AS artifacts_json,
+  (SELECT ${PIPELINE_FIELDS('d')} FROM pipelines d WHERE d.id = j.downstream_pipeline_id) AS downstream_json
+FROM jobs j JOIN projects pr ON pr.id = j.project_id`
+
+export function jobViewStatement(db: D1Database, jobId: number): D1PreparedStatement {
+  return db.prepare(`${JOB_VIEW_SELECT} WHERE j.id = ?`).bind(jobId)
+}
+
+export function getJobView(db: D1Database, jobId: number): Promise<JobViewRow | null> {
+  return jobViewStatement(db, jobId).first<JobViewRow>()
+}

@@ -1,0 +1,152 @@
+import type { JobStatus } from '../ci/statuses'
+
+/** Jobs (builds and bridges): rows, and the queries the API and objects need. */
+export interface JobRow {
+  id: number
+  project_id: number
+  pipeline_id: number
+  type: 'build' | 'bridge'
+  name: string
+  stage: string
+  stage_idx: number
+  status: JobStatus
+  ref: string
+  tag: number
+  allow_failure: number
+  when_: string
+  scheduling_type: string
+  retried: number
+  enqueue_immediately: number
+  user_id: number | null
+  created_at: number
+  updated_at: number
+  queued_at: number | null
+  started_at: number | null
+  finished_at: number | null
+  scheduled_at: number | null
+  erased_at: number | null
+  erased_by_id: number | null
+  coverage: number | null
+  coverage_regex: string | null
+  failure_reason: string | null
+  exit_code: number | null
+  runner_id: number | null
+  runner_manager_id: number | null
+  token_digest: string | null
+  tag_list: string
+  options: string
+  yaml_variables: string
+  job_variables: string
+  needs: string
+  timeout: number | null
+  artifacts_expire_at: number | null
+  downstream_pipeline_id: number | null
+  trace_size: number
+  trace_archived: number
+  lock_version: number
+}
+
+export function getJob(db: D1Database, id: number): Promise<JobRow | null> {
+  return db.prepare('SELECT * FROM jobs WHERE id = ?').bind(id).first<JobRow>()
+}
+
+/** The latest (non-retried) jobs of a pipeline, in stage then id order. */
+export async function latestJobsOfPipeline(db: D1Database, pipelineId: number): Promise<JobRow[]> {
+  const { results } = await db
+    .prepare('SELECT * FROM jobs WHERE pipeline_id = ? AND retried = 0 ORDER BY stage_idx, id')
+    .bind(pipelineId)
+    .all<JobRow>()
+  return results
+}
+
+/** Columns a transition may change; written with a lock_version guard. */
+export type JobChanges = Partial<
+  Pick<
+    JobRow,
+    | 'status' | 'allow_failure' | 'queued_at' | 'started_at' | 'finished_at' | 'scheduled_at' | 'failure_reason'
+    | 'exit_code' | 'token_digest' | 'runner_id' | 'runner_manager_id' | 'timeout' | 'user_id' | 'job_variables'
+    | 'erased_at' | 'erased_by_id' | 'artifacts_expire_at' | 'downstream_pipeline_id' | 'coverage' | 'retried'
+    | 'enqueue_immediately' | 'trace_size' | 'trace_archived'
+  >
+>
+
+/** `UPDATE jobs … WHERE id = ? AND lock_version = ?`: a stale writer changes nothing. */
+export function guardedUpdate(db: D1Database, job: Pick<JobRow, 'id' | 'lock_version'>, changes: JobChanges, now: number): D1PreparedStatement {
+  const keys = Object.keys(changes) as Array<keyof JobChanges>
+  const sets = [...keys.map((key) => `${key} = ?`), 'updated_at = ?', 'lock_version = lock_version + 1']
+  return db
+    .prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = ? AND lock_version = ? RETURNING *`)
+    .bind(...keys.map((key) => changes[key] ?? null), now, job.id, job.lock_version)
+}
+
+export interface NewJob {
+  project_id: number
+  pipeline_id: number
+  type: 'build' | 'bridge'
+  name: string
+  stage: string
+  stage_idx: number
+  ref: string
+  tag: number
+  allow_failure: number
+  when_: string
+  scheduling_type: string
+  user_id: number | null
+  created_at: number
+  coverage_regex: string | null
+  tag_list: string
+  options: string
+  yaml_variables: string
+  job_variables: string
+  needs: string
+  enqueue_immediately: number
+}
+
+const NEW_JOB_COLUMNS = [
+  'project_id', 'pipeline_id', 'type', 'name', 'stage', 'stage_idx', 'ref', 'tag', 'allow_failure', 'when_',
+  'scheduling_type', 'user_id', 'created_at', 'coverage_regex', 'tag_list', 'options', 'yaml_variables',
+  'job_variables', 'needs', 'enqueue_immediately',
+] as const
+
+/** INSERT of a new job in `created`; `pipelineIdSql` lets a batch refer to a pipeline inserted before it. */
+export function insertJobStatement(db: D1Database, job: NewJob, pipelineIdSql?: string): D1PreparedStatement {
+  const columns = [...NEW_JOB_COLUMNS, 'status', 'updated_at']
+  const values = NEW_JOB_COLUMNS.map((column) => (column === 'pipeline_id' && pipelineIdSql ? pipelineIdSql : '?'))
+  const binds = NEW_JOB_COLUMNS.filter((column) => !(column === 'pipeline_id' && pipelineIdSql)).map((column) => job[column])
+  return db
+    .prepare(`INSERT INTO jobs (${columns.join(', ')}) VALUES (${values.join(', ')}, 'created', ?)`)
+    .bind(...binds, job.created_at)
+}
+
+/** Clones a job for retry: same definition, new id, status created, user = the retrying user. */
+export function cloneJobStatements(
+  db: D1Database,
+  job: JobRow,
+  userId: number,
+  now: number,
+  overrides: { enqueueImmediately: boolean; jobVariables?: string },
+): D1PreparedStatement[] {
+  const copied = NEW_JOB_COLUMNS.filter((c) => !['user_id', 'created_at', 'enqueue_immediately', 'job_variables'].includes(c))
+  return [
+    db
+      .prepare(
+        `INSERT INTO jobs (${copied.join(', ')}, user_id, created_at, enqueue_immediately, job_variables, status, updated_at)
+         SELECT ${copied.join(', ')}, ?, ?, ?, ?, 'created', ? FROM jobs WHERE id = ? AND lock_version = ? AND retried = 0
+         RETURNING *`,
+      )
+      .bind(userId, now, overrides.enqueueImmediately ? 1 : 0, overrides.jobVariables ?? job.job_variables, now, job.id, job.lock_version),
+    // The old job keeps its status and becomes retried.
+    db
+      .prepare('UPDATE jobs SET retried = 1, updated_at = ?, lock_version = lock_version + 1 WHERE id = ? AND lock_version = ? AND retried = 0')
+      .bind(now, job.id, job.lock_version),
+  ]
+}
+
+/** Number of retried jobs with this name in the pipeline (auto-retry counting). */
+export async function retriesCount(db: D1Database, pipelineId: number, name: string): Promise<number> {
+  const row = await db
+    .prepare('SELECT COUNT(*) AS n FROM jobs WHERE pipeline_id = ? AND name = ? AND retried = 1')
+    .bind(pipelineId, name)
+    .first<{ n: number }>()
+  return row?.n ?? 0
+}

@@ -1,0 +1,57 @@
+import { AccessLevel } from '../auth/policy'
+import type { JobOptions, Variable } from '../ci/types'
+import type { Env } from '../env'
+import type { JobRow } from '../db/jobs'
+import { getPipeline } from '../db/pipelines'
+import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
+import { externalUrl } from '../api/request'
+import { createPipeline } from './create-pipeline'
+
+/**
+ * CreateDownstreamPipelineService: a bridge's turn has come. A `trigger: include` makes a child
+ * pipeline in the same project on the same sha; `trigger: project` makes a pipeline in another
+ * project, as the bridge's user, who must be allowed to run pipelines there.
+ */
+export type TriggerOutcome = { ok: true; pipelineId: number } | { ok: false; reason: string }
+
+export async function triggerDownstream(env: Env, bridge: JobRow): Promise<TriggerOutcome> {
+  const trigger = (JSON.parse(bridge.options) as JobOptions).trigger
+  const parent = await getPipeline(env.DB, bridge.pipeline_id)
+  const project = await getProject(env.DB, bridge.project_id)
+  if (!trigger || !parent || !project) return { ok: false, reason: 'invalid_bridge_trigger' }
+  const variables = forwardedVariables(bridge, parent.variables, trigger.forward)
+  const now = Date.now()
+  if (trigger.include) {
+    const created = await createPipeline(env.DB, {
+      project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
+      configPath: trigger.include, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
+    })
+    return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  }
+  const target = trigger.project ? await getProjectByPath(env.DB, trigger.project) : null
+  if (!target) return { ok: false, reason: 'downstream_bridge_project_not_found' }
+  if (target.id === project.id && !trigger.branch) return { ok: false, reason: 'invalid_bridge_trigger' }
+  if (!(await mayRunPipelines(env, target, bridge.user_id))) return { ok: false, reason: 'insufficient_bridge_permissions' }
+  const created = await createPipeline(env.DB, {
+    project: target, ref: trigger.branch ?? target.default_branch ?? 'main', userId: bridge.user_id, source: 'pipeline',
+    variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
+  })
+  return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
+}
+
+/** The bridge's yaml variables go downstream by default; pipeline variables only when forwarded. */
+function forwardedVariables(bridge: JobRow, pipelineVariables: string, forward: { yaml_variables: boolean; pipeline_variables: boolean } | undefined): Variable[] {
+  const out: Variable[] = []
+  if (forward?.yaml_variables ?? true) out.push(...(JSON.parse(bridge.yaml_variables) as Variable[]))
+  if (forward?.pipeline_variables ?? false) out.push(...(JSON.parse(pipelineVariables) as Variable[]))
+  return out
+}
+
+async function mayRunPipelines(env: Env, target: ProjectRow, userId: number | null): Promise<boolean> {
+  if (userId === null) return false
+  const row = await env.DB.prepare(
+    `SELECT u.is_admin AS is_admin, COALESCE((SELECT access_level FROM project_members WHERE project_id = ? AND user_id = u.id), 0) AS level
+     FROM users u WHERE u.id = ?`,
+  ).bind(target.id, userId).first<{ is_admin: number; level: number }>()
+  return !!row && (row.is_admin === 1 || row.level >= AccessLevel.developer)
+}
