@@ -13,4 +13,10 @@ export interface Env {
   INITIAL_ROOT_TOKEN?: string
   /** Largest request body accepted by JSON/form endpoints, in bytes (default 1 MiB). */
   MAX_BODY_BYTES?: string
+  /** Seconds without a runner update before a running/canceling job is dropped (default 1800). */
+  JOB_STUCK_SECONDS?: string
+  /** Seconds a pending job may wait with no online runner able to take it (default 3600). */
+  PENDING_NO_RUNNER_SECONDS?: string
+  /** Seconds a pending job may wait at all (default 86400). */
+  PENDING_MAX_SECONDS?: string
 }

@@ -3,6 +3,7 @@ import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
 import { autoRetryAllowed } from '../ci/auto-retry'
 import { extractCoverage } from '../ci/coverage'
 import type { JobStatus } from '../ci/statuses'
+import { DEFAULT_TIMER_LIMITS, dueAction, nextDeadline, type TimedJob, type TimerLimits } from '../ci/timers'
 import { applyEvent, type JobEvent } from '../ci/transitions'
 import type { JobOptions, ProcessEvent } from '../ci/types'
 import type { Env } from '../env'
@@ -163,7 +164,7 @@ export class JobObject extends DurableObject<Env> {
    */
   async assign(
     jobId: number,
-    runner: { runnerId: number; runnerManagerId: number | null; timeout: number },
+    runner: { runnerId: number; runnerManagerId: number | null; /** the runner's maximum_timeout, if any */ timeout?: number | null },
   ): Promise<{ job: JobRow; token: string } | null> {
     return this.queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
@@ -172,11 +173,32 @@ export class JobObject extends DurableObject<Env> {
       const result = await this.transition(jobId, { type: 'run' }, row, {
         runner_id: runner.runnerId,
         runner_manager_id: runner.runnerManagerId,
-        timeout: runner.timeout,
+        timeout: await this.jobTimeout(row, runner.timeout),
         token_digest: await tokenDigest(token),
       })
-      return result?.changed ? { job: result.job, token } : null
+      if (!result?.changed) return null
+      await this.ctx.storage.delete('lastUpdateAt')
+      await this.watch(result.job)
+      return { job: result.job, token }
     })
+  }
+
+  /**
+   * update_timeout_state: the job's `timeout:` (else the project's build timeout), capped by the
+   * runner's maximum timeout (`runnerLimit`, seconds).
+   */
+  private async jobTimeout(row: JobRow, runnerLimit: number | null | undefined): Promise<number> {
+    const own = (JSON.parse(row.options) as { job_timeout?: number }).job_timeout
+    const project = await this.env.DB.prepare('SELECT build_timeout FROM projects WHERE id = ?').bind(row.project_id).first<{ build_timeout: number }>()
+    const configured = own ?? project?.build_timeout ?? 3600
+    return runnerLimit ? Math.min(configured, runnerLimit) : configured
+  }
+
+  /** A sign of life from the runner (PUT state=running, trace PATCH): keeps the job from looking stuck. */
+  async touch(jobId: number): Promise<void> {
+    await this.ctx.storage.put('lastUpdateAt', Date.now())
+    const watched = await this.ctx.storage.get<{ jobId: number; timed: TimedJob }>('watch')
+    if (watched?.jobId === jobId) await this.watch(watched.timed, jobId)
   }
 
   /** The runner's `PUT /jobs/:id`: running is a heartbeat; success/failed finish the job. */
@@ -258,12 +280,13 @@ export class JobObject extends DurableObject<Env> {
 
   /** After a committed transition: bridges trigger, failed jobs auto-retry, delayed jobs get an alarm. */
   private async afterTransition(job: JobRow): Promise<void> {
+    if (job.type === 'build') await this.watch(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
       await this.triggerBridge(job)
     }
     if (job.status === 'scheduled' && job.scheduled_at !== null) {
       await this.ctx.storage.put('scheduled', { jobId: job.id, at: job.scheduled_at })
-      await this.ctx.storage.setAlarm(job.scheduled_at)
+      await this.rearm()
     }
     if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
   }
@@ -298,13 +321,83 @@ export class JobObject extends DurableObject<Env> {
     return features.cancel_gracefully === true
   }
 
-  /** Delayed jobs: at their time, scheduled → pending, then the pipeline moves on. */
+  // ---- timers: delayed jobs, job timeout, stuck jobs (one alarm, the earliest deadline) -------
+
+  /** Remembers the job's times for the stuck/timeout rules and re-arms the alarm. */
+  private async watch(source: JobRow | TimedJob, jobId?: number): Promise<void> {
+    const lastUpdateAt = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
+    const timed: TimedJob = 'id' in source
+      ? { status: source.status, queuedAt: source.queued_at, startedAt: source.started_at, timeout: source.timeout, lastUpdateAt }
+      : { ...source, lastUpdateAt }
+    const id = 'id' in source ? source.id : jobId!
+    if (nextDeadline(timed, this.limits()) === null) await this.ctx.storage.delete('watch')
+    else await this.ctx.storage.put('watch', { jobId: id, timed })
+    await this.rearm()
+  }
+
+  private async rearm(): Promise<void> {
+    const scheduled = await this.ctx.storage.get<{ at: number }>('scheduled')
+    const watched = await this.ctx.storage.get<{ timed: TimedJob }>('watch')
+    const deadlines = [scheduled?.at, watched ? nextDeadline(watched.timed, this.limits()) : null].filter((t): t is number => typeof t === 'number')
+    if (deadlines.length === 0) await this.ctx.storage.deleteAlarm()
+    else await this.ctx.storage.setAlarm(Math.min(...deadlines))
+  }
+
+  private limits(): TimerLimits {
+    const read = (value: string | undefined, fallback: number) => (value && Number(value) > 0 ? Number(value) : fallback)
+    return {
+      stuckSeconds: read(this.env.JOB_STUCK_SECONDS, DEFAULT_TIMER_LIMITS.stuckSeconds),
+      pendingNoRunnerSeconds: read(this.env.PENDING_NO_RUNNER_SECONDS, DEFAULT_TIMER_LIMITS.pendingNoRunnerSeconds),
+      pendingMaxSeconds: read(this.env.PENDING_MAX_SECONDS, DEFAULT_TIMER_LIMITS.pendingMaxSeconds),
+    }
+  }
+
   override async alarm(): Promise<void> {
+    const now = Date.now()
     const scheduled = await this.ctx.storage.get<{ jobId: number; at: number }>('scheduled')
-    if (!scheduled) return
-    await this.ctx.storage.delete('scheduled')
-    const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
-    if (result?.changed) await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
+    if (scheduled && scheduled.at <= now) {
+      await this.ctx.storage.delete('scheduled')
+      const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
+      if (result?.changed) {
+        await this.afterTransition(result.job)
+        await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
+      }
+    }
+    const watched = await this.ctx.storage.get<{ jobId: number }>('watch')
+    if (watched) await this.checkTimers(watched.jobId, now)
+    await this.rearm()
+  }
+
+  /** Drops a job that ran past its timeout, went silent, or waited too long for a runner. */
+  private async checkTimers(jobId: number, now: number): Promise<void> {
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row) return null
+      const lastUpdateAt = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
+      const action = dueAction({ status: row.status, queuedAt: row.queued_at, startedAt: row.started_at, timeout: row.timeout, lastUpdateAt }, this.limits(), now)
+      if (!action) return { job: row, changed: false }
+      if ('dropIfNoRunner' in action && (await this.anyRunnerCanTake(row, now))) return { job: row, changed: false }
+      const reason = 'drop' in action ? action.drop : action.dropIfNoRunner
+      return this.transition(jobId, { type: 'drop', reason }, row)
+    })
+    if (!result) return
+    await this.watch(result.job)
+    if (!result.changed) return
+    await this.afterTransition(result.job)
+    await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
+  }
+
+  /** An online (contacted within 2 h), unpaused runner whose scope and tags fit the job. */
+  private async anyRunnerCanTake(job: JobRow, now: number): Promise<boolean> {
+    const { results } = await this.env.DB.prepare(
+      `SELECT tag_list, run_untagged FROM runners WHERE paused = 0 AND contacted_at > ?
+       AND (runner_type = 'instance_type' OR project_id = ?)`,
+    ).bind(now - 2 * 60 * 60 * 1000, job.project_id).all<{ tag_list: string; run_untagged: number }>()
+    const tags = JSON.parse(job.tag_list) as string[]
+    return results.some((runner) => {
+      const runnerTags = JSON.parse(runner.tag_list) as string[]
+      return tags.length === 0 ? runner.run_untagged === 1 : tags.every((tag) => runnerTags.includes(tag))
+    })
   }
 }
 
