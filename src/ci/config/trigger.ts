@@ -1,0 +1,98 @@
+import type { TriggerSpec } from '../types'
+import { checkKeys, entryError, isHash, type Config, type Keywords } from './keywords'
+
+/**
+ * `trigger:`, which makes a job a bridge: a project path (multi-project pipeline) or
+ * `include:` of one local file (child pipeline). Sources: gitlabhq
+ * lib/gitlab/ci/config/entry/{trigger,trigger/forward}.rb.
+ */
+
+const CROSS_PROJECT_KEYWORDS: Keywords = { supported: ['project', 'branch', 'strategy', 'forward'], unsupported: [] }
+const SAME_PROJECT_KEYWORDS: Keywords = { supported: ['include', 'strategy', 'forward'], unsupported: [] }
+const FORWARD_KEYWORDS: Keywords = { supported: ['yaml_variables', 'pipeline_variables'], unsupported: [] }
+const INCLUDE_KEYWORDS: Keywords = {
+  supported: ['local'],
+  unsupported: ['project', 'file', 'ref', 'artifact', 'job', 'template', 'remote', 'component', 'inputs', 'rules'],
+}
+
+export function readTrigger(location: string, value: unknown, errors: string[]): TriggerSpec | undefined {
+  const count = errors.length
+  let trigger: TriggerSpec | undefined
+  if (typeof value === 'string') {
+    if (value.trim() === '') errors.push(entryError(location, "config can't be blank"))
+    trigger = { project: value }
+  } else if (isHash(value)) {
+    trigger = value.include === undefined ? readCrossProject(location, value, errors) : readChildPipeline(location, value, errors)
+  } else {
+    errors.push(entryError(location, 'has to be either a string or a hash'))
+  }
+  return errors.length === count ? trigger : undefined
+}
+
+function readCrossProject(location: string, config: Config, errors: string[]): TriggerSpec {
+  checkKeys(location, config, CROSS_PROJECT_KEYWORDS, errors)
+  const trigger: TriggerSpec = {}
+  if (typeof config.project !== 'string') errors.push(entryError(location, 'project should be a string'))
+  else if (config.project.trim() === '') errors.push(entryError(location, "project can't be blank"))
+  else trigger.project = config.project
+  if (config.branch !== undefined) {
+    if (typeof config.branch === 'string') trigger.branch = config.branch
+    else errors.push(entryError(location, 'branch should be a string'))
+  }
+  return withCommonKeys(location, config, trigger, errors)
+}
+
+function readChildPipeline(location: string, config: Config, errors: string[]): TriggerSpec {
+  checkKeys(location, config, SAME_PROJECT_KEYWORDS, errors)
+  const include = readInclude(`${location}:include`, config.include, errors)
+  return withCommonKeys(location, config, include === undefined ? {} : { include }, errors)
+}
+
+/** edgejobs reads one local file: `include: path`, `[path]` or `[{local: path}]`. */
+function readInclude(location: string, value: unknown, errors: string[]): string | undefined {
+  const items = Array.isArray(value) ? value : [value]
+  if (items.length !== 1) {
+    errors.push(entryError(location, 'config should name exactly one local file (edgejobs does not support more)'))
+    return undefined
+  }
+  const [item] = items
+  if (typeof item === 'string' && item.trim() !== '') return item
+  if (!isHash(item)) {
+    errors.push(entryError(location, 'config should be a hash or a string'))
+    return undefined
+  }
+  checkKeys(location, item, INCLUDE_KEYWORDS, errors)
+  if (typeof item.local === 'string' && item.local.trim() !== '') return item.local
+  // An include of another kind already got its "unsupported keys" error.
+  const otherKind = Object.keys(item).some((key) => INCLUDE_KEYWORDS.unsupported.includes(key))
+  if (!otherKind) errors.push(entryError(location, 'config must specify a local file'))
+}
+
+function withCommonKeys(location: string, config: Config, trigger: TriggerSpec, errors: string[]): TriggerSpec {
+  if (config.strategy !== undefined) {
+    if (config.strategy === 'depend') trigger.strategy = 'depend'
+    else errors.push(entryError(location, 'strategy should be depend'))
+  }
+  if (config.forward !== undefined) {
+    const forward = readForward(`${location}:forward`, config.forward, errors)
+    if (forward) trigger.forward = forward
+  }
+  return trigger
+}
+
+function readForward(location: string, value: unknown, errors: string[]): TriggerSpec['forward'] {
+  if (!isHash(value)) {
+    errors.push(entryError(location, 'config should be a hash'))
+    return undefined
+  }
+  checkKeys(location, value, FORWARD_KEYWORDS, errors)
+  const flag = (key: 'yaml_variables' | 'pipeline_variables', fallback: boolean): boolean => {
+    const flagValue = value[key]
+    if (flagValue === undefined || flagValue === null) return fallback
+    if (typeof flagValue === 'boolean') return flagValue
+    errors.push(entryError(location, `${key.replace('_', ' ')} should be a boolean value`))
+    return fallback
+  }
+  // GitLab forwards YAML variables and keeps pipeline variables unless told otherwise.
+  return { yaml_variables: flag('yaml_variables', true), pipeline_variables: flag('pipeline_variables', false) }
+}
