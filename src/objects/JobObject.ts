@@ -39,6 +39,8 @@ const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
 export class JobObject extends DurableObject<Env> {
   private readonly queue = new SerialQueue()
   private readonly trace: LiveTrace
+  /** Live-log watchers (SSE extension) waiting for the next append or the end of the job. */
+  private traceWaiters: Array<() => void> = []
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -218,8 +220,36 @@ export class JobObject extends DurableObject<Env> {
   async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number }> {
     return this.queue.run(async () => {
       const length = this.trace.append(start, bytes)
+      if (length !== undefined && bytes.byteLength > 0) this.wakeTraceWaiters()
       return length === undefined ? { ok: false, length: this.trace.length() } : { ok: true, length }
     })
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) until the live log grows past `offset` or the job finishes, then
+   * returns the new bytes. Feeds the `text/event-stream` log extension without polling D1.
+   */
+  async waitForTrace(jobId: number, offset: number, timeoutMs: number): Promise<{ bytes: Uint8Array; archived: boolean }> {
+    if (this.trace.length() <= offset) {
+      const row = await getJob(this.env.DB, jobId)
+      if (row && row.trace_archived === 0 && !FINISHED.includes(row.status)) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs)
+          this.traceWaiters.push(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
+    }
+    const row = await getJob(this.env.DB, jobId)
+    return { bytes: this.trace.read(offset), archived: row?.trace_archived === 1 || (row !== null && FINISHED.includes(row.status)) }
+  }
+
+  private wakeTraceWaiters(): void {
+    const waiters = this.traceWaiters
+    this.traceWaiters = []
+    for (const wake of waiters) wake()
   }
 
   async traceLength(): Promise<number> {
@@ -250,6 +280,7 @@ export class JobObject extends DurableObject<Env> {
       const [updated] = await this.env.DB.batch<JobRow>([update, ...(finishing?.statements ?? [])])
       if (updated.results[0]) {
         if (changes.trace_archived === 1) this.trace.clear()
+        if (FINISHED.includes(after.status)) this.wakeTraceWaiters()
         return { job: updated.results[0], changed: true }
       }
       row = await getJob(this.env.DB, jobId) // someone moved the row: re-read and re-decide
@@ -355,9 +386,14 @@ export class JobObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now()
     const scheduled = await this.ctx.storage.get<{ jobId: number; at: number }>('scheduled')
-    if (scheduled && scheduled.at <= now) {
-      await this.ctx.storage.delete('scheduled')
+    if (scheduled) {
+      // The row's scheduled_at decides (the rule checks it); the stored time only arms the alarm.
       const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
+      if (result?.job.status === 'scheduled' && result.job.scheduled_at !== null) {
+        await this.ctx.storage.put('scheduled', { jobId: scheduled.jobId, at: result.job.scheduled_at })
+      } else {
+        await this.ctx.storage.delete('scheduled')
+      }
       if (result?.changed) {
         await this.afterTransition(result.job)
         await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)

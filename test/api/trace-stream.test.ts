@@ -1,0 +1,59 @@
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { finishJob, jobsByName, startJob } from '../job-driver'
+import { api, createPipelineFrom, createProject } from '../world'
+
+function append(jobId: number, start: number, text: string) {
+  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  return stub.appendTrace(jobId, start, new TextEncoder().encode(text))
+}
+
+/** Reads SSE events until `until` is seen (or the stream ends). */
+async function readEvents(reader: ReadableStreamDefaultReader<Uint8Array>, until: string, buffer: { text: string }) {
+  const decoder = new TextDecoder()
+  while (!buffer.text.includes(until)) {
+    const { done, value } = await reader.read()
+    if (done) break
+    buffer.text += decoder.decode(value, { stream: true })
+  }
+  return buffer.text
+}
+
+describe('live log as Server-Sent Events (extension)', () => {
+  it('streams new log bytes as they arrive and ends when the job finishes', async () => {
+    const project = await createProject()
+    const pipeline = await createPipelineFrom(project, 'live:\n  script: x\n')
+    const jobs = await jobsByName(project, pipeline.id)
+    await startJob(jobs.live.id)
+    await append(jobs.live.id, 0, 'first line\n')
+    const res = await api('GET', `/projects/${project.id}/jobs/${jobs.live.id}/trace`, { token: project.owner.token, headers: { Accept: 'text/event-stream' } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toBe('text/event-stream')
+    const reader = res.body!.getReader()
+    const buffer = { text: '' }
+    await readEvents(reader, 'first line', buffer)
+    expect(buffer.text).toContain('event: log\nid: 11\ndata: first line\ndata: \n\n')
+    await append(jobs.live.id, 11, 'second\n')
+    await readEvents(reader, 'second', buffer)
+    await finishJob(jobs.live.id, 'success')
+    const all = await readEvents(reader, 'event: end', buffer)
+    expect(all).toContain('data: second')
+    expect(all).toMatch(/event: end\nid: 18\n/)
+    await reader.cancel()
+  })
+
+  it('replays a finished job from the archive and honours Last-Event-ID', async () => {
+    const project = await createProject()
+    const pipeline = await createPipelineFrom(project, 'done:\n  script: x\n')
+    const jobs = await jobsByName(project, pipeline.id)
+    await startJob(jobs.done.id)
+    await append(jobs.done.id, 0, 'abc\ndef\n')
+    await finishJob(jobs.done.id, 'success')
+    const res = await api('GET', `/projects/${project.id}/jobs/${jobs.done.id}/trace`, {
+      token: project.owner.token,
+      headers: { Accept: 'text/event-stream', 'Last-Event-ID': '4' },
+    })
+    const text = await res.text()
+    expect(text).toBe('event: log\nid: 8\ndata: def\ndata: \n\nevent: end\nid: 8\ndata: \n\n')
+  })
+})
