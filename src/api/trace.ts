@@ -10,6 +10,7 @@ import { Int, IntIn, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { jobObject } from '../objects/JobObject'
 import { loadBuild } from './jobs'
+import { streamTrace, wantsEventStream } from './trace-stream'
 import { paramsOf, type ApiRequest } from './request'
 
 /** Gitlab::Ci::Trace::Stream::LIMIT_SIZE */
@@ -26,7 +27,7 @@ const TraceParams = v.looseObject({
  * GET /projects/:id/jobs/:job_id/trace — the raw log. An archived log streams from R2 (never read
  * whole into memory); a running job's log comes from its Durable Object. No log → empty 200.
  */
-export async function trace(request: ApiRequest, env: Env): Promise<Response> {
+export async function trace(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
   if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
   const params = validate(TraceParams, raw)
@@ -39,6 +40,7 @@ export async function trace(request: ApiRequest, env: Env): Promise<Response> {
     'Content-Type': 'text/plain',
     'Content-Disposition': `infile; filename="${row.id}.log"`,
   }
+  if (wantsEventStream(request)) return streamTrace(request, env, row, execution)
   const offset = params.byte_offset ?? 0
   const limit = params.byte_limit
   if (row.erased_at) return new Response('', { headers })
