@@ -1,12 +1,15 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { authenticate, loadProject } from '../auth/access'
-import { can, VALID_ACCESS_LEVELS } from '../auth/policy'
+import { authenticate, loadProject, parseAfterAuthentication } from '../auth/access'
+import { AccessLevel, can, VALID_ACCESS_LEVELS } from '../auth/policy'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'
-import { insertProject, listMembers, projectPathTaken, updateProject, upsertMember, type ProjectUpdate } from '../db/projects'
-import { getUser, getUsers } from '../db/users'
+import {
+  insertProject, memberPageStatements, memberWithUser, projectPathTaken, updateProject, upsertMember,
+  type MemberPageRow, type ProjectUpdate,
+} from '../db/projects'
+import { getUser } from '../db/users'
 import { ApiError } from '../http/errors'
-import { offsetHeaders, parseOffsetPage } from '../http/pagination'
+import { MAX_COUNT_LIMIT, offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { Bool, Int, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
@@ -36,9 +39,8 @@ export async function createProject(request: ApiRequest, env: Env): Promise<Resp
   if (!params.name && !params.path) throw ApiError.validation(['name, path are missing, at least one parameter must be provided'])
   const name = params.name ?? params.path!
   const path = params.path ?? name.trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '')
-  if (!PATH.test(path) || /\.(git|atom)$/.test(path)) {
-    throw new ApiError(400, { message: { path: ["can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'"] } })
-  }
+  const invalid = { ...nameErrors(name), ...pathErrors(path) }
+  if (Object.keys(invalid).length > 0) throw new ApiError(400, { message: invalid })
   checkBuildTimeout(params.build_timeout)
   const namespacePath = caller.user!.username
   const fullPath = `${namespacePath}/${path}`
@@ -58,9 +60,27 @@ export async function createProject(request: ApiRequest, env: Env): Promise<Resp
   return json(project(row, externalUrl(env)), { status: 201 })
 }
 
+/** Gitlab::Regex.project_name_regex */
+const NAME = /^[\p{L}\p{N}\u00A9-\u{1F9FF}_][\p{L}\p{N}\p{Pd}+\u00A9-\u{1F9FF}_. ]*$/u
+
+/** Project model validations of `name` and `path`, in render_validation_error!'s shape. */
+function nameErrors(name: string): Record<string, string[]> {
+  if (name.trim() === '') return { name: ["can't be blank"] }
+  if (NAME.test(name)) return {}
+  return { name: ["can contain only letters, digits, emoji, '_', '.', '+', dashes, or spaces. It must start with a letter, digit, emoji, or '_'."] }
+}
+
+function pathErrors(path: string): Record<string, string[]> {
+  if (PATH.test(path) && !/\.(git|atom)$/.test(path)) return {}
+  return { path: ["can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', end in '.git' or end in '.atom'"] }
+}
+
+/** Rails' 1.month in seconds; GitLab's MAX_BUILD_TIMEOUT, itself not allowed (`less_than`). */
+const ONE_MONTH = 2_629_746
+
 function checkBuildTimeout(timeout: number | undefined): void {
-  // GitLab: between 10 minutes and 1 month.
-  if (timeout !== undefined && (timeout < 600 || timeout > 2_629_746)) {
+  // Project validation: >= 10 minutes and < 1 month (app/models/project.rb).
+  if (timeout !== undefined && (timeout < 600 || timeout >= ONE_MONTH)) {
     throw new ApiError(400, { message: { build_timeout: ['needs to be between 10 minutes and 1 month'] } })
   }
 }
@@ -90,12 +110,26 @@ const UpdateProjectParams = v.looseObject({
   ci_job_token_scope_enabled: v.optional(Bool),
 })
 
-/** PUT /projects/:id — visibility, public_jobs and CI settings (maintainer+). */
+const UPDATE_SETTINGS = Object.keys(UpdateProjectParams.entries).filter((key) => key !== 'id')
+
+/** PUT /projects/:id — visibility, public_jobs and CI settings (maintainer+; name and visibility owner+). */
 export async function updateProjectSettings(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
-  const params = validate(UpdateProjectParams, raw)
+  // authenticate_non_get!: 401 comes before parameter errors.
+  const params = await parseAfterAuthentication(env, request, raw, {}, () => {
+    const parsed = validate(UpdateProjectParams, raw)
+    if (!UPDATE_SETTINGS.some((key) => parsed[key as keyof typeof parsed] !== undefined)) {
+      throw ApiError.validation([`${UPDATE_SETTINGS.join(', ')} are missing, at least one parameter must be provided`])
+    }
+    return parsed
+  })
   const ctx = await loadProject(env, request, raw, params.id)
   if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
+  // lib/api/projects.rb: renaming needs rename_project, any visibility param change_visibility_level.
+  if (params.name && !can(ctx.access, 'rename_project')) throw ApiError.forbidden()
+  if (params.visibility !== undefined && !can(ctx.access, 'change_visibility_level')) throw ApiError.forbidden()
+  const invalidName = params.name === undefined ? {} : nameErrors(params.name)
+  if (invalidName.name) throw new ApiError(400, { message: invalidName })
   checkBuildTimeout(params.build_timeout)
   const changes: ProjectUpdate = {}
   if (params.name !== undefined) changes.name = params.name
@@ -115,19 +149,22 @@ export async function updateProjectSettings(request: ApiRequest, env: Env): Prom
 
 const AddMemberParams = v.looseObject({
   id: Str,
-  user_id: Int,
   access_level: v.pipe(Int, v.check((n: number) => (VALID_ACCESS_LEVELS as readonly number[]).includes(n), 'does not have a valid value')),
+  // `types: [Integer, String]` in GitLab: a value that names no user is 404 User, not 400.
+  user_id: Str,
 })
 
 /** POST /projects/:id/members (maintainer+) */
 export async function addMember(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
-  const params = validate(AddMemberParams, raw)
+  // The members API authenticates every route first (lib/api/members.rb: before { authenticate! }).
+  const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(AddMemberParams, raw))
   const ctx = await loadProject(env, request, raw, params.id)
   if (!can(ctx.access, 'admin_project_member')) throw ApiError.forbidden()
   // Only owners (and admins) may grant the owner role.
-  if (params.access_level === 50 && !ctx.access.isAdmin && ctx.access.accessLevel < 50) throw ApiError.forbidden()
-  const user = await getUser(env.DB, params.user_id)
+  if (params.access_level === AccessLevel.owner && !can(ctx.access, 'manage_owners')) throw ApiError.forbidden()
+  const userId = /^\d{1,15}$/.test(params.user_id.trim()) ? Number(params.user_id) : undefined
+  const user = userId === undefined ? null : await getUser(env.DB, userId)
   if (!user) throw ApiError.notFound('User')
   const row = await upsertMember(env.DB, ctx.project.id, user.id, params.access_level, Date.now())
   if (!row) throw ApiError.conflict('Member already exists')
@@ -137,15 +174,21 @@ export async function addMember(request: ApiRequest, env: Env): Promise<Response
 /** GET /projects/:id/members/all — direct members (no groups here), offset-paginated. */
 export async function listAllMembers(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
-  const { id } = validate(ProjectIdParams, raw)
-  const page = parseOffsetPage(raw)
-  const ctx = await loadProject(env, request, raw, id, { requireUser: false })
-  const members = await listMembers(env.DB, ctx.project.id)
-  const users = await getUsers(env.DB, members.map((m) => m.user_id))
-  const slice = members.slice(page.offset, page.offset + page.perPage)
+  const { id, page } = await parseAfterAuthentication(env, request, raw, {}, () => ({
+    id: validate(ProjectIdParams, raw).id,
+    page: parseOffsetPage(raw),
+  }))
+  const ctx = await loadProject<[MemberPageRow, { total: number }]>(env, request, raw, id, {}, (selected) =>
+    memberPageStatements(env.DB, selected, { offset: page.offset, limit: page.perPage + 1 }, MAX_COUNT_LIMIT),
+  )
+  if (!can(ctx.access, 'read_project_member')) throw ApiError.forbidden()
+  const [rows, count] = ctx.results
+  const members = rows.results.map(memberWithUser)
+  const total = count.results[0]?.total ?? 0
   const headers = offsetHeaders(request.url, externalUrl(env), page, {
-    hasNext: members.length > page.offset + page.perPage,
-    total: members.length,
+    hasNext: members.length > page.perPage,
+    total: total > MAX_COUNT_LIMIT ? undefined : total,
   })
-  return json(slice.map((m) => member(m, users.get(m.user_id)!, externalUrl(env))), { headers })
+  const base = externalUrl(env)
+  return json(members.slice(0, page.perPage).map((m) => member(m.member, m.user, base)), { headers })
 }

@@ -4,26 +4,27 @@ import { loadProject } from '../auth/access'
 import { can } from '../auth/policy'
 import { findCommit, getBranch, hasAnyBranch, readFileAt, writeCommit, type CommitRow } from '../db/repository'
 import { ApiError } from '../http/errors'
-import { NonBlankStr, OneOf, Str } from '../http/param-types'
+import { FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
-import { commit as presentCommit } from '../present/commit'
+import { commitDetail } from '../present/commit'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
 import type { Caller } from '../auth/access'
 
 /** Largest file accepted through the files API (the CI config limit is checked separately). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024
 
+// Declared in GitLab's order (lib/api/files.rb), so several failures read the same.
 const FileParams = v.looseObject({
   id: Str,
-  file_path: NonBlankStr,
+  file_path: FilePath(),
   branch: NonBlankStr,
-  content: Str,
   commit_message: NonBlankStr,
   start_branch: v.optional(Str),
-  encoding: v.optional(OneOf(['text', 'base64'] as const), 'text'),
   author_email: v.optional(Str),
   author_name: v.optional(Str),
+  content: Str,
+  encoding: v.optional(OneOf(['text', 'base64'] as const), 'text'),
   last_commit_id: v.optional(Str),
 })
 
@@ -40,11 +41,12 @@ export function updateFile(request: ApiRequest, env: Env): Promise<Response> {
 async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'update'): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(FileParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id)
+  // No `authenticate!` here in GitLab: anonymous callers get 404 or 403 like everyone else.
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'push_code')) throw ApiError.forbidden()
   const content = decodeContent(params.content, params.encoding)
   if (new TextEncoder().encode(content).byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
-  const filePath = params.file_path.replace(/^\/+/, '')
+  const filePath = params.file_path
 
   // A commit lands only if the branch did not move meanwhile; on a race, read again and retry.
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -55,7 +57,7 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
     if (params.last_commit_id && base.commit && params.last_commit_id !== base.commit.sha) {
       throw ApiError.withMessage(400, 'You are attempting to update a file that has changed since you started editing it.')
     }
-    const blobSha = await sha1Hex(`blob ${content.length}\0${content}`)
+    const blobSha = await sha1Hex(`blob ${new TextEncoder().encode(content).byteLength}\0${content}`)
     const newTree = { ...tree, [filePath]: blobSha }
     const row = await buildCommit(ctx.project.id, ctx.caller, params, newTree, base.commit)
     const ok = await writeCommit(env.DB, {
@@ -70,21 +72,36 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
 }
 
 /**
- * The commit a change builds on: the branch head, or `start_branch` for a new branch, or nothing
- * in an empty repository. Mirrors Files::CreateService's branch rules.
+ * The commit a change builds on, with Commits::CreateService's branch rules: the commit starts
+ * from `start_branch` (default: `branch`), which must exist unless the repository is empty; a
+ * different `branch` is created and must not exist yet.
  */
-async function resolveBase(db: D1Database, projectId: number, branch: string, startBranch?: string) {
-  const existing = await getBranch(db, projectId, branch)
-  if (existing) return { branchHead: existing.head_sha as string | null, commit: await findCommit(db, projectId, existing.head_sha) }
-  if (startBranch) {
-    const start = await getBranch(db, projectId, startBranch)
-    if (!start) throw ApiError.withMessage(400, `Failed to create branch '${branch}': invalid reference name '${startBranch}'`)
-    return { branchHead: null, commit: await findCommit(db, projectId, start.head_sha) }
+async function resolveBase(db: D1Database, projectId: number, branchName: string, startBranchName?: string) {
+  const startName = startBranchName ?? branchName
+  const [branch, start, nonEmpty] = await Promise.all([
+    getBranch(db, projectId, branchName),
+    startName === branchName ? null : getBranch(db, projectId, startName),
+    hasAnyBranch(db, projectId),
+  ])
+  const startBranch = startName === branchName ? branch : start
+  if (nonEmpty && !startBranch) throw ApiError.withMessage(400, 'You can only create or edit files when you are on a branch')
+  if (startName !== branchName && branch) {
+    throw ApiError.withMessage(400, `A branch called '${branchName}' already exists. Switch to that branch in order to make changes`)
   }
-  if (await hasAnyBranch(db, projectId)) {
-    throw ApiError.withMessage(400, 'You can only create or edit files when you are on a branch')
+  if (!branch && !validBranchName(branchName)) {
+    throw ApiError.withMessage(400, `Something went wrong when we tried to create '${branchName}' for you: Branch name is invalid`)
   }
-  return { branchHead: null, commit: null }
+  return {
+    branchHead: branch?.head_sha ?? null,
+    commit: startBranch ? await findCommit(db, projectId, startBranch.head_sha) : null,
+  }
+}
+
+/** Gitlab::GitRefValidator: git check-ref-format rules for `refs/heads/<name>`. */
+function validBranchName(name: string): boolean {
+  if (name === '' || name === 'HEAD' || name === '@' || name.startsWith('-') || name.startsWith('refs/')) return false
+  if (/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/$|\.$|\.lock(\/|$)|(^|\/)\./.test(name)) return false
+  return true
 }
 
 async function buildCommit(
@@ -94,7 +111,8 @@ async function buildCommit(
   tree: Record<string, string>,
   parent: CommitRow | null,
 ): Promise<CommitRow> {
-  const now = Date.now()
+  // Git keeps whole seconds.
+  const now = Math.floor(Date.now() / 1000) * 1000
   const authorName = params.author_name ?? caller.user!.name
   const authorEmail = params.author_email ?? caller.user!.email
   const parents = parent ? [parent.sha] : []
@@ -143,20 +161,25 @@ export async function showCommit(request: ApiRequest, env: Env): Promise<Respons
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
   const row = await findCommit(env.DB, ctx.project.id, params.sha)
   if (!row) throw ApiError.notFound('Commit')
-  return json(presentCommit(row, ctx.project.full_path, externalUrl(env)))
+  return json(commitDetail(row, ctx.project.full_path, externalUrl(env)))
 }
 
-const RawFileParams = v.looseObject({ id: Str, file_path: NonBlankStr, ref: v.optional(Str) })
+const RawFileParams = v.looseObject({
+  id: Str,
+  file_path: FilePath({ allowInitialSeparator: true }),
+  ref: v.optional(NonBlankStr),
+})
 
-/** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref`. */
+/** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref` (default branch). */
 export async function rawFile(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(RawFileParams, raw)
   const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
-  const ref = params.ref ?? ctx.project.default_branch ?? 'main'
-  const commitRow = await findCommit(env.DB, ctx.project.id, ref)
-  const content = commitRow ? await readFileAt(env.DB, commitRow, params.file_path.replace(/^\/+/, '')) : null
+  const ref = params.ref ?? ctx.project.default_branch
+  const commitRow = ref ? await findCommit(env.DB, ctx.project.id, ref) : null
+  if (!commitRow) throw ApiError.notFound('Commit')
+  const content = await readFileAt(env.DB, commitRow, params.file_path)
   if (content === null) throw ApiError.notFound('File')
   return new Response(content, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }

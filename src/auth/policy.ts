@@ -40,6 +40,9 @@ export type ProjectAbility =
   | 'force_cancel_build'
   | 'admin_project'
   | 'admin_project_member'
+  | 'rename_project'
+  | 'change_visibility_level'
+  | 'manage_owners'
   | 'read_project_member'
   | 'create_runner'
 
@@ -86,6 +89,10 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'admin_project_member':
     case 'create_runner':
       return lvl >= AccessLevel.maintainer
+    case 'rename_project':
+    case 'change_visibility_level':
+    case 'manage_owners':
+      return lvl >= AccessLevel.owner
   }
 }
 

@@ -1,3 +1,5 @@
+import type { UserRow } from './users'
+
 /** Projects and their members. */
 export interface ProjectRow {
   id: number
@@ -97,10 +99,42 @@ export function upsertMember(db: D1Database, projectId: number, userId: number, 
     .first<MemberRow>()
 }
 
-export async function listMembers(db: D1Database, projectId: number): Promise<MemberRow[]> {
-  const { results } = await db
-    .prepare('SELECT * FROM project_members WHERE project_id = ? ORDER BY user_id')
-    .bind(projectId)
-    .all<MemberRow>()
-  return results
+/** A member row joined with its user, as read by `memberPageStatements`. */
+export interface MemberWithUser {
+  member: MemberRow
+  user: UserRow
+}
+
+/**
+ * One offset page of a project's members (user id order, served by the primary key) and their
+ * count, capped one above `countLimit`. `project` selects the project inside the statements.
+ */
+export function memberPageStatements(
+  db: D1Database,
+  project: { sql: string; value: string | number },
+  page: { offset: number; limit: number },
+  countLimit: number,
+): [D1PreparedStatement, D1PreparedStatement] {
+  return [
+    db
+      .prepare(
+        `SELECT m.project_id AS m_project_id, m.access_level AS m_access_level, m.created_at AS m_created_at, u.*
+         FROM project_members m JOIN users u ON u.id = m.user_id
+         WHERE m.project_id = ${project.sql} ORDER BY m.user_id LIMIT ? OFFSET ?`,
+      )
+      .bind(project.value, page.limit, page.offset),
+    db
+      .prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM project_members WHERE project_id = ${project.sql} LIMIT ?)`)
+      .bind(project.value, countLimit + 1),
+  ]
+}
+
+export type MemberPageRow = UserRow & { m_project_id: number; m_access_level: number; m_created_at: number }
+
+export function memberWithUser(row: MemberPageRow): MemberWithUser {
+  const { m_project_id, m_access_level, m_created_at, ...user } = row
+  return {
+    member: { project_id: m_project_id, user_id: user.id, access_level: m_access_level, created_at: m_created_at },
+    user,
+  }
 }

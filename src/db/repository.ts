@@ -68,9 +68,10 @@ export interface NewCommit {
 }
 
 /**
- * Writes blob, commit and branch head in one transaction. The commit row and the head move only
- * if the branch still points where the caller read it, so two concurrent commits cannot both win.
- * Returns false when the branch moved meanwhile (nothing written).
+ * Writes blob, commit and branch head (and, for a first commit, the default branch) in one
+ * transaction. The commit row and the head move only if the branch still points where the caller
+ * read it, so two concurrent commits cannot both win. Returns false when the branch moved
+ * meanwhile (nothing written).
  */
 export async function writeCommit(db: D1Database, change: NewCommit): Promise<boolean> {
   const c = change.commit
@@ -93,6 +94,14 @@ export async function writeCommit(db: D1Database, change: NewCommit): Promise<bo
          ON CONFLICT (project_id, name) DO UPDATE SET head_sha = excluded.head_sha`,
       )
       .bind(c.project_id, change.branch, change.expectedHead, c.sha),
+    // The first branch of an empty repository becomes the project's default branch, as in GitLab.
+    db
+      .prepare(
+        `UPDATE projects SET default_branch = ?2 WHERE id = ?1 AND default_branch IS NULL
+         AND (SELECT COUNT(*) FROM branches WHERE project_id = ?1) = 1
+         AND (SELECT head_sha FROM branches WHERE project_id = ?1 AND name = ?2) = ?3`,
+      )
+      .bind(c.project_id, change.branch, c.sha),
   ])
   return (results[2].meta.changes ?? 0) > 0
 }

@@ -70,24 +70,39 @@ function assign(target: ParamObject, parts: string[], value: string): void {
   }
 }
 
-/** Rails' `to_query`: keys sorted, arrays as `key[]=`, hashes as `key[sub]=`. */
+/**
+ * Rails' `to_query`: `key=value` pairs escaped like CGI.escape, arrays as `key[]=`, hashes as
+ * `key[sub]=`, empty arrays and hashes left out. The encoded pairs are sorted, except inside an
+ * array of hashes, whose keys keep their order (activesupport Hash#to_query).
+ */
 export function toQuery(params: Record<string, unknown>, prefix?: string): string {
   const parts: string[] = []
-  const keys = Object.keys(params).sort()
-  for (const key of keys) {
-    const value = params[key]
+  for (const [key, value] of Object.entries(params)) {
     const name = prefix ? `${prefix}[${key}]` : key
     if (value === undefined) continue
     if (Array.isArray(value)) {
-      for (const item of value) {
-        if (item !== null && typeof item === 'object') parts.push(toQuery(item as Record<string, unknown>, `${name}[]`))
-        else parts.push(`${encodeURIComponent(`${name}[]`)}=${encodeURIComponent(String(item ?? ''))}`)
-      }
+      const items = value.map((item) =>
+        item !== null && typeof item === 'object' ? toQuery(item as Record<string, unknown>, `${name}[]`) : pair(`${name}[]`, item),
+      )
+      parts.push(items.filter(Boolean).join('&'))
     } else if (value !== null && typeof value === 'object') {
       parts.push(toQuery(value as Record<string, unknown>, name))
     } else {
-      parts.push(`${encodeURIComponent(name)}=${encodeURIComponent(String(value ?? ''))}`)
+      parts.push(pair(name, value))
     }
   }
-  return parts.filter(Boolean).join('&')
+  const present = parts.filter(Boolean)
+  if (!prefix?.includes('[]')) present.sort()
+  return present.join('&')
+}
+
+function pair(name: string, value: unknown): string {
+  return `${cgiEscape(name)}=${cgiEscape(String(value ?? ''))}`
+}
+
+/** Ruby's CGI.escape: letters, digits and `-._~` stay as they are, a space becomes `+`. */
+function cgiEscape(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
 }

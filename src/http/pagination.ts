@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ApiError } from './errors'
-import { toQuery } from './nested-params'
+import { parseNestedPairs, toQuery } from './nested-params'
 import { Int, Str } from './param-types'
 import { validate, type RawParams } from './params'
 
@@ -64,18 +64,14 @@ export function offsetHeaders(requestUrl: string, externalUrl: string, page: Off
   return headers
 }
 
-/** Request URL re-rooted on the external URL, its params merged with `overrides` (Rails to_query). */
+/**
+ * Request URL re-rooted on the external URL, its params merged with `overrides` and rebuilt with
+ * Rails' to_query, so `scope[]=a&scope[]=b` and `scope[x]=a` survive as Rack parsed them.
+ */
 export function pageUrl(requestUrl: string, externalUrl: string, overrides: Record<string, string>): string {
   const url = new URL(requestUrl)
   const base = new URL(externalUrl)
-  const params: Record<string, unknown> = {}
-  for (const [key, value] of url.searchParams.entries()) {
-    // Keep repeated/array keys as arrays so scope[]=a&scope[]=b survive the rebuild.
-    const name = key.endsWith('[]') ? key.slice(0, -2) : key
-    if (key.endsWith('[]')) params[name] = [...((params[name] as string[]) ?? []), value]
-    else params[name] = value
-  }
-  Object.assign(params, overrides)
+  const params: Record<string, unknown> = { ...parseNestedPairs(url.searchParams.entries()), ...overrides }
   const basePath = base.pathname.replace(/\/$/, '')
   return `${base.origin}${basePath}${url.pathname}?${toQuery(params)}`
 }

@@ -72,3 +72,29 @@ export const Hash = v.custom<Record<string, unknown>>(
 
 /** `:id` of a project: numeric id or URL-encoded full path. */
 export const ProjectRef = Str
+
+/** Gitlab::PathTraversal.check_path_traversal!: `.`/`..` segments and newlines. */
+const PATH_TRAVERSAL = /(^\.{1,2}$|^\.\.[/\\]|[/\\]\.\.$|[/\\]\.\.[/\\]|\n)/
+
+function decodedOnce(path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}
+
+/**
+ * A repository file path (Grape `file_path: true`): no traversal, not absolute. Raw reads allow
+ * and drop leading slashes (`allow_initial_path_separator`).
+ */
+export function FilePath(options: { allowInitialSeparator?: boolean } = {}) {
+  return v.pipe(
+    Str,
+    v.transform((path: string) => (options.allowInitialSeparator ? path.replace(/^[/\\]+/, '') : path)),
+    v.check(
+      (path: string) => path !== '' && !path.startsWith('/') && !PATH_TRAVERSAL.test(path) && !PATH_TRAVERSAL.test(decodedOnce(path)),
+      'should be a valid file path',
+    ),
+  )
+}

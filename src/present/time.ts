@@ -7,3 +7,11 @@ export function isoTime(ms: number | null | undefined): string | null {
 export function secondsBetween(fromMs: number, toMs: number): number {
   return (toMs - fromMs) / 1000
 }
+
+/**
+ * A git date as GitLab shows it: whole seconds with `.000` and the commit's UTC offset. Commits
+ * here are made in UTC, which Ruby's Time#iso8601(3) writes as `+00:00`, not `Z`.
+ */
+export function commitTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/Z$/, '+00:00')
+}
