@@ -239,3 +239,16 @@ CREATE TABLE IF NOT EXISTS cluster_agents (
   created_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+
+-- Runner protocol (docs/runner-protocol.md). Legacy registration (`POST /runners`) finds the
+-- project by the digest of its registration token.
+CREATE INDEX IF NOT EXISTS projects_runners_token ON projects(runners_token_digest) WHERE runners_token_digest IS NOT NULL;
+
+-- Instance-wide limits, GitLab's application settings (one row; NULL = the built-in default).
+-- max_artifacts_size is GitLab's setting; ci_jobs_trace_size_limit is a plan limit in GitLab.
+CREATE TABLE IF NOT EXISTS application_settings (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  max_artifacts_size INTEGER,        -- MB per artifact file
+  ci_jobs_trace_size_limit INTEGER,  -- MB per job log
+  updated_at INTEGER NOT NULL
+);

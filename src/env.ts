@@ -19,4 +19,6 @@ export interface Env {
   PENDING_NO_RUNNER_SECONDS?: string
   /** Seconds a pending job may wait at all (default 86400). */
   PENDING_MAX_SECONDS?: string
+  /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
+  BENCH_ROUTES?: string
 }

@@ -1,9 +1,12 @@
 import type { Env } from './env'
+import { withD1Meter } from './bench/d1-meter'
 import { tokenDigest } from './auth/tokens'
 import { bootstrapRootStatements } from './db/users'
 import { ApiError } from './http/errors'
 import { errorResponse, withSecurityHeaders } from './http/response'
 import { router } from './routes'
+import { logViewerPage, matchLogViewer } from './web/log-viewer'
+import { expireArtifacts } from './services/expire-artifacts'
 
 export { JobObject } from './objects/JobObject'
 export { PipelineObject } from './objects/PipelineObject'
@@ -26,7 +29,9 @@ function ensureRoot(env: Env): Promise<void> {
 export async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
     await ensureRoot(env)
-    const response = (await router.fetch(request, env, ctx)) as Response | undefined
+    const viewer = request.method === 'GET' ? matchLogViewer(new URL(request.url)) : undefined
+    if (viewer) return logViewerPage(viewer.projectPath, viewer.jobId)
+    const response = (await withD1Meter(env, (env) => router.fetch(request, env, ctx))) as Response | undefined
     return response ?? errorResponse(ApiError.notFound())
   } catch (error) {
     if (error instanceof ApiError) return errorResponse(error)
@@ -38,5 +43,9 @@ export async function handle(request: Request, env: Env, ctx: ExecutionContext):
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     return withSecurityHeaders(await handle(request, env, ctx))
+  },
+  /** Cron (wrangler.toml `triggers`): housekeeping such as deleting expired artifacts. */
+  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    ctx.waitUntil(expireArtifacts(env, Date.now()).then(() => undefined))
   },
 } satisfies ExportedHandler<Env>

@@ -1,4 +1,10 @@
 import { Router } from 'itty-router'
+import { benchRoutes } from './bench/routes'
+import * as applicationSettings from './api/application-settings'
+import * as artifacts from './api/artifacts'
+import * as jobToken from './api/job-token'
+import * as runnerJobs from './api/runner-jobs'
+import * as runners from './api/runners'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
 import * as pipelineJobs from './api/pipeline-jobs'
@@ -10,6 +16,7 @@ import * as users from './api/users'
 
 /** The route table: one line per endpoint, grouped as GitLab's API docs group them. */
 export const router = Router({ base: '/api/v4' })
+router.all('/-/bench/*', benchRoutes) // benchmark baselines: 404 unless BENCH_ROUTES is '1'
 
 router
   // Users and tokens
@@ -43,3 +50,28 @@ router
   .post('/projects/:id/jobs/:job_id/retry', jobCommands.retry)
   .post('/projects/:id/jobs/:job_id/erase', jobCommands.erase)
   .post('/projects/:id/jobs/:job_id/play', jobCommands.play)
+  // Runners
+  .post('/user/runners', runners.createUserRunner)
+  .post('/runners', runners.register)
+  .delete('/runners', runners.unregister)
+  .post('/runners/verify', runners.verify)
+  .post('/runners/reset_authentication_token', runners.resetAuthenticationToken)
+  .delete('/runners/managers', runners.unregisterManager)
+  .post('/projects/:id/runners/reset_registration_token', runners.resetRegistrationToken)
+  // Runner jobs
+  .post('/jobs/request', runnerJobs.requestJob)
+  .put('/jobs/:id', runnerJobs.updateJob)
+  .patch('/jobs/:id/trace', runnerJobs.patchTrace)
+  // Job token
+  .get('/job', jobToken.currentJob)
+  .get('/job/allowed_agents', jobToken.allowedAgents)
+  .post('/projects/:id/cluster_agents', jobToken.createClusterAgent)
+  // Artifacts
+  .post('/jobs/:id/artifacts', artifacts.upload)
+  .get('/jobs/:id/artifacts', artifacts.downloadForRunner)
+  .get('/projects/:id/jobs/:job_id/artifacts', artifacts.download)
+  .delete('/projects/:id/jobs/:job_id/artifacts', artifacts.destroy)
+  .post('/projects/:id/jobs/:job_id/artifacts/keep', artifacts.keep)
+  // Application settings (the runner-facing limits)
+  .get('/application/settings', applicationSettings.show)
+  .put('/application/settings', applicationSettings.update)

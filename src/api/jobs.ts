@@ -1,7 +1,6 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { loadProject } from '../auth/access'
-import { extractCredential } from '../auth/credentials'
+import { loadProject, parseAfterAuthentication } from '../auth/access'
 import { can } from '../auth/policy'
 import type { JobViewRow } from '../db/job-views'
 import { projectJobsStatement, projectJobStatement } from '../db/job-lists'
@@ -23,14 +22,13 @@ const ListParams = v.looseObject({ id: Str, ref: v.optional(Str), name: v.option
  */
 export async function list(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
-  // `before { authenticate! }`: an anonymous caller is 401 even with invalid params.
-  if (extractCredential(request, raw, true).kind === 'none') throw ApiError.unauthorized()
-  const params = validate(ListParams, raw)
-  const statuses = parseScope(raw.scope, { acceptHash: true })
-  const ref = params.ref?.trim() ? params.ref : undefined
-  const filter = { statuses, ref, name: params.name }
-  const keyset = isKeysetRequested(raw) ? parseKeysetPage(raw) : undefined
-  const offset = keyset ? undefined : parseOffsetPage(raw)
+  const { params, filter, keyset, offset } = await parseAfterAuthentication(env, request, raw, { jobTokenAllowed: true }, () => {
+    const params = validate(ListParams, raw)
+    const statuses = parseScope(raw.scope, { acceptHash: true })
+    const ref = params.ref?.trim() ? params.ref : undefined
+    const keyset = isKeysetRequested(raw) ? parseKeysetPage(raw) : undefined
+    return { params, filter: { statuses, ref, name: params.name }, keyset, offset: keyset ? undefined : parseOffsetPage(raw) }
+  })
   const perPage = keyset?.perPage ?? offset!.perPage
   const ctx = await loadProject<[JobViewRow]>(env, request, raw, params.id, { jobTokenAllowed: true }, (project) => [
     projectJobsStatement(env.DB, project, { ...filter, beforeId: keyset?.beforeId }, perPage + 1, offset?.offset ?? 0),
@@ -58,8 +56,7 @@ export async function loadBuild(request: ApiRequest, env: Env, raw: RawParams, j
 /** GET /projects/:id/jobs/:job_id */
 export async function show(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
-  if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
-  const params = validate(JobParams, raw)
+  const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(JobParams, raw))
   const { ctx, row } = await loadBuild(request, env, raw, params.job_id, params.id)
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()

@@ -13,7 +13,8 @@ import { parseScope } from '../http/scope'
 import { bridge as presentBridge, job as presentJob } from '../present/job'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
 
-const Params = v.looseObject({ id: Str, pipeline_id: Int, include_retried: v.optional(Bool, false) })
+const BridgesParams = v.looseObject({ id: Str, pipeline_id: Int })
+const JobsParams = v.looseObject({ id: Str, pipeline_id: Int, include_retried: v.optional(Bool, false) })
 
 /** GET /projects/:id/pipelines/:pipeline_id/jobs */
 export function jobs(request: ApiRequest, env: Env): Promise<Response> {
@@ -32,17 +33,22 @@ export function bridges(request: ApiRequest, env: Env): Promise<Response> {
  */
 async function listOfPipeline(request: ApiRequest, env: Env, type: 'build' | 'bridge'): Promise<Response> {
   const raw = await paramsOf(request, env)
-  const params = validate(Params, raw)
+  // Ci::JobsFinder reads Grape's full params, undeclared keys included, and any string is true in
+  // Ruby: on bridges (where include_retried is not declared) `include_retried=false` still includes
+  // retried bridges, and `with_artifacts=<anything>` keeps only builds with artifacts.
+  const params = type === 'build'
+    ? validate(JobsParams, raw)
+    : { ...validate(BridgesParams, raw), include_retried: raw.include_retried !== undefined }
+  const withArtifacts = type === 'build' && raw.with_artifacts !== undefined
   const statuses = parseScope(raw.scope, { acceptHash: false })
   const keyset = isKeysetRequested(raw) ? parseKeysetPage(raw) : undefined
   const offset = keyset ? undefined : parseOffsetPage(raw)
   const perPage = keyset?.perPage ?? offset!.perPage
-  // Bridges ignore include_retried (not declared there).
-  const includeRetried = type === 'build' ? params.include_retried : false
   const ctx = await loadProject<[{ id: number }, JobViewRow, { n: number }]>(
     env, request, raw, params.id, { requireUser: false, jobTokenAllowed: true },
     (project) => {
-      const s = pipelineJobsStatements(env.DB, project, params.pipeline_id, { type, statuses, includeRetried, beforeId: keyset?.beforeId }, perPage + 1, offset?.offset ?? 0)
+      const filter = { type, statuses, includeRetried: params.include_retried, withArtifacts, beforeId: keyset?.beforeId }
+      const s = pipelineJobsStatements(env.DB, project, params.pipeline_id, filter, perPage + 1, offset?.offset ?? 0)
       return [s.pipeline, s.page, s.count]
     },
   )

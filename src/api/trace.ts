@@ -1,15 +1,15 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { extractCredential } from '../auth/credentials'
+import { loadProject, parseAfterAuthentication } from '../auth/access'
 import { can } from '../auth/policy'
 import type { Variable } from '../ci/types'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
+import { jobPipelineVariablesStatement, projectJobStatement } from '../db/job-lists'
 import { ApiError } from '../http/errors'
 import { Int, IntIn, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { jobObject } from '../objects/JobObject'
-import { loadBuild } from './jobs'
 import { streamTrace, wantsEventStream } from './trace-stream'
 import { paramsOf, type ApiRequest } from './request'
 
@@ -29,13 +29,17 @@ const TraceParams = v.looseObject({
  */
 export async function trace(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
-  if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
-  const params = validate(TraceParams, raw)
-  const { ctx, row } = await loadBuild(request, env, raw, params.job_id, params.id)
+  const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(TraceParams, raw))
+  const ctx = await loadProject<[JobViewRow, { variables: string }]>(env, request, raw, params.id, {}, (project) => [
+    projectJobStatement(env.DB, project, params.job_id),
+    jobPipelineVariablesStatement(env.DB, project, params.job_id),
+  ])
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
-  if (!row) throw ApiError.notFound()
-  // Debug-mode logs may hold secrets: only users who can update builds read them.
-  if (debugTrace(row) && !can(ctx.access, 'update_build')) throw ApiError.forbidden()
+  const row = ctx.results[0].results[0]
+  if (!row || row.type !== 'build') throw ApiError.notFound()
+  // read_build_trace: a debug-mode log may hold secrets, only users who can update builds read it.
+  const pipelineVariables = ctx.results[1].results[0]?.variables ?? '[]'
+  if (debugMode(row, pipelineVariables) && !can(ctx.access, 'update_build')) throw ApiError.forbidden()
   const headers = {
     'Content-Type': 'text/plain',
     'Content-Disposition': `infile; filename="${row.id}.log"`,
@@ -54,7 +58,23 @@ export async function trace(request: ApiRequest, env: Env, execution: ExecutionC
   return new Response(bytes, { headers })
 }
 
-function debugTrace(row: JobViewRow): boolean {
-  const variables = [...(JSON.parse(row.yaml_variables) as Variable[]), ...(JSON.parse(row.job_variables) as Variable[])]
-  return variables.some((item) => (item.key === 'CI_DEBUG_TRACE' || item.key === 'CI_DEBUG_SERVICES') && item.value === 'true')
+/**
+ * Ci::Build#debug_mode?: CI_DEBUG_SERVICES or CI_DEBUG_TRACE is true (Gitlab::Utils.to_boolean)
+ * in the job's effective variables, where pipeline variables override YAML ones and variables
+ * given on play override both.
+ */
+function debugMode(row: JobViewRow, pipelineVariables: string): boolean {
+  const effective = new Map<string, unknown>()
+  for (const json of [row.yaml_variables, pipelineVariables, row.job_variables]) {
+    const parsed = JSON.parse(json || '[]') as unknown
+    if (!Array.isArray(parsed)) continue
+    for (const item of parsed as Variable[]) if (item && typeof item.key === 'string') effective.set(item.key, item.value)
+  }
+  return toBoolean(effective.get('CI_DEBUG_SERVICES')) || toBoolean(effective.get('CI_DEBUG_TRACE'))
+}
+
+/** Gitlab::Utils.to_boolean(value, default: false); Ruby's `^`/`$` match at any line. */
+function toBoolean(value: unknown): boolean {
+  if (value === true || value === 1) return true
+  return typeof value === 'string' && /^(true|t|yes|y|1|on)$/im.test(value)
 }

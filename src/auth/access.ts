@@ -102,6 +102,28 @@ export async function authenticate(env: Env, request: Request, params: Record<st
 }
 
 /**
+ * Grape's `before { authenticate! }` runs before parameter validation: no credentials, or
+ * credentials that do not authenticate, are 401 even when the params are invalid. `parse` runs
+ * first anyway (the valid path stays one round trip); only when it rejects the request are the
+ * credentials checked before its error is let through.
+ */
+export async function parseAfterAuthentication<T>(
+  env: Env,
+  request: Request,
+  params: Record<string, unknown>,
+  options: { jobTokenAllowed?: boolean },
+  parse: () => T,
+): Promise<T> {
+  if (extractCredential(request, params, options.jobTokenAllowed ?? false).kind === 'none') throw ApiError.unauthorized()
+  try {
+    return parse()
+  } catch (error) {
+    if (error instanceof ApiError) await authenticate(env, request, params, { ...options, requireUser: true })
+    throw error
+  }
+}
+
+/**
  * Authenticates and finds the project `ref` (id or full path) in one batch with `extra`
  * statements. A project the caller cannot read is 404 `Project Not Found`, as in GitLab.
  * `extra` receives the SQL condition and value that select the project, to use in subqueries.
@@ -136,6 +158,7 @@ export async function loadProject<T extends unknown[] = unknown[]>(
     accessLevel: member_access,
     authenticated: caller.user !== null,
     isAdmin: caller.user?.is_admin === 1,
+    buildsEnabled: project.builds_enabled === 1,
   }
   if (!canReadProject(access)) throw ApiError.notFound('Project')
   return { caller, project, access, results: results as ProjectContext<T>['results'] }

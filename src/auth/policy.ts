@@ -22,6 +22,8 @@ export interface ProjectAccess {
   accessLevel: number
   authenticated: boolean
   isAdmin: boolean
+  /** The project's CI/CD (builds) feature; absent means enabled. */
+  buildsEnabled?: boolean
 }
 
 export type ProjectAbility =
@@ -57,8 +59,17 @@ export function canReadProject(access: ProjectAccess): boolean {
   return access.visibility === 'internal' && access.authenticated
 }
 
+/**
+ * What `rule { builds_disabled | repository_disabled }` prevents: reading and writing jobs.
+ * read_pipeline stays, as GitLab keeps pipelines readable when only internal CI is off.
+ */
+const BUILD_ABILITIES: ReadonlySet<ProjectAbility> = new Set<ProjectAbility>([
+  'read_build', 'cancel_build', 'update_build', 'play_job', 'retry_job', 'keep_job_artifacts', 'admin_build', 'force_cancel_build',
+])
+
 export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
   if (!canReadProject(access)) return false
+  if (access.buildsEnabled === false && BUILD_ABILITIES.has(ability)) return false
   const lvl = level(access)
   switch (ability) {
     case 'read_project':

@@ -46,6 +46,8 @@ export interface PipelineJobsFilter {
   type: 'build' | 'bridge'
   statuses?: JobStatus[]
   includeRetried: boolean
+  /** Only jobs with at least one artifact (the log counts). */
+  withArtifacts?: boolean
   beforeId?: number
 }
 
@@ -61,6 +63,7 @@ export function pipelineJobsStatements(
   const where = ['j.pipeline_id = ?', 'j.type = ?']
   const binds: unknown[] = [pipelineId, filter.type]
   if (!filter.includeRetried) where.push('j.retried = 0')
+  if (filter.withArtifacts) where.push('EXISTS (SELECT 1 FROM job_artifacts a WHERE a.job_id = j.id)')
   statusCondition(filter.statuses, where, binds)
   const countWhere = where.join(' AND ')
   const countBinds = [...binds]
@@ -78,4 +81,11 @@ export function pipelineJobsStatements(
 /** One job of a project by id (builds and bridges; callers decide what they accept). */
 export function projectJobStatement(db: D1Database, project: ProjectSql, jobId: number): D1PreparedStatement {
   return db.prepare(`${JOB_VIEW_SELECT} WHERE j.id = ? AND j.project_id = ${project.sql}`).bind(jobId, project.value)
+}
+
+/** The variables of the job's pipeline (JSON), for rules that read a job's effective variables. */
+export function jobPipelineVariablesStatement(db: D1Database, project: ProjectSql, jobId: number): D1PreparedStatement {
+  return db
+    .prepare(`SELECT p.variables FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = ? AND j.project_id = ${project.sql}`)
+    .bind(jobId, project.value)
 }

@@ -22,23 +22,29 @@ const PIPELINE_FIELDS = (alias: string) =>
     'ref', ${alias}.ref, 'status', ${alias}.status, 'source', ${alias}.source, 'created_at', ${alias}.created_at,
     'updated_at', ${alias}.updated_at, 'full_path', (SELECT full_path FROM projects WHERE id = ${alias}.project_id))`
 
+const USER_FIELDS = (alias: string) =>
+  `json_object('id', ${alias}.id, 'username', ${alias}.username, 'name', ${alias}.name, 'email', ${alias}.email,
+    'is_admin', ${alias}.is_admin, 'state', ${alias}.state, 'created_at', ${alias}.created_at)`
+
 /** SELECT list + FROM for job views; append WHERE/ORDER/LIMIT on alias `j`. */
 export const JOB_VIEW_SELECT = `
 SELECT j.*, pr.full_path AS project_full_path, pr.ci_job_token_scope_enabled AS project_job_token_scope,
   (SELECT ${PIPELINE_FIELDS('p')} FROM pipelines p WHERE p.id = j.pipeline_id) AS pipeline_json,
-  (SELECT json_object('id', u.id, 'username', u.username, 'name', u.name, 'email', u.email, 'is_admin', u.is_admin,
-     'state', u.state, 'created_at', u.created_at) FROM users u WHERE u.id = j.user_id) AS user_json,
+  (SELECT ${USER_FIELDS('u')} FROM users u WHERE u.id = j.user_id) AS user_json,
   (SELECT json_object('project_id', c.project_id, 'sha', c.sha, 'parent_ids', c.parent_ids, 'tree', '', 'title', c.title,
      'message', c.message, 'author_name', c.author_name, 'author_email', c.author_email, 'authored_date', c.authored_date,
      'committer_name', c.committer_name, 'committer_email', c.committer_email, 'committed_date', c.committed_date)
    FROM pipelines cp JOIN commits c ON c.project_id = cp.project_id AND c.sha = cp.sha WHERE cp.id = j.pipeline_id) AS commit_json,
   (SELECT json_object('id', r.id, 'description', r.description, 'runner_type', r.runner_type, 'paused', r.paused,
-     'created_at', r.created_at, 'contacted_at', r.contacted_at) FROM runners r WHERE r.id = j.runner_id) AS runner_json,
+     'created_at', r.created_at, 'contacted_at', r.contacted_at, 'token_prefix', r.token_prefix,
+     'created_by', json((SELECT ${USER_FIELDS('cu')} FROM users cu WHERE cu.id = r.created_by_id)))
+   FROM runners r WHERE r.id = j.runner_id) AS runner_json,
   (SELECT json_object('id', m.id, 'system_id', m.system_id, 'version', m.version, 'revision', m.revision,
      'platform', m.platform, 'architecture', m.architecture, 'created_at', m.created_at, 'contacted_at', m.contacted_at,
      'ip_address', m.ip_address) FROM runner_managers m WHERE m.id = j.runner_manager_id) AS runner_manager_json,
   (SELECT COALESCE(json_group_array(json_object('file_type', a.file_type, 'size', a.size, 'filename', a.filename,
-     'file_format', a.file_format, 'expire_at', a.expire_at)), '[]') FROM job_artifacts a WHERE a.job_id = j.id) AS artifacts_json,
+     'file_format', a.file_format, 'expire_at', a.expire_at)), '[]')
+   FROM (SELECT * FROM job_artifacts WHERE job_id = j.id ORDER BY id) a) AS artifacts_json,
   (SELECT ${PIPELINE_FIELDS('d')} FROM pipelines d WHERE d.id = j.downstream_pipeline_id) AS downstream_json
 FROM jobs j JOIN projects pr ON pr.id = j.project_id`
 

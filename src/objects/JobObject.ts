@@ -219,6 +219,8 @@ export class JobObject extends DurableObject<Env> {
   /** Appends a log chunk at `start`; undefined length means the offset did not match. */
   async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number }> {
     return this.queue.run(async () => {
+      // Once the job has finished its log is archived: late appends are refused.
+      if (await this.ctx.storage.get<boolean>('traceClosed')) return { ok: false, length: this.trace.length() }
       const length = this.trace.append(start, bytes)
       if (length !== undefined && bytes.byteLength > 0) this.wakeTraceWaiters()
       return length === undefined ? { ok: false, length: this.trace.length() } : { ok: true, length }
@@ -280,7 +282,10 @@ export class JobObject extends DurableObject<Env> {
       const [updated] = await this.env.DB.batch<JobRow>([update, ...(finishing?.statements ?? [])])
       if (updated.results[0]) {
         if (changes.trace_archived === 1) this.trace.clear()
-        if (FINISHED.includes(after.status)) this.wakeTraceWaiters()
+        if (FINISHED.includes(after.status) && row.type === 'build') {
+          await this.ctx.storage.put('traceClosed', true)
+          this.wakeTraceWaiters()
+        }
         return { job: updated.results[0], changed: true }
       }
       row = await getJob(this.env.DB, jobId) // someone moved the row: re-read and re-decide
@@ -356,10 +361,10 @@ export class JobObject extends DurableObject<Env> {
 
   /** Remembers the job's times for the stuck/timeout rules and re-arms the alarm. */
   private async watch(source: JobRow | TimedJob, jobId?: number): Promise<void> {
-    const lastUpdateAt = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
+    const touched = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
     const timed: TimedJob = 'id' in source
-      ? { status: source.status, queuedAt: source.queued_at, startedAt: source.started_at, timeout: source.timeout, lastUpdateAt }
-      : { ...source, lastUpdateAt }
+      ? { status: source.status, queuedAt: source.queued_at, startedAt: source.started_at, timeout: source.timeout, lastUpdateAt: lastUpdate(source, touched) }
+      : { ...source, lastUpdateAt: Math.max(source.lastUpdateAt ?? 0, touched ?? 0) || null }
     const id = 'id' in source ? source.id : jobId!
     if (nextDeadline(timed, this.limits()) === null) await this.ctx.storage.delete('watch')
     else await this.ctx.storage.put('watch', { jobId: id, timed })
@@ -409,7 +414,7 @@ export class JobObject extends DurableObject<Env> {
     const result = await this.queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return null
-      const lastUpdateAt = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
+      const lastUpdateAt = lastUpdate(row, (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null)
       const action = dueAction({ status: row.status, queuedAt: row.queued_at, startedAt: row.started_at, timeout: row.timeout, lastUpdateAt }, this.limits(), now)
       if (!action) return { job: row, changed: false }
       if ('dropIfNoRunner' in action && (await this.anyRunnerCanTake(row, now))) return { job: row, changed: false }
@@ -435,6 +440,15 @@ export class JobObject extends DurableObject<Env> {
       return tags.length === 0 ? runner.run_untagged === 1 : tags.every((tag) => runnerTags.includes(tag))
     })
   }
+}
+
+/**
+ * The runner's last sign of life: a touch recorded here, or the row's updated_at, which the
+ * runner endpoints keep fresh (needs_touch?) and every transition sets.
+ */
+function lastUpdate(row: JobRow, touched: number | null): number | null {
+  if (row.status !== 'running' && row.status !== 'canceling') return touched
+  return Math.max(row.updated_at, touched ?? 0)
 }
 
 export function jobObject(env: Env, jobId: number) {

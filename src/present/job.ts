@@ -61,7 +61,7 @@ export function job(row: JobViewRow, externalUrl: string, now: number) {
     // artifacts_file only when an unexpired archive exists (Ci::Build#artifacts?).
     ...(archive && !row.erased_at ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}),
     artifacts: artifacts.map((a) => ({ file_type: a.file_type, size: a.size, filename: a.filename, file_format: a.file_format })),
-    runner: runnerSource ? runner(runnerSource, now, executing) : null,
+    runner: runnerSource ? runner(runnerSource, now, executing, externalUrl) : null,
     // runner_manager is exposed for builds only (a retried bridge rendered as Job has none).
     ...(row.type === 'build' ? { runner_manager: managerSource ? runnerManager(managerSource, now, executing) : null } : {}),
     artifacts_expire_at: isoTime(row.artifacts_expire_at),

@@ -1,7 +1,11 @@
+import type { UserRow } from '../db/users'
 import { isoTime } from './time'
+import { userBasic } from './user'
 
-/** A runner is online when it contacted us within 2 hours (Ci::Runner::ONLINE_CONTACT_TIMEOUT). */
+/** Ci::Runner::ONLINE_CONTACT_TIMEOUT: online while contacted within the last 2 hours. */
 const ONLINE_CONTACT_TIMEOUT_MS = 2 * 60 * 60 * 1000
+/** Ci::Runner::STALE_TIMEOUT / Ci::RunnerManager::STALE_TIMEOUT. */
+const STALE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000
 
 export interface RunnerSource {
   id: number
@@ -10,6 +14,10 @@ export interface RunnerSource {
   paused: number
   created_at: number
   contacted_at: number | null
+  /** 'glrt-' for runners created through the API; anything else was registered with a token. */
+  token_prefix?: string
+  /** The creating user, when the runner has one. */
+  created_by?: UserRow | null
 }
 
 export interface RunnerManagerSource {
@@ -24,14 +32,34 @@ export interface RunnerManagerSource {
   ip_address: string | null
 }
 
-function contactStatus(contactedAt: number | null, now: number): 'online' | 'offline' | 'never_contacted' {
-  if (contactedAt === null) return 'never_contacted'
-  return now - contactedAt <= ONLINE_CONTACT_TIMEOUT_MS ? 'online' : 'offline'
+interface Contact {
+  created_at: number
+  contacted_at: number | null
+}
+
+/** HasRunnerStatus#online?: contacted_at > 2 hours ago (strictly). */
+function isOnline(subject: Contact, now: number): boolean {
+  return subject.contacted_at !== null && subject.contacted_at > now - ONLINE_CONTACT_TIMEOUT_MS
+}
+
+/** HasRunnerStatus#stale?: the later of creation and last contact is 7 days old or more. */
+function isStale(subject: Contact, now: number): boolean {
+  return Math.max(subject.created_at, subject.contacted_at ?? 0) <= now - STALE_TIMEOUT_MS
+}
+
+/**
+ * Ci::Runner#deprecated_rest_status, what the REST entity shows as `status`: stale first, then
+ * never_contacted (even when paused), then paused, then online/offline.
+ */
+function runnerStatus(r: RunnerSource, now: number): 'stale' | 'never_contacted' | 'paused' | 'online' | 'offline' {
+  if (isStale(r, now)) return 'stale'
+  if (r.contacted_at === null) return 'never_contacted'
+  if (r.paused) return 'paused'
+  return isOnline(r, now) ? 'online' : 'offline'
 }
 
 /** Runner (lib/api/entities/ci/runner.rb). */
-export function runner(r: RunnerSource, now: number, executing: boolean) {
-  const status = r.paused ? 'paused' : contactStatus(r.contacted_at, now)
+export function runner(r: RunnerSource, now: number, executing: boolean, externalUrl: string) {
   return {
     id: r.id,
     description: r.description,
@@ -40,16 +68,23 @@ export function runner(r: RunnerSource, now: number, executing: boolean) {
     paused: r.paused === 1,
     is_shared: r.runner_type === 'instance_type',
     runner_type: r.runner_type,
-    name: 'gitlab-runner',
-    online: contactStatus(r.contacted_at, now) === 'online',
+    // Registration stores the `info.name` gitlab-runner sends; runners created through the API have none.
+    name: r.token_prefix === undefined || r.token_prefix === 'glrt-' ? null : 'gitlab-runner',
+    online: isOnline(r, now),
+    // Exposed only when the runner has a creator (Ability :read_user on runner.creator).
+    ...(r.created_by ? { created_by: userBasic(r.created_by, externalUrl) } : {}),
     created_at: isoTime(r.created_at),
-    status,
+    status: runnerStatus(r, now),
     job_execution_status: executing ? 'active' : 'idle',
   }
 }
 
-/** RunnerManager (lib/api/entities/ci/runner_manager.rb). */
+/** RunnerManager (lib/api/entities/ci/runner_manager.rb); status from Ci::HasRunnerStatus. */
 export function runnerManager(m: RunnerManagerSource, now: number, executing: boolean) {
+  let status: 'stale' | 'never_contacted' | 'online' | 'offline'
+  if (isStale(m, now)) status = 'stale'
+  else if (m.contacted_at === null) status = 'never_contacted'
+  else status = isOnline(m, now) ? 'online' : 'offline'
   return {
     id: m.id,
     system_id: m.system_id,
@@ -60,7 +95,7 @@ export function runnerManager(m: RunnerManagerSource, now: number, executing: bo
     created_at: isoTime(m.created_at),
     contacted_at: isoTime(m.contacted_at),
     ip_address: m.ip_address,
-    status: contactStatus(m.contacted_at, now),
+    status,
     job_execution_status: executing ? 'active' : 'idle',
   }
 }

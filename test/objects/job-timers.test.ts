@@ -33,7 +33,8 @@ describe('JobObject timers', () => {
     const pipeline = await createPipelineFrom(project, 'quiet:\n  script: x\n')
     const jobs = await jobsByName(project, pipeline.id)
     await startJob(jobs.quiet.id)
-    await env.DB.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').bind(Date.now() - 31 * 60_000, jobs.quiet.id).run()
+    const past = Date.now() - 31 * 60_000
+    await env.DB.prepare('UPDATE jobs SET started_at = ?, updated_at = ? WHERE id = ?').bind(past, past, jobs.quiet.id).run()
     expect(await runDurableObjectAlarm(stub(jobs.quiet.id))).toBe(true)
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.quiet.id}`, { token: project.owner.token })
     expect(job.body).toMatchObject({ status: 'failed', failure_reason: 'no_updates_running' })
@@ -44,7 +45,8 @@ describe('JobObject timers', () => {
     const pipeline = await createPipelineFrom(project, 'busy:\n  script: x\n')
     const jobs = await jobsByName(project, pipeline.id)
     await startJob(jobs.busy.id)
-    await env.DB.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').bind(Date.now() - 31 * 60_000, jobs.busy.id).run()
+    const past = Date.now() - 31 * 60_000
+    await env.DB.prepare('UPDATE jobs SET started_at = ?, updated_at = ? WHERE id = ?').bind(past, past, jobs.busy.id).run()
     await stub(jobs.busy.id).touch(jobs.busy.id)
     await runDurableObjectAlarm(stub(jobs.busy.id))
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.busy.id}`, { token: project.owner.token })

@@ -1,0 +1,49 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticate } from '../auth/access'
+import { getLimitSettings, updateLimitSettings, DEFAULT_MAX_ARTIFACTS_SIZE_MB, DEFAULT_TRACE_SIZE_LIMIT_MB, type LimitSettings } from '../db/settings'
+import { ApiError } from '../http/errors'
+import { IntIn } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { paramsOf, type ApiRequest } from './request'
+
+/**
+ * The slice of GitLab's application settings (lib/api/settings.rb, admin only) that edgejobs has:
+ * the runner-facing size limits, in MB. `ci_jobs_trace_size_limit` is a plan limit in GitLab
+ * (no API there); edgejobs accepts it here.
+ */
+function present(settings: LimitSettings) {
+  return {
+    max_artifacts_size: settings.max_artifacts_size ?? DEFAULT_MAX_ARTIFACTS_SIZE_MB,
+    ci_jobs_trace_size_limit: settings.ci_jobs_trace_size_limit ?? DEFAULT_TRACE_SIZE_LIMIT_MB,
+  }
+}
+
+async function requireAdmin(request: ApiRequest, env: Env): Promise<Record<string, unknown>> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+  return raw
+}
+
+/** GET /application/settings */
+export async function show(request: ApiRequest, env: Env): Promise<Response> {
+  await requireAdmin(request, env)
+  return json(present(await getLimitSettings(env.DB)))
+}
+
+const UpdateParams = v.looseObject({
+  max_artifacts_size: v.optional(IntIn(1, 1024 * 1024)),
+  ci_jobs_trace_size_limit: v.optional(IntIn(1, 1024 * 1024)),
+})
+
+/** PUT /application/settings */
+export async function update(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await requireAdmin(request, env)
+  const params = validate(UpdateParams, raw)
+  const changes: Partial<LimitSettings> = {}
+  if (params.max_artifacts_size !== undefined) changes.max_artifacts_size = params.max_artifacts_size
+  if (params.ci_jobs_trace_size_limit !== undefined) changes.ci_jobs_trace_size_limit = params.ci_jobs_trace_size_limit
+  return json(present(await updateLimitSettings(env.DB, changes, Date.now())))
+}

@@ -1,0 +1,76 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticate, loadProject, type Caller } from '../auth/access'
+import { can } from '../auth/policy'
+import { insertClusterAgent, jobPipelineStatement, projectAgentsStatement, type ClusterAgentRow } from '../db/cluster-agents'
+import { getJobView } from '../db/job-views'
+import { ApiError } from '../http/errors'
+import { Hash, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { allowedAgent, clusterAgent, rolesInProject } from '../present/cluster-agent'
+import { job as presentJob } from '../present/job'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+/**
+ * What a CI job can ask about itself with its token (lib/api/ci/jobs.rb `GET /job`,
+ * `GET /job/allowed_agents`; gitlab-behavior.md §3.4, §3.5). A finished job's token is 401; a
+ * personal token is authenticated but has no job: 404 `Job Not Found`.
+ */
+async function jobCaller(request: ApiRequest, env: Env): Promise<{ caller: Caller; job: NonNullable<Caller['job']>; raw: Record<string, unknown> }> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw, { jobTokenAllowed: true })
+  if (!caller.job) throw ApiError.notFound('Job')
+  return { caller, job: caller.job, raw }
+}
+
+/** GET /job — the Job entity of the token's job. */
+export async function currentJob(request: ApiRequest, env: Env): Promise<Response> {
+  const { job } = await jobCaller(request, env)
+  const view = await getJobView(env.DB, job.id)
+  if (!view) throw ApiError.notFound('Job')
+  return json(presentJob(view, externalUrl(env), Date.now()))
+}
+
+/** GET /job/allowed_agents — the agents registered in the job's project (no environments here). */
+export async function allowedAgents(request: ApiRequest, env: Env): Promise<Response> {
+  const { caller, job, raw } = await jobCaller(request, env)
+  const ctx = await loadProject<[ClusterAgentRow, { id: number; pipeline_id: number }]>(
+    env, request, raw, String(job.projectId), { jobTokenAllowed: true },
+    (project) => [projectAgentsStatement(env.DB, project), jobPipelineStatement(env.DB, job.id)],
+  )
+  const agents = ctx.results[0].results
+  const pipelineId = ctx.results[1].results[0]?.pipeline_id
+  const user = caller.user!
+  return json({
+    allowed_agents: agents.map((agent) => allowedAgent(agent, ctx.project)),
+    job: { id: job.id },
+    pipeline: { id: pipelineId },
+    // Personal projects only: no groups above them.
+    project: { id: ctx.project.id, groups: [] },
+    user: { id: user.id, username: user.username, roles_in_project: rolesInProject(ctx.access.accessLevel) },
+  })
+}
+
+const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+const CreateAgentParams = v.looseObject({ id: Str, name: Str, configuration: v.optional(Hash) })
+
+/** POST /projects/:id/cluster_agents — registers an agent (maintainer+); 201 Agent. */
+export async function createClusterAgent(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(CreateAgentParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
+  if (params.name.length > 63 || !AGENT_NAME.test(params.name)) {
+    throw new ApiError(400, { message: { name: ['can contain only lowercase letters, digits, and \'-\', but cannot start or end with \'-\''] } })
+  }
+  const row = await insertClusterAgent(env.DB, {
+    project_id: ctx.project.id,
+    name: params.name,
+    configuration: JSON.stringify(params.configuration ?? {}),
+    created_at: Date.now(),
+  })
+  if (!row) throw new ApiError(400, { message: { name: ['has already been taken'] } })
+  return json(clusterAgent(row, ctx.project, ctx.caller.user!.id), { status: 201 })
+}

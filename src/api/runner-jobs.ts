@@ -1,0 +1,130 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticateJob, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
+import { authenticateRunner } from '../auth/runner'
+import { traceLimitBytes } from '../db/settings'
+import { readBodyBytes } from '../http/body'
+import { ApiError } from '../http/errors'
+import { Int, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json } from '../http/response'
+import { jobObject } from '../objects/JobObject'
+import { pipelineObject } from '../objects/PipelineObject'
+import { pickJob, queueValue } from '../services/job-queue'
+import { loadPayloadContext, runnerPayload } from '../services/runner-payload'
+import { hideSecrets } from '../services/trace-secrets'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
+
+/**
+ * The runner's job calls (lib/api/ci/runner.rb `resource :jobs`; runner-protocol.md §2–§7).
+ * Requests are answered at once, never held: see docs/runner-protocol.md "Long polling".
+ */
+
+/** GitLab's Trace::UPDATE_FREQUENCY_DEFAULT; nobody is ever marked as "watching" here. */
+export const TRACE_UPDATE_INTERVAL = '60'
+/** The runner sends at most 1 MiB per patch (DefaultTracePatchLimit). */
+export const TRACE_PATCH_LIMIT = 1024 * 1024
+
+function noJob(lastUpdate: string): Response {
+  return new Response(null, { status: 204, headers: { 'X-GitLab-Last-Update': lastUpdate } })
+}
+
+/** POST /jobs/request — 201 with the job payload, or 204 with `X-GitLab-Last-Update`. */
+export async function requestJob(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { runner, managerId } = await authenticateRunner(env, request, raw)
+  if (runner.paused === 1) return noJob(await queueValue(runner, []))
+  const picked = await pickJob(env, runner, managerId)
+  if (!picked.assigned) return noJob(picked.lastUpdate)
+  const { job } = picked.assigned
+  await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+  try {
+    const context = await loadPayloadContext(env, runner, picked.assigned, externalUrl(env))
+    return json(runnerPayload(context), { status: 201 })
+  } catch (error) {
+    // GitLab drops a job it cannot present with scheduler_failure rather than lose it silently.
+    console.error('job payload failed', job.id, error)
+    await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'scheduler_failure' })
+    await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+    return noJob(await queueValue(runner, []))
+  }
+}
+
+function statusReply(code: number, jobStatus: string): Response {
+  return new Response(String(code), {
+    status: code,
+    headers: { 'Content-Type': 'text/plain', 'Job-Status': jobStatus, 'X-GitLab-Trace-Update-Interval': TRACE_UPDATE_INTERVAL },
+  })
+}
+
+const UpdateParams = v.looseObject({
+  id: Int,
+  state: v.optional(Str),
+  failure_reason: v.optional(Str),
+  exit_code: v.optional(Int),
+})
+
+/**
+ * PUT /jobs/:id — `running` is a heartbeat (also the runner's first call after pickup);
+ * `success`/`failed` finish the job (a canceling job ends canceled) and the pipeline moves on
+ * before we answer. Anything else is 400.
+ */
+export async function updateJob(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(UpdateParams, raw)
+  const job = await authenticateJob(env, params.id, presentedJobToken(request, raw))
+  if (params.state === 'running') {
+    await touch(env, job)
+    return statusReply(200, job.status)
+  }
+  const state = params.state === 'success' ? 'success' : params.state === 'failed' ? 'failed' : null
+  if (!state) return statusReply(400, job.status)
+  const updated = await jobObject(env, job.id).runnerUpdate(job.id, {
+    state,
+    failureReason: params.failure_reason ?? null,
+    exitCode: params.exit_code ?? null,
+  })
+  await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+  return statusReply(200, updated?.status ?? job.status)
+}
+
+async function touch(env: Env, job: AuthenticatedJob): Promise<void> {
+  const now = Date.now()
+  const statements = [touchJobStatement(env, job, now), touchRunnerOfJobStatement(env, job, now)].filter((s) => s !== null)
+  if (statements.length > 0) await env.DB.batch(statements)
+}
+
+const TraceParams = v.looseObject({ id: Int })
+
+/** `Content-Range: <start>-<end>`; only start is used (runner issue 3275: end is off by one). */
+function rangeStart(header: string | null): number {
+  if (header === null) throw ApiError.plain(400, '400 Missing header Content-Range')
+  const match = /^\s*(\d{1,15})-(\d{1,15})\s*$/.exec(header)
+  if (!match) throw ApiError.plain(400, '400 Invalid header Content-Range')
+  return Number(match[1])
+}
+
+/**
+ * PATCH /jobs/:id/trace — appends at `start`, which must equal the stored length (416 with
+ * `Range: 0-<length>` otherwise). Over the log limit the job is dropped (trace_size_exceeded, 403).
+ */
+export async function patchTrace(request: ApiRequest, env: Env): Promise<Response> {
+  const params = validate(TraceParams, { id: request.params?.id })
+  const job = await authenticateJob(env, params.id, presentedJobToken(request))
+  const start = rangeStart(request.headers.get('Content-Range'))
+  const body = await readBodyBytes(request, TRACE_PATCH_LIMIT)
+  if (start + body.byteLength > traceLimitBytes(job.ci_jobs_trace_size_limit)) {
+    await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
+    await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+    const dropped = jobForbidden(job.status === 'canceling' ? 'canceled' : 'failed')
+    throw new ApiError(403, { error: '403 Forbidden' }, dropped.headers)
+  }
+  const data = await hideSecrets(body, { jobToken: job.token, registrationDigest: job.runners_token_digest })
+  const result = await jobObject(env, job.id).appendTrace(job.id, start, data)
+  if (!result.ok) throw new ApiError(416, { error: '416 Range Not Satisfiable' }, { Range: `0-${result.length}` })
+  await touch(env, job)
+  return new Response(null, {
+    status: 202,
+    headers: { 'Job-Status': job.status, Range: `0-${result.length}`, 'X-GitLab-Trace-Update-Interval': TRACE_UPDATE_INTERVAL },
+  })
+}

@@ -1,0 +1,156 @@
+import * as v from 'valibot'
+import type { Env } from '../env'
+import { authenticate, loadProject } from '../auth/access'
+import { can } from '../auth/policy'
+import { authenticateRunner } from '../auth/runner'
+import { generateToken, RUNNER_REGISTRATION_PREFIX, RUNNER_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
+import {
+  deleteManager, deleteRunnerStatements, findProjectByRegistrationDigest, insertRunner, setRegistrationDigest,
+  updateRunnerToken, type NewRunner,
+} from '../db/runners'
+import { digestsEqual } from '../auth/tokens'
+import { ApiError } from '../http/errors'
+import { Bool, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { json, noContent } from '../http/response'
+import { resetTokenResult, runnerRegistrationDetails } from '../present/runner-registration'
+import { paramsOf, type ApiRequest } from './request'
+
+/**
+ * Runner creation and registration (lib/api/user_runners.rb, lib/api/ci/runner.rb `resource
+ * :runners`). Tokens are shown once and stored as SHA-256 digests.
+ */
+
+/** `tag_list`: an array, or a comma-separated string (CommaSeparatedToArray). */
+const TagList = v.pipe(
+  v.custom<string | string[]>((value) => typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string')), 'is invalid'),
+  v.transform((value) => {
+    const items = (typeof value === 'string' ? value.split(',') : value).map((tag) => tag.trim()).filter(Boolean)
+    return [...new Set(items)]
+  }),
+)
+
+const RunnerSettings = {
+  description: v.optional(Str),
+  maintenance_note: v.optional(Str),
+  paused: v.optional(Bool),
+  active: v.optional(Bool),
+  locked: v.optional(Bool),
+  access_level: v.optional(OneOf(['not_protected', 'ref_protected'] as const)),
+  run_untagged: v.optional(Bool),
+  tag_list: v.optional(TagList),
+  maximum_timeout: v.optional(Int),
+}
+
+const CreateRunnerParams = v.looseObject({
+  runner_type: OneOf(['instance_type', 'group_type', 'project_type'] as const),
+  project_id: v.optional(Int),
+  group_id: v.optional(Int),
+  ...RunnerSettings,
+})
+
+type Settings = v.InferOutput<v.ObjectSchema<typeof RunnerSettings, undefined>>
+
+function newRunner(settings: Settings, scope: Pick<NewRunner, 'runner_type' | 'project_id' | 'created_by_id' | 'token_prefix'>, digest: string): NewRunner {
+  // Runner#maximum_timeout validation: nil or at least 10 minutes.
+  if (settings.maximum_timeout !== undefined && settings.maximum_timeout < 600) {
+    throw new ApiError(400, { message: { maximum_timeout: ['needs to be at least 10 minutes'] } })
+  }
+  return {
+    ...scope,
+    description: settings.description ?? '',
+    token_digest: digest,
+    tag_list: settings.tag_list ?? [],
+    run_untagged: settings.run_untagged ?? true,
+    paused: settings.paused ?? (settings.active === undefined ? false : !settings.active),
+    locked: settings.locked ?? false,
+    maximum_timeout: settings.maximum_timeout ?? null,
+    created_at: Date.now(),
+  }
+}
+
+/** POST /user/runners — 201 `{id, token: "glrt-…", token_expires_at}`, the token shown once. */
+export async function createUserRunner(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const caller = await authenticate(env, request, raw)
+  const params = validate(CreateRunnerParams, raw)
+  let projectId: number | null = null
+  if (params.runner_type === 'instance_type') {
+    if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+  } else if (params.runner_type === 'project_type') {
+    if (params.project_id === undefined) throw ApiError.invalid('project_id', 'is missing')
+    const ctx = await loadProject(env, request, raw, String(params.project_id))
+    if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
+    projectId = ctx.project.id
+  } else {
+    throw ApiError.badRequest('group_type runners are not supported: edgejobs has no groups')
+  }
+  const token = generateToken(RUNNER_TOKEN_PREFIX)
+  const scope = { runner_type: params.runner_type, project_id: projectId, created_by_id: caller.user!.id, token_prefix: RUNNER_TOKEN_PREFIX }
+  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token)))
+  return json(runnerRegistrationDetails(row!, token), { status: 201 })
+}
+
+const RegisterParams = v.looseObject({ token: NonBlankStr, ...RunnerSettings })
+
+/** POST /runners — legacy registration with a project's registration token (403 when unknown). */
+export async function register(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(RegisterParams, raw)
+  const digest = await tokenDigest(params.token)
+  const project = await findProjectByRegistrationDigest(env.DB, digest)
+  if (!project || !digestsEqual(project.runners_token_digest, digest)) throw ApiError.forbidden()
+  // Runners registered with a registration token get a token without the `glrt-` prefix.
+  const token = generateToken('')
+  const scope = { runner_type: 'project_type' as const, project_id: project.id, created_by_id: null, token_prefix: '' }
+  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token)))
+  return json(runnerRegistrationDetails(row!, token), { status: 201 })
+}
+
+/** POST /runners/verify — 200 `{id, token, token_expires_at}`; records the machine's features. */
+export async function verify(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { runner } = await authenticateRunner(env, request, raw)
+  return json(runnerRegistrationDetails(runner, raw.token as string))
+}
+
+/** DELETE /runners — unregisters the runner (and all its managers): 204. */
+export async function unregister(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
+  await env.DB.batch(deleteRunnerStatements(env.DB, runner.id))
+  return noContent()
+}
+
+const ManagerParams = v.looseObject({ token: NonBlankStr, system_id: NonBlankStr })
+
+/** DELETE /runners/managers — removes one machine of a `glrt-` runner: 204, 404 if unknown. */
+export async function unregisterManager(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(ManagerParams, raw)
+  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
+  if (!(await deleteManager(env.DB, runner.id, params.system_id))) throw ApiError.notFound()
+  return noContent()
+}
+
+/** POST /runners/reset_authentication_token — 201 with a fresh token; the old one stops working. */
+export async function resetAuthenticationToken(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
+  const token = generateToken(runner.token_prefix)
+  await updateRunnerToken(env.DB, runner.id, await tokenDigest(token))
+  return json(resetTokenResult(token), { status: 201 })
+}
+
+const ProjectParams = v.looseObject({ id: Str })
+
+/** POST /projects/:id/runners/reset_registration_token — maintainer+; only the digest is kept. */
+export async function resetRegistrationToken(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(ProjectParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
+  const token = generateToken(RUNNER_REGISTRATION_PREFIX)
+  await setRegistrationDigest(env.DB, ctx.project.id, await tokenDigest(token))
+  return json(resetTokenResult(token), { status: 201 })
+}

@@ -1,0 +1,50 @@
+import { Router, type IRequest } from 'itty-router'
+import type { Env } from '../env'
+import { projectJobsStatement } from '../db/job-lists'
+import { json } from '../http/response'
+
+/**
+ * The benchmark's baselines (`npm run bench`), served by the same Worker as the API so that a
+ * ratio to them isolates what an endpoint adds: an empty route, one indexed D1 query returning
+ * 21 rows (a page plus one, with no auth and no presenter), the job list's own statement alone,
+ * and one bare Durable Object round trip. They exist only when BENCH_ROUTES is '1'; otherwise
+ * the API's 404 answers.
+ */
+const bench = Router({ base: '/api/v4/-/bench' })
+
+bench
+  .get('/empty', () => json({}))
+  .get('/query', query)
+  .get('/page', page)
+  .get('/object', object)
+
+export function benchRoutes(request: IRequest, env: Env, ctx: ExecutionContext): Promise<Response | undefined> | undefined {
+  if (env.BENCH_ROUTES !== '1') return undefined
+  return bench.fetch(request, env, ctx) as Promise<Response | undefined>
+}
+
+/** GET /-/bench/query?project_id=1: served by jobs_project_builds, as the project's job list. */
+async function query(request: IRequest, env: Env): Promise<Response> {
+  const projectId = Number(request.query.project_id ?? 1)
+  const { results } = await env.DB.prepare(`SELECT * FROM jobs WHERE project_id = ? AND type = 'build' ORDER BY id DESC LIMIT 21`)
+    .bind(projectId)
+    .all()
+  return json(results)
+}
+
+/**
+ * GET /-/bench/page?project_id=1: the project job list's own statement (first page, 21 job
+ * views), without auth or presenter: splits a list's cost into its SQL and the rest.
+ */
+async function page(request: IRequest, env: Env): Promise<Response> {
+  const project = { sql: '?', value: Number(request.query.project_id ?? 1) }
+  const { results } = await projectJobsStatement(env.DB, project, {}, 21).all()
+  return json(results)
+}
+
+/** GET /-/bench/object?name=x: JobObject#ping on the object named x (a fresh name, a new object). */
+async function object(request: IRequest, env: Env): Promise<Response> {
+  const name = typeof request.query.name === 'string' ? request.query.name : 'bench'
+  const pong = await env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(name)).ping()
+  return json({ pong })
+}

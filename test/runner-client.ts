@@ -1,0 +1,200 @@
+import { SELF } from 'cloudflare:test'
+import { apiJson, BASE } from './world'
+
+/**
+ * A small simulated gitlab-runner 19.4 speaking the coordinator protocol over SELF.fetch, the way
+ * network/gitlab.go does: JSON bodies with `token`, `system_id` and `info` (features included),
+ * `JOB-TOKEN` on job calls, `Content-Range: start-end` trace patches, multipart artifact uploads.
+ */
+export const RUNNER_VERSION = '19.4.0'
+
+/** The features a 19.4 shell runner advertises (network/gitlab.go getFeatures + executor). */
+export function runnerFeatures(graceful: boolean): Record<string, boolean> {
+  return {
+    variables: true, image: false, services: false, artifacts: true, cache: true, fallback_cache_keys: true, shared: true,
+    upload_multiple_artifacts: true, upload_raw_artifacts: true, session: false, terminal: false, refspecs: true,
+    masking: true, proxy: false, raw_variables: true, artifacts_exclude: true, multi_build_steps: true, trace_reset: true,
+    trace_checksum: true, trace_size: true, vault_secrets: true, cancelable: true, return_exit_code: true,
+    service_variables: true, service_multiple_aliases: true, image_executor_opts: true, service_executor_opts: true,
+    cancel_gracefully: graceful, native_steps_integration: true, two_phase_job_commit: true, job_inputs: true,
+  }
+}
+
+function headers(extra: Record<string, string> = {}): Headers {
+  const out = new Headers(extra)
+  out.set('User-Agent', `gitlab-runner ${RUNNER_VERSION} (19-4-stable; go1.24.6; linux/amd64)`)
+  out.set('X-Request-Id', crypto.randomUUID())
+  return out
+}
+
+async function call(method: string, path: string, init: { json?: unknown; headers?: Record<string, string>; body?: BodyInit }): Promise<Response> {
+  const h = headers(init.headers)
+  let body = init.body
+  if (init.json !== undefined) {
+    h.set('Content-Type', 'application/json')
+    body = JSON.stringify(init.json)
+  }
+  return SELF.fetch(`${BASE}${path}`, { method, headers: h, body })
+}
+
+export interface RunnerOptions {
+  graceful?: boolean
+  systemId?: string
+}
+
+export class SimulatedRunner {
+  lastUpdate?: string
+  readonly systemId: string
+  readonly graceful: boolean
+
+  constructor(readonly token: string, options: RunnerOptions = {}) {
+    this.graceful = options.graceful ?? true
+    this.systemId = options.systemId ?? `s_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`
+  }
+
+  /** `POST /user/runners` as the given user, then `gitlab-runner register --token glrt-…` (verify). */
+  static async create(userToken: string, body: Record<string, unknown>, options: RunnerOptions = {}): Promise<SimulatedRunner> {
+    const created = await apiJson('POST', '/user/runners', { token: userToken, body })
+    if (created.status !== 201) throw new Error(`create runner: ${created.status} ${JSON.stringify(created.body)}`)
+    const runner = new SimulatedRunner(created.body.token, options)
+    const verified = await runner.verify()
+    if (verified.status !== 200) throw new Error(`verify: ${verified.status}`)
+    return runner
+  }
+
+  info() {
+    return {
+      name: 'gitlab-runner', version: RUNNER_VERSION, revision: 'abcdef12', platform: 'linux', architecture: 'amd64',
+      executor: 'shell', shell: 'bash', features: runnerFeatures(this.graceful), config: { gpus: '' },
+    }
+  }
+
+  verify(): Promise<Response> {
+    return call('POST', '/runners/verify', { json: { token: this.token, system_id: this.systemId, info: this.info() } })
+  }
+
+  /** One poll of `POST /jobs/request`: the job, or null (204) with the last-update value kept. */
+  async requestJob(): Promise<RunnerJob | null> {
+    const response = await this.poll()
+    if (response.status === 204) return null
+    if (response.status !== 201) throw new Error(`request job: ${response.status} ${await response.text()}`)
+    if (response.headers.get('Content-Type') !== 'application/json') throw new Error('job payload is not JSON')
+    return new RunnerJob(this, await response.json())
+  }
+
+  async poll(): Promise<Response> {
+    const body = { token: this.token, system_id: this.systemId, info: this.info(), ...(this.lastUpdate ? { last_update: this.lastUpdate } : {}) }
+    const response = await call('POST', '/jobs/request', { json: body })
+    this.lastUpdate = response.headers.get('X-GitLab-Last-Update') ?? this.lastUpdate
+    return response
+  }
+
+  unregister(): Promise<Response> {
+    return call('DELETE', '/runners', { json: { token: this.token } })
+  }
+
+  unregisterManager(): Promise<Response> {
+    return call('DELETE', '/runners/managers', { json: { token: this.token, system_id: this.systemId } })
+  }
+}
+
+export interface UpdateReply {
+  status: number
+  jobStatus: string | null
+  body: string
+  interval: string | null
+}
+
+export interface PatchReply {
+  status: number
+  jobStatus: string | null
+  range: string | null
+}
+
+/** A job the runner is executing: its token, payload and trace offset. */
+export class RunnerJob {
+  readonly id: number
+  readonly token: string
+  /** bytes of log the server has acknowledged */
+  offset = 0
+
+  constructor(readonly runner: SimulatedRunner, readonly payload: any) {
+    this.id = payload.id
+    this.token = payload.token
+  }
+
+  /** `PUT /jobs/:id` with the job token in header and body, as UpdateJob does. */
+  async update(state: string, extra: Record<string, unknown> = {}): Promise<UpdateReply> {
+    const response = await call('PUT', `/jobs/${this.id}`, {
+      headers: { 'JOB-TOKEN': this.token },
+      json: { token: this.token, state, info: this.runner.info(), ...extra },
+    })
+    return { status: response.status, jobStatus: response.headers.get('Job-Status'), body: await response.text(), interval: response.headers.get('X-GitLab-Trace-Update-Interval') }
+  }
+
+  /** The first call after pickup (`PUT state=running`). */
+  accept(): Promise<UpdateReply> {
+    return this.update('running')
+  }
+
+  /** `PATCH /jobs/:id/trace` from `start` (default: the acknowledged offset). 202/416 move the offset. */
+  async patch(text: string | Uint8Array, start = this.offset, contentRange?: string): Promise<PatchReply> {
+    const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text
+    const range = contentRange ?? `${start}-${start + bytes.byteLength - 1}`
+    const response = await call('PATCH', `/jobs/${this.id}/trace`, {
+      headers: { 'JOB-TOKEN': this.token, 'Content-Type': 'text/plain', 'Content-Range': range },
+      body: bytes,
+    })
+    const rangeHeader = response.headers.get('Range')
+    if ((response.status === 202 || response.status === 416) && rangeHeader) this.offset = Number(rangeHeader.split('-')[1])
+    await response.arrayBuffer()
+    return { status: response.status, jobStatus: response.headers.get('Job-Status'), range: rangeHeader }
+  }
+
+  finish(state: 'success' | 'failed', extra: { failure_reason?: string; exit_code?: number } = {}): Promise<UpdateReply> {
+    return this.update(state, extra)
+  }
+
+  /** `POST /jobs/:id/artifacts` (artifacts-uploader): one `file` part, streamed. */
+  async uploadArtifact(chunks: Uint8Array[], options: { filename?: string; query?: Record<string, string>; token?: string } = {}): Promise<Response> {
+    const query = new URLSearchParams({ artifact_format: 'zip', artifact_type: 'archive', ...options.query })
+    const boundary = `----runner${crypto.randomUUID().replace(/-/g, '')}`
+    return call('POST', `/jobs/${this.id}/artifacts?${query}`, {
+      headers: { 'JOB-TOKEN': options.token ?? this.token, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      body: multipartStream(boundary, options.filename ?? 'artifacts.zip', chunks),
+    })
+  }
+
+  /** `GET /jobs/:id/artifacts` with this job's token (a dependency download). */
+  downloadArtifacts(dependencyId: number): Promise<Response> {
+    return call('GET', `/jobs/${dependencyId}/artifacts`, { headers: { 'JOB-TOKEN': this.token } })
+  }
+}
+
+/** A multipart body of unknown length, one chunk at a time (like the runner's chunked upload). */
+export function multipartStream(boundary: string, filename: string, chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  const parts = [
+    encoder.encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    ...chunks,
+    encoder.encode(`\r\n--${boundary}--\r\n`),
+  ]
+  let index = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (index < parts.length) controller.enqueue(parts[index++])
+      else controller.close()
+    },
+  })
+}
+
+/** Deterministic bytes of a given size (artifact contents). */
+export function bytesOf(size: number, seed = 7): Uint8Array {
+  const out = new Uint8Array(size)
+  let x = seed
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    out[i] = x & 0xff
+  }
+  return out
+}
