@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { readBodyBytes } from './body'
 import { ApiError } from './errors'
 import { parseNestedPairs, type ParamObject } from './nested-params'
 
@@ -27,9 +28,7 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<ParamOb
   if (request.method === 'GET' || request.method === 'HEAD') return {}
   const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
   if (type.startsWith('multipart/form-data')) return {} // multipart is read by the endpoints that take files
-  const declared = Number(request.headers.get('Content-Length') ?? '0')
-  if (declared > maxBodyBytes) throw ApiError.tooLarge()
-  const text = await readLimitedText(request, maxBodyBytes)
+  const text = new TextDecoder().decode(await readBodyBytes(request, maxBodyBytes))
   if (text.trim() === '') return {}
   if (type.startsWith('application/json') || (!type && /^\s*[{[]/.test(text))) {
     let parsed: unknown
@@ -47,30 +46,6 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<ParamOb
     return parseNestedPairs(new URLSearchParams(text).entries())
   }
   return {}
-}
-
-async function readLimitedText(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel()
-      throw ApiError.tooLarge()
-    }
-    chunks.push(value)
-  }
-  const all = new Uint8Array(total)
-  let at = 0
-  for (const chunk of chunks) {
-    all.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return new TextDecoder().decode(all)
 }
 
 /** Validates raw params against a schema; failures become one Grape 400. */

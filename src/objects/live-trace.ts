@@ -1,3 +1,5 @@
+import { concatBytes } from '../http/body'
+
 /**
  * The live log of a running job, kept in its Durable Object's SQLite storage as appended chunks.
  * Appends are offset-checked (GitLab's rule: `start` must equal the stored length), so a chunk
@@ -41,13 +43,7 @@ export class LiveTrace {
       parts.push(part)
       total += part.byteLength
     }
-    const out = new Uint8Array(total)
-    let at = 0
-    for (const part of parts) {
-      out.set(part, at)
-      at += part.byteLength
-    }
-    return out
+    return concatBytes(parts, total)
   }
 
   clear(): void {
