@@ -14,7 +14,7 @@ import { digestsEqual, tokenDigest } from './tokens'
 export interface Caller {
   user: UserRow | null
   /** Set when authenticated by a CI job token: the job whose token it is. */
-  job?: { id: number; projectId: number; status: string }
+  job?: { id: number; projectId: number; projectPath: string; status: string }
 }
 
 export interface ProjectContext<T extends unknown[] = unknown[]> {
@@ -42,6 +42,7 @@ interface CallerRow extends UserRow {
   job_status?: string
   job_project_id?: number
   job_erased_at?: number | null
+  job_project_path?: string
 }
 
 async function callerStatements(env: Env, credential: Credential): Promise<{ caller?: D1PreparedStatement; userIdSql: string; binds: unknown[]; digest?: string }> {
@@ -62,7 +63,8 @@ async function callerStatements(env: Env, credential: Credential): Promise<{ cal
     digest,
     caller: env.DB.prepare(
       `SELECT u.*, j.token_digest AS t_digest, j.id AS job_id, j.status AS job_status,
-              j.project_id AS job_project_id, j.erased_at AS job_erased_at
+              j.project_id AS job_project_id, j.erased_at AS job_erased_at,
+              (SELECT full_path FROM projects WHERE id = j.project_id) AS job_project_path
        FROM jobs j LEFT JOIN users u ON u.id = j.user_id WHERE j.token_digest = ?`,
     ).bind(digest),
     userIdSql: '(SELECT user_id FROM jobs WHERE token_digest = ?)',
@@ -87,7 +89,7 @@ function resolveCaller(credential: Credential, digest: string | undefined, row: 
     is_admin: row.is_admin, state: row.state, created_at: row.created_at,
   }
   const caller: Caller = { user }
-  if (credential.kind === 'job') caller.job = { id: row.job_id!, projectId: row.job_project_id!, status: row.job_status! }
+  if (credential.kind === 'job') caller.job = { id: row.job_id!, projectId: row.job_project_id!, projectPath: row.job_project_path!, status: row.job_status! }
   return caller
 }
 
@@ -161,6 +163,10 @@ export async function loadProject<T extends unknown[] = unknown[]>(
     buildsEnabled: project.builds_enabled === 1,
   }
   if (!canReadProject(access)) throw ApiError.notFound('Project')
+  // The job token allowlist: edgejobs keeps none, so a job token reaches only its own project.
+  if (caller.job && caller.job.projectId !== project.id) {
+    throw ApiError.forbidden(`Authentication by CI/CD job token not allowed from ${caller.job.projectPath} to project #${project.id}.`)
+  }
   return { caller, project, access, results: results as ProjectContext<T>['results'] }
 }
 

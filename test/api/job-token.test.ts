@@ -88,3 +88,20 @@ describe('POST /projects/:id/cluster_agents', () => {
     expect(await apiJson('POST', path, { token: project.owner.token, body: { name: 'a1' } })).toMatchObject({ status: 400, body: { message: { name: ['has already been taken'] } } })
   })
 })
+
+describe('job tokens on the jobs lists', () => {
+  it('read their own project and are refused (403) on another project of the same user', async () => {
+    const { project, job } = await runningJob()
+    const own = await apiJson('GET', `/projects/${project.id}/jobs`, { token: null, headers: { 'JOB-TOKEN': job.token } })
+    expect(own.status).toBe(200)
+    expect(own.body.map((j: { id: number }) => j.id)).toContain(job.id)
+    const other = await createProject({ owner: project.owner })
+    const denied = await apiJson('GET', `/projects/${other.id}/jobs`, { token: null, headers: { 'JOB-TOKEN': job.token } })
+    expect(denied).toMatchObject({
+      status: 403,
+      body: { message: `403 Forbidden - Authentication by CI/CD job token not allowed from ${project.path_with_namespace} to project #${other.id}.` },
+    })
+    // Routes without job-token support ignore the header: no user, 401.
+    expect((await apiJson('GET', `/projects/${project.id}/jobs/${job.id}`, { token: null, headers: { 'JOB-TOKEN': job.token } })).status).toBe(401)
+  })
+})
