@@ -15,8 +15,6 @@ const CANDIDATES = 10
 
 interface CandidateRow {
   id: number
-  job_timeout: number | null
-  build_timeout: number
 }
 
 export interface Assigned {
@@ -46,7 +44,7 @@ function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedState
   }
   return db
     .prepare(
-      `SELECT j.id, json_extract(j.options, '$.job_timeout') AS job_timeout, p.build_timeout
+      `SELECT j.id
        FROM jobs j JOIN projects p ON p.id = j.project_id
        WHERE ${where.join(' AND ')} AND p.builds_enabled = 1
        ORDER BY j.id LIMIT ${CANDIDATES}`,
@@ -54,18 +52,12 @@ function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedState
     .bind(...binds)
 }
 
-/** Job timeout: the job's `timeout:` or the project's, capped by the runner's maximum_timeout. */
-export function jobTimeout(jobTimeoutSeconds: number | null, projectTimeout: number, runnerMaximum: number | null): number {
-  const configured = jobTimeoutSeconds ?? projectTimeout
-  return runnerMaximum !== null ? Math.min(configured, runnerMaximum) : configured
-}
-
 export async function pickJob(env: Env, runner: RunnerRow, managerId: number | null): Promise<PickResult> {
   const { results } = await candidatesStatement(env.DB, runner).all<CandidateRow>()
   for (const [depth, candidate] of results.entries()) {
-    const timeout = jobTimeout(candidate.job_timeout, candidate.build_timeout, runner.maximum_timeout)
-    const won = await jobObject(env, candidate.id).assign(candidate.id, { runnerId: runner.id, runnerManagerId: managerId, timeout })
-    if (won) return { assigned: { ...won, timeout, queue: { size: results.length, depth } } }
+    // The object sets the job's timeout: its `timeout:` or the project's, capped by the runner's.
+    const won = await jobObject(env, candidate.id).assign(candidate.id, { runnerId: runner.id, runnerManagerId: managerId, timeout: runner.maximum_timeout })
+    if (won) return { assigned: { ...won, timeout: won.job.timeout ?? 3600, queue: { size: results.length, depth } } }
   }
   return { assigned: null, lastUpdate: await queueValue(runner, results.map((row) => row.id)) }
 }
