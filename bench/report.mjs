@@ -19,10 +19,11 @@ export function report({ machine, date, settings, seedSeconds, runSeconds, reads
     `${date.slice(0, 10)} · ${machine.nproc} CPUs (nproc) · Node ${machine.node} · wrangler ${machine.wrangler} (\`wrangler dev\`, local mode) · ` +
       `load average ${machine.loadBefore.map((n) => n.toFixed(2)).join(' ')} before, ${machine.loadAfter.map((n) => n.toFixed(2)).join(' ')} after`,
     '',
-    `One project with ${settings.jobs.toLocaleString('en')} builds in pipelines of 50 · ${settings.connections} concurrent keep-alive connections from ` +
+    `Reads page through one project of ${settings.jobs.toLocaleString('en')} builds (pipelines of 50); commands act on a second project of ` +
+      `100,000 builds in the same tables, so that they never change what the reads see · ${settings.connections} concurrent keep-alive connections from ` +
       `a Node load generator on the same machine · reads: ${settings.rounds} interleaved rounds, ${settings.readSeconds} s per scenario in all, after ` +
       `${settings.warmupSeconds} s of warm-up · commands: ${settings.commands} requests each at ${settings.commandConnections.join(' and ')} connections, ` +
-      `every one on a different job (cancel, retry) or a new object (bare DO), after ${settings.commandWarmup} warm-up requests · ` +
+      `every one on a different job (cancel, retry) or a new object (bare DO), in ${settings.rounds} interleaved rounds after ${settings.commandWarmup} warm-up requests · ` +
       `per_page = ${settings.perPage} · every request with the root's PRIVATE-TOKEN. ` +
       `Seeding: ${seedSeconds > 0 ? `${seedSeconds.toFixed(0)} s in this run` : 'already done (state reused)'} · whole run: ${runSeconds.toFixed(0)} s.`,
     '',
@@ -37,7 +38,13 @@ export function report({ machine, date, settings, seedSeconds, runSeconds, reads
         `${r.list ? times(r.rowsRead?.median / rowsTarget) : '–'} | ${r.rowsReadEach ? `\`${r.rowsReadEach}\`` : '–'} |`,
     )
   }
-  push('')
+  push(
+    '',
+    'Rows read per statement: one group per D1 round trip, one number per statement of a batch. For the API routes the batch is ' +
+      '[token → user, project + membership, the handler\'s statements]: the page itself is the last number (pipeline jobs: pipeline check, page, count). ' +
+      '"The job list statement alone" is the project list\'s page statement (src/db/job-lists.ts) without auth, params or presenter.',
+    '',
+  )
 
   push('## Commands', '')
   push('| Scenario | connections | requests | req/s | p50 ms | p99 ms | p99 ÷ bare DO p99 | errors | D1 round trips (min / median / max) | rows read (min / median / max) | rows read per statement (most common) |')

@@ -1,5 +1,5 @@
 // `npm run bench`: the README's figures in one run. Applies schema.sql to a local D1 of its own
-// (bench/.state), seeds 1,000,000 jobs once, starts its own `wrangler dev` with BENCH_ROUTES on,
+// (bench/.state), seeds it once (bench/seed.mjs), starts its own `wrangler dev` with BENCH_ROUTES on,
 // measures the read endpoints and the job commands against bare baselines served by the same
 // Worker, prints a Markdown table and writes it to bench/results.md. wrangler dev is always
 // stopped at the end. Knobs: BENCH_PORT, BENCH_SECONDS (per read scenario), BENCH_COMMANDS.
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runLoad, summarize } from './load.mjs'
 import { report } from './report.mjs'
-import { baseStatements, COUNT_QUERY, JOBS, JOBS_PER_PIPELINE, jobStatements, planQueries, PROJECT_ID, targetQueries } from './seed.mjs'
+import { baseStatements, COMMANDS_PROJECT_ID, isSeeded, JOBS, JOBS_PER_PIPELINE, jobStatements, planQueries, PROJECT_ID, SEEDED_QUERY, targetQueries } from './seed.mjs'
 import { bundle, d1, killDevNow, startDev, stopDev, waitForDev, WRANGLER_VERSION } from './wrangler.mjs'
 
 const STATE = 'bench/.state'
@@ -19,8 +19,8 @@ const ROOT_TOKEN = 'glpat-bench-root-token-0000000'
 const CONNECTIONS = 8
 const PER_PAGE = 20
 /** Each read scenario runs ROUNDS times for READ_SECONDS / ROUNDS, interleaved with the others, after a warm-up. */
-const READ_SECONDS = Number(process.env.BENCH_SECONDS ?? 12)
-const ROUNDS = 3
+const READ_SECONDS = Number(process.env.BENCH_SECONDS ?? 20)
+const ROUNDS = 5
 const WARMUP_SECONDS = 2
 /** Requests per command scenario (each on a distinct job), plus a few to warm up, at each concurrency. */
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 200)
@@ -30,6 +30,7 @@ const COMMAND_CONNECTIONS = [1, CONNECTIONS]
 const DEEP = 900_000
 const auth = { 'PRIVATE-TOKEN': ROOT_TOKEN }
 const project = `/api/v4/projects/${PROJECT_ID}`
+const commandsProject = `/api/v4/projects/${COMMANDS_PROJECT_ID}`
 
 const log = (message) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}\n`)
 const started = Date.now()
@@ -52,6 +53,7 @@ async function main() {
 
   log('bundling the Worker (a snapshot: edits during the run do not reload it)')
   const script = bundle(join(STATE, 'build'))
+  if (await fetchLocal('/').then(() => true, () => false)) throw new Error(`something already listens on 127.0.0.1:${PORT} (set BENCH_PORT)`)
   log(`starting wrangler dev on 127.0.0.1:${PORT}`)
   dev = startDev({
     script,
@@ -65,7 +67,7 @@ async function main() {
 
   const reads = await readScenarios(targets)
   const commands = await commandScenarios(targets)
-  await commandChecks(commands, targets.maxId)
+  await commandChecks(commands)
 
   const markdown = report({
     machine: { ...machine, loadAfter: loadavg() },
@@ -84,13 +86,13 @@ async function main() {
 
 /** Seeds unless the state already holds the jobs; returns the seconds it took (0 when skipped). */
 function seed() {
-  const [[{ n }]] = d1(STATE, { command: COUNT_QUERY })
-  if (n >= JOBS) {
-    log(`state already holds ${n} jobs: no seeding`)
+  const [[counts]] = d1(STATE, { command: SEEDED_QUERY })
+  if (isSeeded(counts)) {
+    log(`state already holds ${counts.read_jobs} + ${counts.command_jobs} jobs: no seeding`)
     return 0
   }
   const t = Date.now()
-  log('seeding users, token, project, runners, 20,000 commits, pipelines and stages')
+  log('seeding users, token, projects, runners, commits, pipelines and stages')
   d1(STATE, { command: baseStatements(ROOT_TOKEN).join(';\n') })
   const statements = jobStatements()
   statements.forEach((statement, i) => {
@@ -98,7 +100,7 @@ function seed() {
     d1(STATE, { command: statement })
   })
   const seconds = (Date.now() - t) / 1000
-  log(`seeded ${JOBS} jobs in ${seconds.toFixed(0)} s`)
+  log(`seeded in ${seconds.toFixed(0)} s`)
   return seconds
 }
 
@@ -152,34 +154,43 @@ async function readScenarios(targets) {
   return scenarios.map((s) => ({ ...s, ...summarize(runs.get(s.name)) }))
 }
 
+/**
+ * Commands at each concurrency, in ROUNDS interleaved rounds so that a change in the machine's
+ * background load hits the commands and their baseline alike. Every request gets its own target.
+ */
 async function commandScenarios(targets) {
   const runId = Date.now().toString(36)
+  const perLevel = COMMANDS + COMMAND_WARMUP
   const out = []
-  let cancel = targets.cancel
-  let retry = targets.retry
-  for (const connections of COMMAND_CONNECTIONS) {
-    const take = (list) => [list.slice(0, COMMANDS + COMMAND_WARMUP), list.slice(COMMANDS + COMMAND_WARMUP)]
-    let cancelNow, retryNow
-    ;[cancelNow, cancel] = take(cancel)
-    ;[retryNow, retry] = take(retry)
+  for (const [level, connections] of COMMAND_CONNECTIONS.entries()) {
+    const slice = (list) => list.slice(level * perLevel, (level + 1) * perLevel)
     const scenarios = [
-      { name: 'bare DO round trip, a new object each time', baseline: 'object', targets: range(COMMANDS + COMMAND_WARMUP), path: (i) => `/api/v4/-/bench/object?name=bench-${runId}-${connections}-${i}` },
-      { name: 'bare DO round trip, one warm object', targets: range(COMMANDS + COMMAND_WARMUP), path: () => `/api/v4/-/bench/object?name=bench-warm` },
-      { name: 'cancel a pending job', key: 'cancel', method: 'POST', targets: cancelNow, path: (id) => `${project}/jobs/${id}/cancel` },
-      { name: 'retry a finished job', key: 'retry', method: 'POST', targets: retryNow, path: (id) => `${project}/jobs/${id}/retry` },
+      { name: 'bare DO round trip, a new object each time', baseline: 'object', targets: range(perLevel), path: (i) => `/api/v4/-/bench/object?name=bench-${runId}-${connections}-${i}` },
+      { name: 'bare DO round trip, one warm object', targets: range(perLevel), path: () => `/api/v4/-/bench/object?name=bench-warm` },
+      { name: 'cancel a pending job', key: 'cancel', method: 'POST', targets: slice(targets.cancel), path: (id) => `${commandsProject}/jobs/${id}/cancel` },
+      { name: 'retry a finished job', key: 'retry', method: 'POST', targets: slice(targets.retry), path: (id) => `${commandsProject}/jobs/${id}/retry` },
     ]
+    const runs = scenarios.map(() => [])
     for (const s of scenarios) {
-      const warm = s.targets.slice(0, COMMAND_WARMUP)
-      const measured = s.targets.slice(COMMAND_WARMUP)
-      if (measured.length < COMMANDS) log(`WARNING: only ${measured.length} targets for "${s.name}" (delete bench/.state to seed afresh)`)
-      log(`${s.name}, ${connections} connection(s): ${warm.length} warm-up + ${measured.length} requests`)
-      const request = (list) => (i) => (i < list.length ? { method: s.method, path: s.path(list[i]), headers: auth } : undefined)
-      await runLoad({ port: PORT, connections, requests: warm.length, request: request(warm) })
-      const run = await runLoad({ port: PORT, connections, requests: measured.length, request: request(measured) })
-      out.push({ ...s, connections, ...summarize([run]), last: measured.at(-1) })
+      if (s.targets.length < perLevel) log(`WARNING: only ${s.targets.length} targets for "${s.name}" (delete bench/.state to seed afresh)`)
+      await runLoad({ port: PORT, connections, requests: COMMAND_WARMUP, request: requestOf(s, s.targets.slice(0, COMMAND_WARMUP)) })
     }
+    const measured = scenarios.map((s) => s.targets.slice(COMMAND_WARMUP))
+    const perRound = Math.ceil(COMMANDS / ROUNDS)
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`commands at ${connections} connection(s), round ${round + 1}/${ROUNDS}`)
+      for (const [i, s] of scenarios.entries()) {
+        const list = measured[i].slice(round * perRound, (round + 1) * perRound)
+        runs[i].push(await runLoad({ port: PORT, connections, requests: list.length, request: requestOf(s, list) }))
+      }
+    }
+    scenarios.forEach((s, i) => out.push({ ...s, connections, ...summarize(runs[i]), last: measured[i].at(-1) }))
   }
   return out
+}
+
+function requestOf(scenario, list) {
+  return (i) => (i < list.length ? { method: scenario.method, path: scenario.path(list[i]), headers: auth } : undefined)
 }
 
 /** Every scenario must answer what the API promises, or its figures mean nothing. */
@@ -200,14 +211,15 @@ async function sanityChecks(targets) {
   log('sanity checks passed')
 }
 
-/** The last measured cancel left its job canceled; the last retry left a new job in the pipeline. */
-async function commandChecks(commands, maxId) {
+/** The last measured cancel left its job canceled; the last retry left a new job in its place. */
+async function commandChecks(commands) {
   for (const c of commands.filter((c) => c.key === 'cancel' && c.last)) {
-    expect((await getJson(`${project}/jobs/${c.last}`)).status === 'canceled', `job ${c.last} is canceled after the run`)
+    expect((await getJson(`${commandsProject}/jobs/${c.last}`)).status === 'canceled', `job ${c.last} is canceled after the run`)
   }
   for (const c of commands.filter((c) => c.key === 'retry' && c.last)) {
-    const [newest] = await getJson(`${project}/pipelines/${Math.ceil(c.last / JOBS_PER_PIPELINE)}/jobs?per_page=1`)
-    expect(newest.id > maxId && newest.name === (await getJson(`${project}/jobs/${c.last}`)).name, `job ${c.last} has a new retry job`)
+    const [newest] = await getJson(`${commandsProject}/pipelines/${Math.ceil(c.last / JOBS_PER_PIPELINE)}/jobs?per_page=1`)
+    const old = await getJson(`${commandsProject}/jobs/${c.last}`)
+    expect(newest.id > c.last && newest.name === old.name, `job ${c.last} has a new retry job`)
   }
 }
 
