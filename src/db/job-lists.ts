@@ -22,24 +22,41 @@ function statusCondition(statuses: JobStatus[] | undefined, where: string[], bin
   binds.push(...statuses)
 }
 
-/** GET /projects/:id/jobs: builds only, retried included, id DESC. Returns limit rows. */
+/**
+ * GET /projects/:id/jobs: builds only, retried included, id DESC. Returns `limit` rows.
+ * Several statuses would make SQLite walk the whole project in id order, filtering; instead each
+ * status reads its own index range (at most limit + offset ids) and the union is ordered.
+ */
 export function projectJobsStatement(db: D1Database, project: ProjectSql, filter: ProjectJobsFilter, limit: number, offset = 0): D1PreparedStatement {
+  const statuses = filter.statuses ?? []
+  if (statuses.length <= 1) {
+    const { where, binds } = projectJobsWhere(project, filter, statuses[0])
+    return db.prepare(`${JOB_VIEW_SELECT} WHERE ${where} ORDER BY j.id DESC LIMIT ? OFFSET ?`).bind(...binds, limit, offset)
+  }
+  const branches = statuses.map((status) => projectJobsWhere(project, filter, status))
+  const union = branches
+    .map((b) => `SELECT id FROM (SELECT j.id FROM jobs j WHERE ${b.where} ORDER BY j.id DESC LIMIT ${limit + offset})`)
+    .join(' UNION ALL ')
+  return db
+    .prepare(`${JOB_VIEW_SELECT} WHERE j.id IN (${union}) ORDER BY j.id DESC LIMIT ? OFFSET ?`)
+    .bind(...branches.flatMap((b) => b.binds), limit, offset)
+}
+
+function projectJobsWhere(project: ProjectSql, filter: ProjectJobsFilter, status: JobStatus | undefined): { where: string; binds: unknown[] } {
   const where = [`j.project_id = ${project.sql}`, `j.type = 'build'`]
   const binds: unknown[] = [project.value]
-  statusCondition(filter.statuses, where, binds)
-  if (filter.ref !== undefined) {
-    where.push('j.ref = ?')
-    binds.push(filter.ref)
+  const optional: Array<[string, unknown]> = [
+    ['j.status = ?', status],
+    ['j.ref = ?', filter.ref],
+    ['j.name = ?', filter.name],
+    ['j.id < ?', filter.beforeId],
+  ]
+  for (const [condition, value] of optional) {
+    if (value === undefined) continue
+    where.push(condition)
+    binds.push(value)
   }
-  if (filter.name !== undefined) {
-    where.push('j.name = ?')
-    binds.push(filter.name)
-  }
-  if (filter.beforeId !== undefined) {
-    where.push('j.id < ?')
-    binds.push(filter.beforeId)
-  }
-  return db.prepare(`${JOB_VIEW_SELECT} WHERE ${where.join(' AND ')} ORDER BY j.id DESC LIMIT ? OFFSET ?`).bind(...binds, limit, offset)
+  return { where: where.join(' AND '), binds }
 }
 
 export interface PipelineJobsFilter {
