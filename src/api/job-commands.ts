@@ -10,6 +10,7 @@ import { ApiError } from '../http/errors'
 import { Bool, Hash, Int, NonBlankStr, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json } from '../http/response'
+import type { JobRow } from '../db/jobs'
 import { jobObject } from '../objects/JobObject'
 import { pipelineObject } from '../objects/PipelineObject'
 import { bridge as presentBridge, job as presentJob } from '../present/job'
@@ -30,25 +31,40 @@ function jobOf(ctx: ProjectContext<[JobViewRow]>, buildsOnly: boolean): JobViewR
   return row
 }
 
-async function presentAfterProcessing(env: Env, jobId: number, pipelineId: number, status: number, entity: 'job' | 'auto'): Promise<Response> {
-  await pipelineObject(env, pipelineId).process(pipelineId)
-  const view = await getJobView(env.DB, jobId)
-  const present = entity === 'auto' && view!.type === 'bridge' ? presentBridge : presentJob
-  return json(present(view!, externalUrl(env), Date.now()), { status })
+function present(env: Env, view: JobViewRow, status: number, entity: 'job' | 'auto'): Response {
+  const presenter = entity === 'auto' && view.type === 'bridge' ? presentBridge : presentJob
+  return json(presenter(view, externalUrl(env), Date.now()), { status })
+}
+
+/** A new job (retry) is `created` until processing decides: wait for it, then show the job. */
+async function presentAfterProcessing(env: Env, job: JobRow, status: number, entity: 'job' | 'auto'): Promise<Response> {
+  await pipelineObject(env, job.pipeline_id).process(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
+  return present(env, (await getJobView(env.DB, job.id))!, status, entity)
+}
+
+/**
+ * Processing after a change to an existing job runs after the response, as GitLab's
+ * PipelineProcessWorker does: the answer shows the job as the command left it.
+ */
+function processLater(env: Env, execution: ExecutionContext, job: JobRow, reopen: boolean): void {
+  const changed = reopen ? [{ name: job.name, stageIdx: job.stage_idx }] : []
+  execution.waitUntil(pipelineObject(env, job.pipeline_id).process(job.pipeline_id, changed))
 }
 
 const CancelParams = v.looseObject({ id: Str, job_id: Int, force: v.optional(Bool, false) })
 
 /** POST /projects/:id/jobs/:job_id/cancel → 201 with the job, changed or not. */
-export async function cancel(request: ApiRequest, env: Env): Promise<Response> {
+export async function cancel(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(CancelParams, raw)
   const ctx = await loadJob(request, env, raw, params.id, params.job_id)
   if (!can(ctx.access, 'cancel_build')) throw ApiError.forbidden()
   const row = jobOf(ctx, true)
   if (params.force && !can(ctx.access, 'force_cancel_build')) throw ApiError.forbidden()
-  await jobObject(env, row.id).cancel(row.id, { force: params.force })
-  return presentAfterProcessing(env, row.id, row.pipeline_id, 201, 'job')
+  const result = await jobObject(env, row.id).cancel(row.id, { force: params.force, known: row })
+  if (!result) throw ApiError.notFound()
+  if (result.changed) processLater(env, execution, result.job, false)
+  return present(env, result.view!, 201, 'job')
 }
 
 const RetryParams = v.looseObject({ id: Str, job_id: Int, inputs: v.optional(Hash) })
@@ -61,9 +77,9 @@ export async function retry(request: ApiRequest, env: Env): Promise<Response> {
   const row = jobOf(ctx, false)
   if (!can(ctx.access, 'retry_job')) throw ApiError.forbidden()
   rejectInputs(params.inputs)
-  const result = await jobObject(env, row.id).retry(row.id, { userId: ctx.caller.user!.id })
+  const result = await jobObject(env, row.id).retry(row.id, { userId: ctx.caller.user!.id, known: row })
   if (!result.ok) throw ApiError.forbidden('Job is not retryable')
-  return presentAfterProcessing(env, result.job.id, row.pipeline_id, 201, 'job')
+  return presentAfterProcessing(env, result.job, 201, 'job')
 }
 
 /** edgejobs keeps no `spec:inputs`, so any input is unknown (GitLab: `Unknown input: x`). */
@@ -83,8 +99,7 @@ export async function erase(request: ApiRequest, env: Env): Promise<Response> {
   if (!canEraseJob(ctx.access, ctx.caller.user!.id, row.user_id)) throw ApiError.forbidden()
   const result = await jobObject(env, row.id).erase(row.id, { userId: ctx.caller.user!.id })
   if (!result.ok) throw ApiError.forbidden('Job is not erasable!')
-  const view = await getJobView(env.DB, row.id)
-  return json(presentJob(view!, externalUrl(env), Date.now()), { status: 201 })
+  return present(env, result.view, 201, 'job')
 }
 
 const PlayParams = v.looseObject({
@@ -95,7 +110,7 @@ const PlayParams = v.looseObject({
 })
 
 /** POST /projects/:id/jobs/:job_id/play → 200 with the job now pending (or its retry). */
-export async function play(request: ApiRequest, env: Env): Promise<Response> {
+export async function play(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
   if (extractCredential(request, raw, false).kind === 'none') throw ApiError.unauthorized()
   const params = validate(PlayParams, raw)
@@ -110,5 +125,7 @@ export async function play(request: ApiRequest, env: Env): Promise<Response> {
     jobVariables: variables ? JSON.stringify(variables) : undefined,
   })
   if (!result.ok) throw ApiError.badRequest('Unplayable Job')
-  return presentAfterProcessing(env, result.job.id, row.pipeline_id, 200, 'auto')
+  if (result.retried) return presentAfterProcessing(env, result.job, 200, 'auto')
+  processLater(env, execution, result.job, true)
+  return present(env, result.view!, 200, 'auto')
 }

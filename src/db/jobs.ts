@@ -51,11 +51,12 @@ export function getJob(db: D1Database, id: number): Promise<JobRow | null> {
 }
 
 /** The latest (non-retried) jobs of a pipeline, in stage then id order. */
+export function latestJobsStatement(db: D1Database, pipelineId: number): D1PreparedStatement {
+  return db.prepare('SELECT * FROM jobs WHERE pipeline_id = ? AND retried = 0 ORDER BY stage_idx, id').bind(pipelineId)
+}
+
 export async function latestJobsOfPipeline(db: D1Database, pipelineId: number): Promise<JobRow[]> {
-  const { results } = await db
-    .prepare('SELECT * FROM jobs WHERE pipeline_id = ? AND retried = 0 ORDER BY stage_idx, id')
-    .bind(pipelineId)
-    .all<JobRow>()
+  const { results } = await latestJobsStatement(db, pipelineId).all<JobRow>()
   return results
 }
 

@@ -63,8 +63,12 @@ export function insertStageStatement(db: D1Database, idx: number, name: string):
     .bind(idx, name)
 }
 
+export function pipelineStatement(db: D1Database, id: number): D1PreparedStatement {
+  return db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(id)
+}
+
 export function getPipeline(db: D1Database, id: number): Promise<PipelineRow | null> {
-  return db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(id).first<PipelineRow>()
+  return pipelineStatement(db, id).first<PipelineRow>()
 }
 
 export async function getPipelines(db: D1Database, ids: number[]): Promise<Map<number, PipelineRow>> {

@@ -9,23 +9,29 @@ import type { JobOptions, ProcessEvent } from '../ci/types'
 import type { Env } from '../env'
 import { deletePrefix, jobPrefix, traceKey } from '../blob/keys'
 import { cloneJobStatements, getJob, guardedUpdate, retriesCount, type JobChanges, type JobRow } from '../db/jobs'
+import { getJobView, jobViewStatement, type JobViewRow } from '../db/job-views'
 import { generateToken, JOB_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import { triggerDownstream } from '../services/trigger-downstream'
 import { changesBetween, stateOf } from './job-state'
 import { LiveTrace } from './live-trace'
 import { pipelineObject } from './PipelineObject'
-import { reopenSkippedAfter } from './reopen-skipped'
 import { SerialQueue } from './serial'
 
 /** A command's outcome: the job row after it, and whether it changed anything. */
 export interface JobResult {
   job: JobRow
   changed: boolean
+  /** The job as its entity shows it, read in the same batch as the write (when asked for). */
+  view?: JobViewRow
 }
 
 export type RetryResult = { ok: true; job: JobRow } | { ok: false; reason: 'not_retryable' | 'not_found' }
-export type PlayResult = { ok: true; job: JobRow } | { ok: false; reason: 'unplayable' | 'not_found' }
-export type EraseResult = { ok: true; job: JobRow } | { ok: false; reason: 'not_erasable' | 'not_found' }
+/** `retried`: the played job had finished, so a new job was made (it still needs processing). */
+export type PlayResult = { ok: true; job: JobRow; retried: boolean; view?: JobViewRow } | { ok: false; reason: 'unplayable' | 'not_found' }
+export type EraseResult = { ok: true; job: JobRow; view: JobViewRow } | { ok: false; reason: 'not_erasable' | 'not_found' }
+
+/** A job row handed in by a caller: it may be stale, so a "no change" decision on it is re-checked. */
+type KnownRow = JobRow
 
 const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
 
@@ -55,8 +61,8 @@ export class JobObject extends DurableObject<Env> {
   // ---- pipeline processing --------------------------------------------------------------------
 
   /** enqueue / actionize / schedule / skip decided by processing, or `process` to reopen a skipped job. */
-  async processEvent(jobId: number, event: ProcessEvent | 'process'): Promise<JobStatus | null> {
-    const result = await this.queue.run(() => this.transition(jobId, { type: event }))
+  async processEvent(jobId: number, event: ProcessEvent | 'process', known?: KnownRow): Promise<JobStatus | null> {
+    const result = await this.queue.run(() => this.transition(jobId, { type: event }, { row: known, stale: true }))
     if (!result?.changed) return result?.job.status ?? null
     await this.afterTransition(result.job)
     return result.job.status
@@ -69,7 +75,7 @@ export class JobObject extends DurableObject<Env> {
       if (!row || row.type !== 'bridge') return undefined
       const options = JSON.parse(row.options) as JobOptions
       if (options.trigger?.strategy !== 'depend') return undefined
-      return this.transition(bridgeId, { type: 'bridge_status', status })
+      return this.transition(bridgeId, { type: 'bridge_status', status }, { row })
     })
     if (!result?.changed) return
     await this.afterTransition(result.job)
@@ -78,26 +84,36 @@ export class JobObject extends DurableObject<Env> {
 
   // ---- user commands ---------------------------------------------------------------------------
 
-  /** Cancel (graceful when the runner supports it) or force-cancel a canceling job. */
-  async cancel(jobId: number, options: { force: boolean }): Promise<JobResult | null> {
+  /**
+   * Cancel (graceful when the runner supports it) or force-cancel a canceling job. Answers with
+   * the job's view from the write's own batch; pipeline processing is the caller's to start.
+   */
+  async cancel(jobId: number, options: { force: boolean; known?: KnownRow }): Promise<JobResult | null> {
     const result = await this.queue.run(async () => {
-      const row = await getJob(this.env.DB, jobId)
-      if (!row) return null
-      if (options.force) return this.transition(jobId, { type: 'force_cancel' }, row)
-      const graceful = row.status === 'running' && (await this.runnerCancelsGracefully(row))
-      return this.transition(jobId, { type: 'cancel', graceful }, row)
+      const event = async (row: JobRow): Promise<JobEvent> => {
+        if (options.force) return { type: 'force_cancel' }
+        return { type: 'cancel', graceful: row.status === 'running' && (await this.runnerCancelsGracefully(row)) }
+      }
+      return this.transition(jobId, event, { row: options.known, stale: true, view: true })
     })
     if (result?.changed) await this.afterTransition(result.job)
     return result
   }
 
-  /** Retry: a new job (same definition) in the same pipeline; the old one becomes retried. */
-  async retry(jobId: number, options: { userId: number; enqueueImmediately?: boolean; jobVariables?: string }): Promise<RetryResult> {
-    const result = await this.queue.run(async (): Promise<RetryResult> => {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const row = await getJob(this.env.DB, jobId)
-        if (!row) return { ok: false, reason: 'not_found' }
+  /**
+   * Retry: a new job (same definition, status created) in the same pipeline; the old one becomes
+   * retried, in one batch guarded by its lock_version. Processing (and reopening skipped jobs)
+   * is the caller's next step.
+   */
+  async retry(jobId: number, options: { userId: number; enqueueImmediately?: boolean; jobVariables?: string; known?: KnownRow }): Promise<RetryResult> {
+    return this.queue.run(async (): Promise<RetryResult> => {
+      let row = options.known ?? (await getJob(this.env.DB, jobId))
+      for (let attempt = 0; attempt < 3 && row; attempt++) {
         if (!isRetryable({ status: row.status, retried: row.retried === 1, kind: row.type, failureReason: row.failure_reason })) {
+          if (attempt === 0 && options.known) {
+            row = await getJob(this.env.DB, jobId) // the caller's row may be stale: decide again on ours
+            continue
+          }
           return { ok: false, reason: 'not_retryable' }
         }
         const enqueueImmediately = options.enqueueImmediately ?? (row.when_ === 'manual' || row.when_ === 'delayed')
@@ -105,15 +121,15 @@ export class JobObject extends DurableObject<Env> {
           cloneJobStatements(this.env.DB, row, options.userId, Date.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
         )
         if (inserted.results[0] && (marked.meta.changes ?? 0) > 0) return { ok: true, job: inserted.results[0] }
+        row = await getJob(this.env.DB, jobId)
       }
+      if (!row) return { ok: false, reason: 'not_found' }
       throw new Error(`job ${jobId}: retry lost three optimistic-lock races`)
     })
-    if (result.ok) await reopenSkippedAfter(this.env, result.job)
-    return result
   }
 
   /** Play a manual (or scheduled) job; a finished manual job is retried instead, as GitLab does. */
-  async play(jobId: number, options: { userId: number; jobVariables?: string }): Promise<PlayResult> {
+  async play(jobId: number, options: { userId: number; jobVariables?: string; known?: KnownRow }): Promise<PlayResult> {
     const outcome = await this.queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return { ok: false as const, reason: 'not_found' as const }
@@ -122,18 +138,17 @@ export class JobObject extends DurableObject<Env> {
       if (row.status !== 'manual' && row.status !== 'scheduled') return { ok: true as const, retry: true as const, row }
       const extra: JobChanges = { user_id: options.userId }
       if (options.jobVariables !== undefined && row.type === 'build') extra.job_variables = options.jobVariables
-      const result = await this.transition(jobId, { type: 'enqueue' }, row, extra)
+      const result = await this.transition(jobId, { type: 'enqueue' }, { row, extra, view: true })
       if (!result?.changed) return { ok: false as const, reason: 'unplayable' as const }
-      return { ok: true as const, retry: false as const, row: result.job }
+      return { ok: true as const, retry: false as const, row: result.job, view: result.view }
     })
     if (!outcome.ok) return outcome
     if (outcome.retry) {
-      const retried = await this.retry(jobId, { userId: options.userId, enqueueImmediately: true, jobVariables: options.jobVariables })
-      return retried.ok ? retried : { ok: false, reason: 'unplayable' }
+      const retried = await this.retry(jobId, { userId: options.userId, enqueueImmediately: true, jobVariables: options.jobVariables, known: outcome.row })
+      return retried.ok ? { ok: true, job: retried.job, retried: true } : { ok: false, reason: 'unplayable' }
     }
     await this.afterTransition(outcome.row)
-    await reopenSkippedAfter(this.env, outcome.row)
-    return { ok: true, job: outcome.row }
+    return { ok: true, job: outcome.row, retried: false, view: outcome.view }
   }
 
   /** Erase: delete log and artifacts, record who erased it. Status is unchanged. */
@@ -148,13 +163,14 @@ export class JobObject extends DurableObject<Env> {
       }
       await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
       const now = Date.now()
-      const [updated] = await this.env.DB.batch<JobRow>([
+      const results = await this.env.DB.batch<JobRow>([
         guardedUpdate(this.env.DB, row, { erased_at: now, erased_by_id: options.userId, artifacts_expire_at: null, trace_archived: 0, trace_size: 0 }, now),
         this.env.DB.prepare('DELETE FROM job_artifacts WHERE job_id = ?').bind(jobId),
+        jobViewStatement(this.env.DB, jobId),
       ])
       this.trace.clear()
-      if (!updated.results[0]) throw new Error(`job ${jobId}: erase lost an optimistic-lock race`)
-      return { ok: true, job: updated.results[0] }
+      if (!results[0].results[0]) throw new Error(`job ${jobId}: erase lost an optimistic-lock race`)
+      return { ok: true, job: results[0].results[0], view: results[2].results[0] as JobViewRow }
     })
   }
 
@@ -172,11 +188,14 @@ export class JobObject extends DurableObject<Env> {
       const row = await getJob(this.env.DB, jobId)
       if (!row || row.status !== 'pending' || row.type !== 'build') return null
       const token = generateToken(JOB_TOKEN_PREFIX)
-      const result = await this.transition(jobId, { type: 'run' }, row, {
-        runner_id: runner.runnerId,
-        runner_manager_id: runner.runnerManagerId,
-        timeout: await this.jobTimeout(row, runner.timeout),
-        token_digest: await tokenDigest(token),
+      const result = await this.transition(jobId, { type: 'run' }, {
+        row,
+        extra: {
+          runner_id: runner.runnerId,
+          runner_manager_id: runner.runnerManagerId,
+          timeout: await this.jobTimeout(row, runner.timeout),
+          token_digest: await tokenDigest(token),
+        },
       })
       if (!result?.changed) return null
       await this.ctx.storage.delete('lastUpdateAt')
@@ -210,7 +229,7 @@ export class JobObject extends DurableObject<Env> {
       if (!row) return null
       if (update.state === 'running') return { job: row, changed: false }
       const event: JobEvent = update.state === 'success' ? { type: 'success' } : { type: 'drop', reason: update.failureReason ?? null, exitCode: update.exitCode ?? null }
-      return this.transition(jobId, event, row)
+      return this.transition(jobId, event, { row })
     })
     if (result?.changed) await this.afterTransition(result.job)
     return result?.job ?? null
@@ -267,28 +286,45 @@ export class JobObject extends DurableObject<Env> {
   /**
    * Applies one event to the job and writes the result in one D1 batch guarded by lock_version.
    * Entering a finished status also archives the log, extracts coverage and drops the token.
+   * `row` is the job as read inside this command, or (`stale`) as a caller knew it: a guard miss
+   * or a "no change" on a stale row is decided again on a fresh read. `view` also returns the
+   * job's entity row from the same batch.
    */
-  private async transition(jobId: number, event: JobEvent, loaded?: JobRow, extra: JobChanges = {}): Promise<JobResult | null> {
-    let row = loaded ?? (await getJob(this.env.DB, jobId))
-    for (let attempt = 0; attempt < 3 && row; attempt++) {
+  private async transition(
+    jobId: number,
+    event: JobEvent | ((row: JobRow) => Promise<JobEvent>),
+    options: { row?: JobRow; stale?: boolean; extra?: JobChanges; view?: boolean } = {},
+  ): Promise<JobResult | null> {
+    let row = options.row ?? (await getJob(this.env.DB, jobId))
+    let fresh = !options.row || !options.stale
+    for (let attempt = 0; attempt < 4 && row; attempt++) {
       const now = Date.now()
       const before = stateOf(row)
-      const after = applyEvent(before, event, now)
-      if (!after) return { job: row, changed: false }
-      const changes: JobChanges = { ...changesBetween(before, after), ...extra }
+      const after = applyEvent(before, typeof event === 'function' ? await event(row) : event, now)
+      if (!after && !fresh) {
+        row = await getJob(this.env.DB, jobId)
+        fresh = true
+        continue
+      }
+      if (!after) return { job: row, changed: false, view: options.view ? (await getJobView(this.env.DB, jobId)) ?? undefined : undefined }
+      const changes: JobChanges = { ...changesBetween(before, after), ...options.extra }
       const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await this.finishWrites(row, now) : undefined
       if (finishing) Object.assign(changes, finishing.changes)
-      const update = guardedUpdate(this.env.DB, row, changes, now)
-      const [updated] = await this.env.DB.batch<JobRow>([update, ...(finishing?.statements ?? [])])
-      if (updated.results[0]) {
+      const statements = [guardedUpdate(this.env.DB, row, changes, now), ...(finishing?.statements ?? [])]
+      if (options.view) statements.push(jobViewStatement(this.env.DB, jobId))
+      const results = await this.env.DB.batch<JobRow>(statements)
+      const updated = results[0].results[0]
+      if (updated) {
         if (changes.trace_archived === 1) this.trace.clear()
         if (FINISHED.includes(after.status) && row.type === 'build') {
           await this.ctx.storage.put('traceClosed', true)
           this.wakeTraceWaiters()
         }
-        return { job: updated.results[0], changed: true }
+        const view = options.view ? (results[results.length - 1].results[0] as unknown as JobViewRow) : undefined
+        return { job: updated, changed: true, view }
       }
       row = await getJob(this.env.DB, jobId) // someone moved the row: re-read and re-decide
+      fresh = true
     }
     return row ? { job: row, changed: false } : null
   }
@@ -331,8 +367,8 @@ export class JobObject extends DurableObject<Env> {
     const options = JSON.parse(job.options) as JobOptions
     const count = await retriesCount(this.env.DB, job.pipeline_id, job.name)
     if (autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) {
-      await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false })
-      await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id)
+      const retried = await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
+      if (retried.ok) await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
     }
   }
 
@@ -341,10 +377,10 @@ export class JobObject extends DurableObject<Env> {
     const result = await this.queue.run(async () => {
       const row = await getJob(this.env.DB, bridge.id)
       if (!row || row.status !== 'pending') return null
-      if (!outcome.ok) return this.transition(bridge.id, { type: 'drop', reason: outcome.reason }, row)
+      if (!outcome.ok) return this.transition(bridge.id, { type: 'drop', reason: outcome.reason }, { row })
       const depend = (JSON.parse(row.options) as JobOptions).trigger?.strategy === 'depend'
       // A dependent bridge keeps running and mirrors the downstream pipeline; others succeed now.
-      return this.transition(bridge.id, depend ? { type: 'run' } : { type: 'success' }, row, { downstream_pipeline_id: outcome.pipelineId })
+      return this.transition(bridge.id, depend ? { type: 'run' } : { type: 'success' }, { row, extra: { downstream_pipeline_id: outcome.pipelineId } })
     })
     if (outcome.ok) await pipelineObject(this.env, outcome.pipelineId).requestProcess(outcome.pipelineId)
     if (result?.changed) await pipelineObject(this.env, bridge.pipeline_id).requestProcess(bridge.pipeline_id)
@@ -419,7 +455,7 @@ export class JobObject extends DurableObject<Env> {
       if (!action) return { job: row, changed: false }
       if ('dropIfNoRunner' in action && (await this.anyRunnerCanTake(row, now))) return { job: row, changed: false }
       const reason = 'drop' in action ? action.drop : action.dropIfNoRunner
-      return this.transition(jobId, { type: 'drop', reason }, row)
+      return this.transition(jobId, { type: 'drop', reason }, { row })
     })
     if (!result) return
     await this.watch(result.job)

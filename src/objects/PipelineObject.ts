@@ -2,12 +2,19 @@ import { DurableObject } from 'cloudflare:workers'
 import { pipelineDuration } from '../ci/durations'
 import { pipelineStatus, processPipeline, stageStatuses } from '../ci/processing'
 import { isCompleted, type JobStatus } from '../ci/statuses'
-import type { Need, ProcessableJob, When } from '../ci/types'
+import { jobsToReopen } from '../ci/reset-skipped'
+import type { Need, ProcessableJob, ProcessEvent, When } from '../ci/types'
 import type { Env } from '../env'
-import { latestJobsOfPipeline, type JobRow } from '../db/jobs'
-import { getPipeline, updatePipelineStatement, updateStageStatement, type PipelineChanges, type PipelineRow } from '../db/pipelines'
+import { latestJobsStatement, type JobRow } from '../db/jobs'
+import { pipelineStatement, updatePipelineStatement, updateStageStatement, type PipelineChanges, type PipelineRow } from '../db/pipelines'
 import { jobObject } from './JobObject'
 import { SerialQueue } from './serial'
+
+/** A job just retried or played: its skipped dependents are reopened. */
+export interface ChangedJob {
+  name: string
+  stageIdx: number
+}
 
 /** Passes in one processing run before we stop and let the next request continue. */
 const MAX_PASSES = 20
@@ -21,42 +28,68 @@ const MAX_PASSES = 20
 export class PipelineObject extends DurableObject<Env> {
   private readonly queue = new SerialQueue()
   private queued?: Promise<void>
+  /** Jobs whose skipped dependents the next run reopens (ResetSkippedJobsService). */
+  private reopenAfter: ChangedJob[] = []
 
-  /** Processes the pipeline; resolves when a run that started after this call has finished. */
-  async process(pipelineId: number): Promise<void> {
+  /**
+   * Processes the pipeline; resolves when a run that started after this call has finished.
+   * `reopenAfter`: jobs just retried or played, whose skipped dependents go back to `created`.
+   */
+  async process(pipelineId: number, reopenAfter: ChangedJob[] = []): Promise<void> {
+    this.reopenAfter.push(...reopenAfter)
     if (this.queued) return this.queued
     const run = this.queue.run(async () => {
       this.queued = undefined
-      await this.pass(pipelineId)
+      const reopen = this.reopenAfter
+      this.reopenAfter = []
+      await this.pass(pipelineId, reopen)
     })
     this.queued = run
     return run
   }
 
   /** Fire-and-forget form, for callers inside other objects (never wait on a processing run there). */
-  async requestProcess(pipelineId: number): Promise<void> {
-    this.ctx.waitUntil(this.process(pipelineId).catch((error) => console.error('pipeline processing failed', pipelineId, error)))
+  async requestProcess(pipelineId: number, reopenAfter: ChangedJob[] = []): Promise<void> {
+    this.ctx.waitUntil(this.process(pipelineId, reopenAfter).catch((error) => console.error('pipeline processing failed', pipelineId, error)))
   }
 
   async ping(): Promise<string> {
     return 'pong'
   }
 
-  private async pass(pipelineId: number): Promise<void> {
-    let rows = await latestJobsOfPipeline(this.env.DB, pipelineId)
+  private async pass(pipelineId: number, reopen: ChangedJob[]): Promise<void> {
+    let state = await this.load(pipelineId)
+    if (!state.pipeline) return
+    if (reopen.length > 0) {
+      const ids = jobsToReopen(state.rows.map(processable), reopen)
+      if (ids.length > 0) {
+        await Promise.all(ids.map((id) => this.sendEvent(state.rows, id, 'process')))
+        state = await this.load(pipelineId)
+      }
+    }
     for (let i = 0; i < MAX_PASSES; i++) {
-      const { decisions } = processPipeline(rows.map(processable))
+      const { decisions } = processPipeline(state.rows.map(processable))
       if (decisions.length === 0) break
       // Each decision goes through the job's own object, which re-checks the transition.
-      await Promise.all(decisions.map((d) => jobObject(this.env, d.jobId).processEvent(d.jobId, d.event)))
-      rows = await latestJobsOfPipeline(this.env.DB, pipelineId)
+      await Promise.all(decisions.map((d) => this.sendEvent(state.rows, d.jobId, d.event)))
+      state = await this.load(pipelineId)
     }
-    await this.updateStatuses(pipelineId, rows)
+    if (state.pipeline) await this.updateStatuses(state.pipeline, state.rows)
   }
 
-  private async updateStatuses(pipelineId: number, rows: JobRow[]): Promise<void> {
-    const pipeline = await getPipeline(this.env.DB, pipelineId)
-    if (!pipeline) return
+  /** The latest jobs and the pipeline row, in one round trip. */
+  private async load(pipelineId: number): Promise<{ rows: JobRow[]; pipeline: PipelineRow | undefined }> {
+    const [jobs, pipeline] = await this.env.DB.batch([latestJobsStatement(this.env.DB, pipelineId), pipelineStatement(this.env.DB, pipelineId)])
+    return { rows: jobs.results as JobRow[], pipeline: pipeline.results[0] as PipelineRow | undefined }
+  }
+
+  /** The row just read travels with the event, so the job's object need not read it again. */
+  private sendEvent(rows: JobRow[], jobId: number, event: ProcessEvent | 'process') {
+    return jobObject(this.env, jobId).processEvent(jobId, event, rows.find((row) => row.id === jobId))
+  }
+
+  private async updateStatuses(pipeline: PipelineRow, rows: JobRow[]): Promise<void> {
+    const pipelineId = pipeline.id
     const now = Date.now()
     const jobs = rows.map(processable)
     const status = pipelineStatus(jobs)
