@@ -1,19 +1,20 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
 import { autoRetryAllowed } from '../ci/auto-retry'
-import { extractCoverage } from '../ci/coverage'
 import type { JobStatus } from '../ci/statuses'
-import { DEFAULT_TIMER_LIMITS, dueAction, nextDeadline, type TimedJob, type TimerLimits } from '../ci/timers'
+import { dueAction } from '../ci/timers'
 import { applyEvent, type JobEvent } from '../ci/transitions'
 import type { JobOptions, ProcessEvent } from '../ci/types'
 import type { Env } from '../env'
-import { deletePrefix, jobPrefix, traceKey } from '../blob/keys'
+import { deletePrefix, jobPrefix } from '../blob/keys'
 import { cloneJobStatements, getJob, guardedUpdate, retriesCount, type JobChanges, type JobRow } from '../db/jobs'
 import { getJobView, jobViewStatement, type JobViewRow } from '../db/job-views'
 import { generateToken, JOB_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
+import { anyOnlineRunnerCanTake } from '../services/job-queue'
 import { triggerDownstream } from '../services/trigger-downstream'
 import { changesBetween, stateOf } from './job-state'
-import { LiveTrace } from './live-trace'
+import { JobAlarms, timedJob } from './job-alarms'
+import { archiveTraceWrites, LiveTrace } from './live-trace'
 import { pipelineObject } from './PipelineObject'
 import { SerialQueue } from './serial'
 
@@ -45,12 +46,12 @@ const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
 export class JobObject extends DurableObject<Env> {
   private readonly queue = new SerialQueue()
   private readonly trace: LiveTrace
-  /** Live-log watchers (SSE extension) waiting for the next append or the end of the job. */
-  private traceWaiters: Array<() => void> = []
+  private readonly alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.trace = new LiveTrace(ctx.storage.sql)
+    this.alarms = new JobAlarms(ctx.storage, env)
   }
 
   /** A bare round trip (the benchmark's baseline for an object call). */
@@ -198,8 +199,8 @@ export class JobObject extends DurableObject<Env> {
         },
       })
       if (!result?.changed) return null
-      await this.ctx.storage.delete('lastUpdateAt')
-      await this.watch(result.job)
+      await this.alarms.forgetTouches()
+      await this.alarms.watch(result.job)
       return { job: result.job, token }
     })
   }
@@ -217,10 +218,9 @@ export class JobObject extends DurableObject<Env> {
 
   /** A sign of life from the runner (PUT state=running, trace PATCH): keeps the job from looking stuck. */
   async touch(jobId: number): Promise<void> {
-    await this.ctx.storage.put('lastUpdateAt', Date.now())
-    const watched = await this.ctx.storage.get<{ jobId: number; timed: TimedJob }>('watch')
-    if (watched?.jobId === jobId) await this.watch(watched.timed, jobId)
+    await this.alarms.touch(jobId)
   }
+
 
   /** The runner's `PUT /jobs/:id`: running is a heartbeat; success/failed finish the job. */
   async runnerUpdate(jobId: number, update: { state: 'running' | 'success' | 'failed'; failureReason?: string | null; exitCode?: number | null }): Promise<JobRow | null> {
@@ -239,9 +239,7 @@ export class JobObject extends DurableObject<Env> {
   async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number }> {
     return this.queue.run(async () => {
       // Once the job has finished its log is archived: late appends are refused.
-      if (await this.ctx.storage.get<boolean>('traceClosed')) return { ok: false, length: this.trace.length() }
       const length = this.trace.append(start, bytes)
-      if (length !== undefined && bytes.byteLength > 0) this.wakeTraceWaiters()
       return length === undefined ? { ok: false, length: this.trace.length() } : { ok: true, length }
     })
   }
@@ -253,24 +251,10 @@ export class JobObject extends DurableObject<Env> {
   async waitForTrace(jobId: number, offset: number, timeoutMs: number): Promise<{ bytes: Uint8Array; archived: boolean }> {
     if (this.trace.length() <= offset) {
       const row = await getJob(this.env.DB, jobId)
-      if (row && row.trace_archived === 0 && !FINISHED.includes(row.status)) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeoutMs)
-          this.traceWaiters.push(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        })
-      }
+      if (row && row.trace_archived === 0 && !FINISHED.includes(row.status)) await this.trace.waitForChange(timeoutMs)
     }
     const row = await getJob(this.env.DB, jobId)
     return { bytes: this.trace.read(offset), archived: row?.trace_archived === 1 || (row !== null && FINISHED.includes(row.status)) }
-  }
-
-  private wakeTraceWaiters(): void {
-    const waiters = this.traceWaiters
-    this.traceWaiters = []
-    for (const wake of waiters) wake()
   }
 
   async traceLength(): Promise<number> {
@@ -308,7 +292,7 @@ export class JobObject extends DurableObject<Env> {
       }
       if (!after) return { job: row, changed: false, view: options.view ? (await getJobView(this.env.DB, jobId)) ?? undefined : undefined }
       const changes: JobChanges = { ...changesBetween(before, after), ...options.extra }
-      const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await this.finishWrites(row, now) : undefined
+      const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await archiveTraceWrites(this.env, this.trace, row, now) : undefined
       if (finishing) Object.assign(changes, finishing.changes)
       const statements = [guardedUpdate(this.env.DB, row, changes, now), ...(finishing?.statements ?? [])]
       if (options.view) statements.push(jobViewStatement(this.env.DB, jobId))
@@ -316,10 +300,7 @@ export class JobObject extends DurableObject<Env> {
       const updated = results[0].results[0]
       if (updated) {
         if (changes.trace_archived === 1) this.trace.clear()
-        if (FINISHED.includes(after.status) && row.type === 'build') {
-          await this.ctx.storage.put('traceClosed', true)
-          this.wakeTraceWaiters()
-        }
+        if (FINISHED.includes(after.status) && row.type === 'build') this.trace.close()
         const view = options.view ? (results[results.length - 1].results[0] as unknown as JobViewRow) : undefined
         return { job: updated, changed: true, view }
       }
@@ -329,37 +310,13 @@ export class JobObject extends DurableObject<Env> {
     return row ? { job: row, changed: false } : null
   }
 
-  /**
-   * Finishing a build: the live log is archived to R2 as one object (before the row says so),
-   * its artifact row is written in the same batch as the status (only if the guarded update
-   * matched), coverage is extracted, and the job token stops working.
-   */
-  private async finishWrites(row: JobRow, now: number): Promise<{ changes: JobChanges; statements: D1PreparedStatement[] }> {
-    const changes: JobChanges = { token_digest: null }
-    const length = this.trace.length()
-    if (length === 0 || row.trace_archived === 1) return { changes, statements: [] }
-    const log = this.trace.read()
-    await this.env.BLOBS.put(traceKey(row.id), log)
-    changes.trace_archived = 1
-    changes.trace_size = length
-    if (row.coverage_regex) changes.coverage = extractCoverage(new TextDecoder().decode(log), row.coverage_regex)
-    const statement = this.env.DB.prepare(
-      `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, created_at)
-       SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
-    ).bind(row.id, row.project_id, length, traceKey(row.id), now)
-    return { changes, statements: [statement] }
-  }
-
   /** After a committed transition: bridges trigger, failed jobs auto-retry, delayed jobs get an alarm. */
   private async afterTransition(job: JobRow): Promise<void> {
-    if (job.type === 'build') await this.watch(job)
+    if (job.type === 'build') await this.alarms.watch(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
       await this.triggerBridge(job)
     }
-    if (job.status === 'scheduled' && job.scheduled_at !== null) {
-      await this.ctx.storage.put('scheduled', { jobId: job.id, at: job.scheduled_at })
-      await this.rearm()
-    }
+    if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
     if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
   }
 
@@ -395,54 +352,22 @@ export class JobObject extends DurableObject<Env> {
 
   // ---- timers: delayed jobs, job timeout, stuck jobs (one alarm, the earliest deadline) -------
 
-  /** Remembers the job's times for the stuck/timeout rules and re-arms the alarm. */
-  private async watch(source: JobRow | TimedJob, jobId?: number): Promise<void> {
-    const touched = (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null
-    const timed: TimedJob = 'id' in source
-      ? { status: source.status, queuedAt: source.queued_at, startedAt: source.started_at, timeout: source.timeout, lastUpdateAt: lastUpdate(source, touched) }
-      : { ...source, lastUpdateAt: Math.max(source.lastUpdateAt ?? 0, touched ?? 0) || null }
-    const id = 'id' in source ? source.id : jobId!
-    if (nextDeadline(timed, this.limits()) === null) await this.ctx.storage.delete('watch')
-    else await this.ctx.storage.put('watch', { jobId: id, timed })
-    await this.rearm()
-  }
-
-  private async rearm(): Promise<void> {
-    const scheduled = await this.ctx.storage.get<{ at: number }>('scheduled')
-    const watched = await this.ctx.storage.get<{ timed: TimedJob }>('watch')
-    const deadlines = [scheduled?.at, watched ? nextDeadline(watched.timed, this.limits()) : null].filter((t): t is number => typeof t === 'number')
-    if (deadlines.length === 0) await this.ctx.storage.deleteAlarm()
-    else await this.ctx.storage.setAlarm(Math.min(...deadlines))
-  }
-
-  private limits(): TimerLimits {
-    const read = (value: string | undefined, fallback: number) => (value && Number(value) > 0 ? Number(value) : fallback)
-    return {
-      stuckSeconds: read(this.env.JOB_STUCK_SECONDS, DEFAULT_TIMER_LIMITS.stuckSeconds),
-      pendingNoRunnerSeconds: read(this.env.PENDING_NO_RUNNER_SECONDS, DEFAULT_TIMER_LIMITS.pendingNoRunnerSeconds),
-      pendingMaxSeconds: read(this.env.PENDING_MAX_SECONDS, DEFAULT_TIMER_LIMITS.pendingMaxSeconds),
-    }
-  }
-
   override async alarm(): Promise<void> {
     const now = Date.now()
-    const scheduled = await this.ctx.storage.get<{ jobId: number; at: number }>('scheduled')
+    const scheduled = await this.alarms.scheduled()
     if (scheduled) {
       // The row's scheduled_at decides (the rule checks it); the stored time only arms the alarm.
       const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
-      if (result?.job.status === 'scheduled' && result.job.scheduled_at !== null) {
-        await this.ctx.storage.put('scheduled', { jobId: scheduled.jobId, at: result.job.scheduled_at })
-      } else {
-        await this.ctx.storage.delete('scheduled')
-      }
+      const stillScheduled = result?.job.status === 'scheduled' && result.job.scheduled_at !== null
+      await this.alarms.schedule(scheduled.jobId, stillScheduled ? result!.job.scheduled_at! : undefined)
       if (result?.changed) {
         await this.afterTransition(result.job)
         await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
       }
     }
-    const watched = await this.ctx.storage.get<{ jobId: number }>('watch')
+    const watched = await this.alarms.watched()
     if (watched) await this.checkTimers(watched.jobId, now)
-    await this.rearm()
+    await this.alarms.rearm()
   }
 
   /** Drops a job that ran past its timeout, went silent, or waited too long for a runner. */
@@ -450,41 +375,18 @@ export class JobObject extends DurableObject<Env> {
     const result = await this.queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return null
-      const lastUpdateAt = lastUpdate(row, (await this.ctx.storage.get<number>('lastUpdateAt')) ?? null)
-      const action = dueAction({ status: row.status, queuedAt: row.queued_at, startedAt: row.started_at, timeout: row.timeout, lastUpdateAt }, this.limits(), now)
+      const action = dueAction(timedJob(row, await this.alarms.touched()), this.alarms.limits(), now)
       if (!action) return { job: row, changed: false }
-      if ('dropIfNoRunner' in action && (await this.anyRunnerCanTake(row, now))) return { job: row, changed: false }
+      if ('dropIfNoRunner' in action && (await anyOnlineRunnerCanTake(this.env.DB, row, now))) return { job: row, changed: false }
       const reason = 'drop' in action ? action.drop : action.dropIfNoRunner
       return this.transition(jobId, { type: 'drop', reason }, { row })
     })
     if (!result) return
-    await this.watch(result.job)
+    await this.alarms.watch(result.job)
     if (!result.changed) return
     await this.afterTransition(result.job)
     await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
   }
-
-  /** An online (contacted within 2 h), unpaused runner whose scope and tags fit the job. */
-  private async anyRunnerCanTake(job: JobRow, now: number): Promise<boolean> {
-    const { results } = await this.env.DB.prepare(
-      `SELECT tag_list, run_untagged FROM runners WHERE paused = 0 AND contacted_at > ?
-       AND (runner_type = 'instance_type' OR project_id = ?)`,
-    ).bind(now - 2 * 60 * 60 * 1000, job.project_id).all<{ tag_list: string; run_untagged: number }>()
-    const tags = JSON.parse(job.tag_list) as string[]
-    return results.some((runner) => {
-      const runnerTags = JSON.parse(runner.tag_list) as string[]
-      return tags.length === 0 ? runner.run_untagged === 1 : tags.every((tag) => runnerTags.includes(tag))
-    })
-  }
-}
-
-/**
- * The runner's last sign of life: a touch recorded here, or the row's updated_at, which the
- * runner endpoints keep fresh (needs_touch?) and every transition sets.
- */
-function lastUpdate(row: JobRow, touched: number | null): number | null {
-  if (row.status !== 'running' && row.status !== 'canceling') return touched
-  return Math.max(row.updated_at, touched ?? 0)
 }
 
 export function jobObject(env: Env, jobId: number) {

@@ -1,3 +1,7 @@
+import { extractCoverage } from '../ci/coverage'
+import { traceKey } from '../blob/keys'
+import type { JobChanges, JobRow } from '../db/jobs'
+import type { Env } from '../env'
 import { concatBytes } from '../http/body'
 
 /**
@@ -6,8 +10,39 @@ import { concatBytes } from '../http/body'
  * re-sent by a runner is never stored twice and no byte is lost.
  */
 export class LiveTrace {
+  /** Readers (the event-stream extension) waiting for the next append or for the end. */
+  private waiters: Array<() => void> = []
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec('CREATE TABLE IF NOT EXISTS trace_chunks (offset INTEGER PRIMARY KEY, data BLOB NOT NULL)')
+    sql.exec('CREATE TABLE IF NOT EXISTS trace_state (closed INTEGER NOT NULL)')
+  }
+
+  /** The job finished and its log was archived: no more appends, and waiting readers wake. */
+  close(): void {
+    if (!this.isClosed()) this.sql.exec('INSERT INTO trace_state (closed) VALUES (1)')
+    this.wake()
+  }
+
+  isClosed(): boolean {
+    return this.sql.exec('SELECT 1 FROM trace_state LIMIT 1').toArray().length > 0
+  }
+
+  /** Resolves on the next append or close, or after `timeoutMs`. */
+  waitForChange(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      this.waiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
   }
 
   length(): number {
@@ -15,11 +50,14 @@ export class LiveTrace {
     return row.len
   }
 
-  /** Appends at `start`; returns the new length, or undefined when `start` is not the current length. */
+  /** Appends at `start`; the new length, or undefined when `start` is not the current length or the log is closed. */
   append(start: number, bytes: Uint8Array): number | undefined {
     const current = this.length()
-    if (start !== current) return undefined
-    if (bytes.byteLength > 0) this.sql.exec('INSERT INTO trace_chunks (offset, data) VALUES (?, ?)', start, bytes)
+    if (start !== current || this.isClosed()) return undefined
+    if (bytes.byteLength > 0) {
+      this.sql.exec('INSERT INTO trace_chunks (offset, data) VALUES (?, ?)', start, bytes)
+      this.wake()
+    }
     return current + bytes.byteLength
   }
 
@@ -49,4 +87,30 @@ export class LiveTrace {
   clear(): void {
     this.sql.exec('DELETE FROM trace_chunks')
   }
+}
+
+/**
+ * Finishing a build: the live log is archived to R2 as one object (before the row says so), its
+ * artifact row is written in the same batch as the status (only if the guarded update before it
+ * matched), coverage is extracted, and the job token stops working.
+ */
+export async function archiveTraceWrites(
+  env: Env,
+  trace: LiveTrace,
+  row: JobRow,
+  now: number,
+): Promise<{ changes: JobChanges; statements: D1PreparedStatement[] }> {
+  const changes: JobChanges = { token_digest: null }
+  const length = trace.length()
+  if (length === 0 || row.trace_archived === 1) return { changes, statements: [] }
+  const log = trace.read()
+  await env.BLOBS.put(traceKey(row.id), log)
+  changes.trace_archived = 1
+  changes.trace_size = length
+  if (row.coverage_regex) changes.coverage = extractCoverage(new TextDecoder().decode(log), row.coverage_regex)
+  const statement = env.DB.prepare(
+    `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, created_at)
+     SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
+  ).bind(row.id, row.project_id, length, traceKey(row.id), now)
+  return { changes, statements: [statement] }
 }
