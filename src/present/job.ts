@@ -18,11 +18,26 @@ interface ArtifactSource {
 
 type PipelineJson = PipelineBasicSource & { full_path: string }
 
+/**
+ * A page repeats the same pipeline, commit and user on most of its jobs: each distinct one is
+ * parsed and presented once (keyed by its JSON text), and the entity objects are shared.
+ */
+const presented = new Map<string, unknown>()
+const PRESENTED_LIMIT = 512
+
+function presentOnce<T>(kind: string, json: string, externalUrl: string, make: () => T): T {
+  const key = `${kind}\u0000${externalUrl}\u0000${json}`
+  let value = presented.get(key) as T | undefined
+  if (value === undefined) {
+    if (presented.size >= PRESENTED_LIMIT) presented.clear()
+    value = make()
+    presented.set(key, value)
+  }
+  return value
+}
+
 /** JobBasic (lib/api/entities/ci/job_basic.rb). Null versus absent is decided here only. */
 export function jobBasic(job: JobViewRow, externalUrl: string, now: number) {
-  const pipeline = JSON.parse(job.pipeline_json) as PipelineJson
-  const user = job.user_json ? (JSON.parse(job.user_json) as UserRow) : null
-  const commit = job.commit_json ? (JSON.parse(job.commit_json) as CommitRow) : null
   const times = { startedAt: job.started_at, finishedAt: job.finished_at, queuedAt: job.queued_at }
   return {
     id: job.id,
@@ -39,9 +54,14 @@ export function jobBasic(job: JobViewRow, externalUrl: string, now: number) {
     erased_at: isoTime(job.erased_at),
     duration: jobDuration(times, now),
     queued_duration: jobQueuedDuration(times, now),
-    user: user ? presentUser(user, externalUrl) : null,
-    commit: commit ? presentCommit(commit, job.project_full_path, externalUrl) : null,
-    pipeline: pipelineBasic(pipeline, pipeline.full_path, externalUrl),
+    user: job.user_json ? presentOnce('user', job.user_json, externalUrl, () => presentUser(JSON.parse(job.user_json!) as UserRow, externalUrl)) : null,
+    commit: job.commit_json
+      ? presentOnce(`commit ${job.project_full_path}`, job.commit_json, externalUrl, () => presentCommit(JSON.parse(job.commit_json!) as CommitRow, job.project_full_path, externalUrl))
+      : null,
+    pipeline: presentOnce('pipeline', job.pipeline_json, externalUrl, () => {
+      const pipeline = JSON.parse(job.pipeline_json) as PipelineJson
+      return pipelineBasic(pipeline, pipeline.full_path, externalUrl)
+    }),
     // GitLab exposes failure_reason only on failed jobs.
     ...(job.status === 'failed' ? { failure_reason: job.failure_reason ?? 'unknown_failure' } : {}),
     web_url: `${externalUrl}/${job.project_full_path}/-/jobs/${job.id}`,
