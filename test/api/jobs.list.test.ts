@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, jobsByName, runJob, startJob } from '../job-driver'
 import { api, apiJson, commitFile, createPipelineFrom, createProject, createUser, type TestProject } from '../world'
+import { linksOf } from '../link-header'
 
 /** GET /projects/:id/jobs (gitlab-behavior.md §3.1, §1.6, §1.7; lib/api/ci/jobs.rb). */
 
@@ -29,13 +30,7 @@ function ids(body: Array<{ id: number }>): number[] {
 }
 
 function links(response: { headers: Headers }): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (response.headers.get('Link') ?? '').split(', ').filter(Boolean)) {
-    const match = /^<([^>]*)>; rel="(\w+)"$/.exec(part)
-    if (!match) throw new Error(`bad Link part ${part}`)
-    out[match[2]] = match[1]
-  }
-  return out
+  return linksOf(response.headers)
 }
 
 /** The path + query of a Link URL, to call it through the test client. */

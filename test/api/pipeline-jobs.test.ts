@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { apiJson, commitFile, createPipelineFrom, createProject, type TestProject } from '../world'
+import { linksOf } from '../link-header'
 
 /**
  * GET /projects/:id/pipelines/:pipeline_id/jobs and /bridges (gitlab-behavior.md §3.2, §3.3;
@@ -31,13 +32,7 @@ function ids(body: Array<{ id: number }>): number[] {
 }
 
 function links(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (headers.get('Link') ?? '').split(', ').filter(Boolean)) {
-    const match = /^<([^>]*)>; rel="(\w+)"$/.exec(part)
-    if (!match) throw new Error(`bad Link part ${part}`)
-    out[match[2]] = match[1]
-  }
-  return out
+  return linksOf(headers)
 }
 
 describe('pipeline jobs and bridges', () => {

@@ -3,6 +3,7 @@ import { ApiError } from '../../src/http/errors'
 import {
   decodeCursor, encodeCursor, keysetHeaders, offsetHeaders, pageUrl, parseKeysetPage, parseOffsetPage,
 } from '../../src/http/pagination'
+import { linksOf } from '../link-header'
 
 const EXTERNAL = 'https://gitlab.example.com'
 const REQUEST = 'http://127.0.0.1:8787/api/v4/projects/12/members/all'
@@ -18,13 +19,7 @@ function errorOf(fn: () => unknown): ApiError {
 }
 
 function links(headers: Headers): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (headers.get('Link') ?? '').split(', ').filter(Boolean)) {
-    const match = /^<([^>]*)>; rel="(\w+)"$/.exec(part)
-    if (!match) throw new Error(`bad Link part ${part}`)
-    out[match[2]] = match[1]
-  }
-  return out
+  return linksOf(headers)
 }
 
 describe('offset page params (Kaminari rules)', () => {
