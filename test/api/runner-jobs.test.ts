@@ -27,6 +27,14 @@ function variable(payload: any, key: string) {
 }
 
 describe('POST /jobs/request', () => {
+  it('defaults GIT_STRATEGY to none (edgejobs serves no git), unless the job sets it', async () => {
+    const { job } = await runningJob()
+    expect(variable(job.payload, 'GIT_STRATEGY')).toMatchObject({ value: 'none', public: true })
+    const custom = await runningJob('build:\n  script: make\n  variables:\n    GIT_STRATEGY: fetch\n')
+    expect(variable(custom.job.payload, 'GIT_STRATEGY').value).toBe('fetch')
+    expect(custom.job.payload.variables.filter((item: any) => item.key === 'GIT_STRATEGY')).toHaveLength(1)
+  })
+
   it('answers 204 with a stable X-GitLab-Last-Update when nothing is queued, 403 for an unknown token', async () => {
     const project = await createProject()
     const runner = await projectRunner(project)
