@@ -109,6 +109,7 @@ export interface PatchReply {
   status: number
   jobStatus: string | null
   range: string | null
+  interval: string | null
 }
 
 /** A job the runner is executing: its token, payload and trace offset. */
@@ -148,7 +149,7 @@ export class RunnerJob {
     const rangeHeader = response.headers.get('Range')
     if ((response.status === 202 || response.status === 416) && rangeHeader) this.offset = Number(rangeHeader.split('-')[1])
     await response.arrayBuffer()
-    return { status: response.status, jobStatus: response.headers.get('Job-Status'), range: rangeHeader }
+    return { status: response.status, jobStatus: response.headers.get('Job-Status'), range: rangeHeader, interval: response.headers.get('X-GitLab-Trace-Update-Interval') }
   }
 
   finish(state: 'success' | 'failed', extra: { failure_reason?: string; exit_code?: number } = {}): Promise<UpdateReply> {

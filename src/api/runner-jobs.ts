@@ -20,8 +20,9 @@ import { externalUrl, paramsOf, type ApiRequest } from './request'
  * Requests are answered at once, never held: see docs/runner-protocol.md "Long polling".
  */
 
-/** GitLab's Trace::UPDATE_FREQUENCY_DEFAULT; nobody is ever marked as "watching" here. */
+/** GitLab's Trace::UPDATE_FREQUENCY_DEFAULT, and UPDATE_FREQUENCY_WHEN_BEING_WATCHED while someone follows the live log. */
 export const TRACE_UPDATE_INTERVAL = '60'
+export const TRACE_UPDATE_INTERVAL_WATCHED = '3'
 /** The runner sends at most 1 MiB per patch (DefaultTracePatchLimit). */
 export const TRACE_PATCH_LIMIT = 1024 * 1024
 
@@ -125,6 +126,10 @@ export async function patchTrace(request: ApiRequest, env: Env): Promise<Respons
   await touch(env, job)
   return new Response(null, {
     status: 202,
-    headers: { 'Job-Status': job.status, Range: `0-${result.length}`, 'X-GitLab-Trace-Update-Interval': TRACE_UPDATE_INTERVAL },
+    headers: {
+      'Job-Status': job.status,
+      Range: `0-${result.length}`,
+      'X-GitLab-Trace-Update-Interval': result.watched ? TRACE_UPDATE_INTERVAL_WATCHED : TRACE_UPDATE_INTERVAL,
+    },
   })
 }

@@ -236,11 +236,12 @@ export class JobObject extends DurableObject<Env> {
   }
 
   /** Appends a log chunk at `start`; undefined length means the offset did not match. */
-  async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number }> {
+  async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number; watched: boolean }> {
     return this.queue.run(async () => {
       // Once the job has finished its log is archived: late appends are refused.
       const length = this.trace.append(start, bytes)
-      return length === undefined ? { ok: false, length: this.trace.length() } : { ok: true, length }
+      const watched = this.trace.isWatched(Date.now())
+      return length === undefined ? { ok: false, length: this.trace.length(), watched } : { ok: true, length, watched }
     })
   }
 

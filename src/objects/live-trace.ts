@@ -12,6 +12,8 @@ import { concatBytes } from '../http/body'
 export class LiveTrace {
   /** Readers (the event-stream extension) waiting for the next append or for the end. */
   private waiters: Array<() => void> = []
+  /** When a reader last asked for more: the log counts as watched for a while after. */
+  private lastWatchedAt = 0
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec('CREATE TABLE IF NOT EXISTS trace_chunks (offset INTEGER PRIMARY KEY, data BLOB NOT NULL)')
@@ -28,8 +30,14 @@ export class LiveTrace {
     return this.sql.exec('SELECT 1 FROM trace_state LIMIT 1').toArray().length > 0
   }
 
+  /** Someone followed the live log within the last `withinMs` (GitLab's "being watched"). */
+  isWatched(now: number, withinMs = 30_000): boolean {
+    return this.waiters.length > 0 || now - this.lastWatchedAt < withinMs
+  }
+
   /** Resolves on the next append or close, or after `timeoutMs`. */
   waitForChange(timeoutMs: number): Promise<void> {
+    this.lastWatchedAt = Date.now()
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs)
       this.waiters.push(() => {

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, startJob } from '../job-driver'
+import { SimulatedRunner } from '../runner-client'
 import { api, createPipelineFrom, createProject } from '../world'
 
 function append(jobId: number, start: number, text: string) {
@@ -55,5 +56,19 @@ describe('live log as Server-Sent Events (extension)', () => {
     })
     const text = await res.text()
     expect(text).toBe('event: log\nid: 8\ndata: def\ndata: \n\nevent: end\nid: 8\ndata: \n\n')
+  })
+
+  it('tells the runner to send its log every 3 s while someone follows it, else every 60 s', async () => {
+    const project = await createProject()
+    await createPipelineFrom(project, 'watched:\n  script: x\n')
+    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
+    const job = (await runner.requestJob())!
+    await job.accept()
+    expect((await job.patch('one\n')).interval).toBe('60')
+    const res = await api('GET', `/projects/${project.id}/jobs/${job.id}/trace`, { token: project.owner.token, headers: { Accept: 'text/event-stream' } })
+    const reader = res.body!.getReader()
+    await readEvents(reader, 'one', { text: '' })
+    expect((await job.patch('two\n')).interval).toBe('3')
+    await reader.cancel()
   })
 })
