@@ -54,8 +54,25 @@ export async function trace(request: ApiRequest, env: Env, execution: ExecutionC
     const object = await env.BLOBS.get(traceKey(row.id), { range: { offset, length } })
     return new Response(object?.body ?? '', { headers })
   }
-  const bytes = await jobObject(env, row.id).readTrace(offset, limit)
-  return new Response(bytes, { headers })
+  return new Response(liveTrace(env, row.id, offset, limit), { headers })
+}
+
+/** Live logs are read from the job's object in slices, so a large log is never held whole. */
+const LIVE_SLICE = 1024 * 1024
+
+function liveTrace(env: Env, jobId: number, offset: number, limit: number | undefined): ReadableStream<Uint8Array> {
+  let position = offset
+  let remaining = limit ?? Number.MAX_SAFE_INTEGER
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const size = Math.min(LIVE_SLICE, remaining)
+      const bytes = size > 0 ? await jobObject(env, jobId).readTrace(position, size) : new Uint8Array(0)
+      if (bytes.byteLength > 0) controller.enqueue(bytes)
+      position += bytes.byteLength
+      remaining -= bytes.byteLength
+      if (bytes.byteLength < size || remaining <= 0) controller.close()
+    },
+  })
 }
 
 /**

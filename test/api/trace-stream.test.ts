@@ -72,3 +72,21 @@ describe('live log as Server-Sent Events (extension)', () => {
     await reader.cancel()
   })
 })
+
+describe('a large live log', () => {
+  it('is served whole, in slices from the job object, and sliced by byte_offset/byte_limit', async () => {
+    const project = await createProject()
+    const pipeline = await createPipelineFrom(project, 'big:\n  script: x\n')
+    const { jobsByName } = await import('../job-driver')
+    const jobs = await jobsByName(project, pipeline.id)
+    await startJob(jobs.big.id)
+    const chunk = (n: number) => new Uint8Array(1_000_000).fill(97 + n)
+    const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobs.big.id)))
+    for (let i = 0; i < 3; i++) expect((await stub.appendTrace(jobs.big.id, i * 1_000_000, chunk(i))).ok).toBe(true)
+    const whole = new Uint8Array(await (await api('GET', `/projects/${project.id}/jobs/${jobs.big.id}/trace`, { token: project.owner.token })).arrayBuffer())
+    expect(whole.byteLength).toBe(3_000_000)
+    expect([whole[0], whole[1_500_000], whole[2_999_999]]).toEqual([97, 98, 99])
+    const slice = await api('GET', `/projects/${project.id}/jobs/${jobs.big.id}/trace?byte_offset=999990&byte_limit=20`, { token: project.owner.token })
+    expect(await slice.text()).toBe('a'.repeat(10) + 'b'.repeat(10))
+  })
+})
