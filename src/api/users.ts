@@ -2,11 +2,11 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { authenticate } from '../auth/access'
 import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
-import { getUser, insertToken, insertUser, userExists } from '../db/users'
+import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId } from '../db/users'
 import { ApiError } from '../http/errors'
 import { Bool, Int, IsoDate, NonBlankStr, Str } from '../http/param-types'
 import { validate } from '../http/params'
-import { json } from '../http/response'
+import { json, noContent } from '../http/response'
 import { userWithAdmin } from '../present/user'
 import { isoTime } from '../present/time'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
@@ -119,8 +119,8 @@ export async function revokePersonalAccessToken(request: ApiRequest, env: Env): 
   const raw = await paramsOf(request, env)
   const caller = await authenticate(env, request, raw)
   const { token_id } = validate(RevokeParams, raw)
-  const row = await env.DB.prepare('SELECT user_id FROM personal_access_tokens WHERE id = ?').bind(token_id).first<{ user_id: number }>()
-  if (!row || (row.user_id !== caller.user!.id && caller.user!.is_admin !== 1)) throw ApiError.notFound()
-  await env.DB.prepare('UPDATE personal_access_tokens SET revoked = 1 WHERE id = ?').bind(token_id).run()
-  return new Response(null, { status: 204 })
+  const ownerId = await tokenOwnerId(env.DB, token_id)
+  if (ownerId === null || (ownerId !== caller.user!.id && caller.user!.is_admin !== 1)) throw ApiError.notFound()
+  await revokeToken(env.DB, ownerId, token_id)
+  return noContent()
 }

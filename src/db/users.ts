@@ -73,6 +73,12 @@ export async function insertToken(
   return row!
 }
 
+/** Whose token this is (null when there is no such token). */
+export async function tokenOwnerId(db: D1Database, tokenId: number): Promise<number | null> {
+  const row = await db.prepare('SELECT user_id FROM personal_access_tokens WHERE id = ?').bind(tokenId).first<{ user_id: number }>()
+  return row?.user_id ?? null
+}
+
 export function revokeToken(db: D1Database, userId: number, tokenId: number): Promise<D1Result> {
   return db.prepare('UPDATE personal_access_tokens SET revoked = 1 WHERE id = ? AND user_id = ?').bind(tokenId, userId).run()
 }

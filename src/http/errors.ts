@@ -57,7 +57,4 @@ export class ApiError extends Error {
     return new ApiError(413, { message: '413 Request Entity Too Large' })
   }
 
-  static methodNotAllowed(): ApiError {
-    return new ApiError(405, { message: '405 Method Not Allowed' })
-  }
 }

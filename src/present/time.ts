@@ -3,10 +3,6 @@ export function isoTime(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString()
 }
 
-/** Seconds between two instants, as a float (GitLab's duration fields). */
-export function secondsBetween(fromMs: number, toMs: number): number {
-  return (toMs - fromMs) / 1000
-}
 
 /**
  * A git date as GitLab shows it: whole seconds with `.000` and the commit's UTC offset. Commits
