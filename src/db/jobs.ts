@@ -55,10 +55,6 @@ export function latestJobsStatement(db: D1Database, pipelineId: number): D1Prepa
   return db.prepare('SELECT * FROM jobs WHERE pipeline_id = ? AND retried = 0 ORDER BY stage_idx, id').bind(pipelineId)
 }
 
-export async function latestJobsOfPipeline(db: D1Database, pipelineId: number): Promise<JobRow[]> {
-  const { results } = await latestJobsStatement(db, pipelineId).all<JobRow>()
-  return results
-}
 
 /** Columns a transition may change; written with a lock_version guard. */
 export type JobChanges = Partial<
@@ -80,34 +76,14 @@ export function guardedUpdate(db: D1Database, job: Pick<JobRow, 'id' | 'lock_ver
     .bind(...keys.map((key) => changes[key] ?? null), now, job.id, job.lock_version)
 }
 
-export interface NewJob {
-  project_id: number
-  pipeline_id: number
-  type: 'build' | 'bridge'
-  name: string
-  stage: string
-  stage_idx: number
-  ref: string
-  tag: number
-  allow_failure: number
-  when_: string
-  scheduling_type: string
-  user_id: number | null
-  created_at: number
-  coverage_regex: string | null
-  tag_list: string
-  options: string
-  yaml_variables: string
-  job_variables: string
-  needs: string
-  enqueue_immediately: number
-}
-
 const NEW_JOB_COLUMNS = [
   'project_id', 'pipeline_id', 'type', 'name', 'stage', 'stage_idx', 'ref', 'tag', 'allow_failure', 'when_',
   'scheduling_type', 'user_id', 'created_at', 'coverage_regex', 'tag_list', 'options', 'yaml_variables',
   'job_variables', 'needs', 'enqueue_immediately',
 ] as const
+
+/** A job as pipeline creation or a retry writes it (status `created`). */
+export type NewJob = Pick<JobRow, (typeof NEW_JOB_COLUMNS)[number]>
 
 /** INSERT of a new job in `created`; `pipelineIdSql` lets a batch refer to a pipeline inserted before it. */
 export function insertJobStatement(db: D1Database, job: NewJob, pipelineIdSql?: string): D1PreparedStatement {

@@ -24,19 +24,11 @@ export interface PipelineRow {
   lock_version: number
 }
 
-export interface NewPipeline {
-  project_id: number
-  sha: string
-  before_sha: string
-  ref: string
-  tag: number
-  source: string
-  user_id: number | null
-  variables: string
-  parent_pipeline_id: number | null
-  source_job_id: number | null
-  created_at: number
-}
+/** A pipeline as creation writes it (status `created`, iid assigned in the INSERT). */
+export type NewPipeline = Pick<
+  PipelineRow,
+  'project_id' | 'sha' | 'before_sha' | 'ref' | 'tag' | 'source' | 'user_id' | 'variables' | 'parent_pipeline_id' | 'source_job_id' | 'created_at'
+>
 
 /** INSERT with the next per-project iid, computed inside the same transaction. */
 export function insertPipelineStatement(db: D1Database, p: NewPipeline): D1PreparedStatement {
