@@ -13,6 +13,7 @@ import { projectJobStatement } from '../db/job-lists'
 import { artifactsLimitBytes } from '../db/settings'
 import { ApiError } from '../http/errors'
 import { boundaryOf, MultipartReader } from '../http/multipart'
+import { isForbiddenKey, paramObject, parseNestedPairs } from '../http/nested-params'
 import { Int, OneOf, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json, noContent } from '../http/response'
@@ -38,19 +39,19 @@ const UploadParams = v.looseObject({
  * carry the query's parameters). Allowed while the job runs or is canceling. 201 `"201"`.
  */
 export async function upload(request: ApiRequest, env: Env): Promise<Response> {
-  const query = Object.fromEntries(new URL(request.url).searchParams)
+  const query = parseNestedPairs(new URL(request.url).searchParams.entries())
   validate(v.looseObject({ id: Int }), { id: request.params?.id })
   const job = await authenticateJob(env, Number(request.params!.id), presentedJobToken(request))
   const boundary = boundaryOf(request.headers.get('Content-Type'))
   if (!boundary || !request.body) throw ApiError.invalid('file', 'is missing')
   const reader = new MultipartReader(request.body, boundary)
-  const fields: RawParams = {}
+  const fields: RawParams = paramObject()
   let part = await reader.nextPart()
   for (; part && !(part.name === 'file' && part.filename !== null); part = await reader.nextPart()) {
-    if (part.name !== 'file') fields[part.name] = await reader.text()
+    if (part.name !== 'file' && !isForbiddenKey(part.name)) fields[part.name] = await reader.text()
   }
   if (!part) throw ApiError.invalid('file', 'is missing')
-  const params = validate(UploadParams, { ...fields, ...query, id: request.params!.id })
+  const params = validate(UploadParams, Object.assign(fields, query, { id: request.params!.id }))
   if (await artifactOfType(env.DB, job.id, params.artifact_type)) throw duplicateArtifact()
   await storeArtifact(env, reader, {
     jobId: job.id,

@@ -52,8 +52,9 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
   for (let attempt = 0; attempt < 5; attempt++) {
     const base = await resolveBase(env.DB, ctx.project.id, params.branch, params.start_branch)
     const tree = base.commit ? (JSON.parse(base.commit.tree) as Record<string, string>) : {}
-    if (action === 'create' && tree[filePath]) throw ApiError.withMessage(400, 'A file with this name already exists')
-    if (action === 'update' && !tree[filePath]) throw ApiError.withMessage(400, "A file with this name doesn't exist")
+    const exists = Object.hasOwn(tree, filePath)
+    if (action === 'create' && exists) throw ApiError.withMessage(400, 'A file with this name already exists')
+    if (action === 'update' && !exists) throw ApiError.withMessage(400, "A file with this name doesn't exist")
     if (params.last_commit_id && base.commit && params.last_commit_id !== base.commit.sha) {
       throw ApiError.withMessage(400, 'You are attempting to update a file that has changed since you started editing it.')
     }

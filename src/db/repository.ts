@@ -55,7 +55,7 @@ export async function readBlob(db: D1Database, projectId: number, sha: string): 
 /** The file `path` in commit `commit`, or null when the tree has no such file. */
 export async function readFileAt(db: D1Database, commit: CommitRow, path: string): Promise<string | null> {
   const tree = JSON.parse(commit.tree) as Record<string, string>
-  const blobSha = tree[path]
+  const blobSha = Object.hasOwn(tree, path) ? tree[path] : undefined
   return blobSha ? readBlob(db, commit.project_id, blobSha) : null
 }
 

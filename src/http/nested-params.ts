@@ -5,9 +5,44 @@
 export type ParamValue = string | ParamValue[] | { [key: string]: ParamValue }
 export type ParamObject = { [key: string]: ParamValue }
 
+/**
+ * Keys that could reach an object's prototype. Every params object is made without a prototype
+ * and a key with any of these segments is dropped, so `__proto__[x]=1` can never set a key on
+ * Object.prototype (which would break every schema of the isolate).
+ */
+const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype'])
+
+export function isForbiddenKey(key: string): boolean {
+  return FORBIDDEN_SEGMENTS.has(key)
+}
+
+/** A params object with no prototype: `obj[key]` never finds an inherited property. */
+export function paramObject(): ParamObject {
+  return Object.create(null) as ParamObject
+}
+
 export function parseNestedPairs(pairs: Iterable<[string, string]>): ParamObject {
-  const out: ParamObject = {}
-  for (const [rawKey, value] of pairs) assign(out, splitKey(rawKey), value)
+  const out = paramObject()
+  for (const [rawKey, value] of pairs) {
+    const parts = splitKey(rawKey)
+    if (parts.some(isForbiddenKey)) continue
+    assign(out, parts, value)
+  }
+  return out
+}
+
+/**
+ * A parsed JSON body as a params object: every nested object without a prototype and every
+ * `__proto__`/`constructor`/`prototype` key dropped (JSON.parse makes `__proto__` an own key,
+ * which a later spread or merge could turn into a prototype write).
+ */
+export function sanitizeJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sanitizeJson)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = Object.create(null)
+  for (const [key, item] of Object.entries(value)) {
+    if (!isForbiddenKey(key)) out[key] = sanitizeJson(item)
+  }
   return out
 }
 
@@ -44,10 +79,10 @@ function assign(target: ParamObject, parts: string[], value: string): void {
         }
         const lastEl: ParamValue | undefined = node[node.length - 1]
         const childKey = parts[i + 1]
-        if (lastEl && typeof lastEl === 'object' && !Array.isArray(lastEl) && !(childKey in lastEl)) {
+        if (lastEl && typeof lastEl === 'object' && !Array.isArray(lastEl) && !Object.hasOwn(lastEl, childKey)) {
           node = lastEl
         } else {
-          const fresh: ParamObject = {}
+          const fresh = paramObject()
           node.push(fresh)
           node = fresh
         }
@@ -59,12 +94,12 @@ function assign(target: ParamObject, parts: string[], value: string): void {
       node[part] = value
       return
     }
-    const existing: ParamValue | undefined = node[part]
+    const existing: ParamValue | undefined = Object.hasOwn(node, part) ? node[part] : undefined
     if (nextIsArray) {
       if (!Array.isArray(existing)) node[part] = []
       node = node[part] as ParamValue[]
     } else {
-      if (!existing || typeof existing !== 'object' || Array.isArray(existing)) node[part] = {}
+      if (!existing || typeof existing !== 'object' || Array.isArray(existing)) node[part] = paramObject()
       node = node[part] as ParamObject
     }
   }

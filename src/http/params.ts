@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { readBodyBytes } from './body'
 import { ApiError } from './errors'
-import { parseNestedPairs, type ParamObject } from './nested-params'
+import { paramObject, parseNestedPairs, sanitizeJson, type ParamObject } from './nested-params'
 
 /**
  * Grape-style parameters: query string, route params and body merged into one object, then
@@ -20,16 +20,17 @@ export async function readParams(
   const url = new URL(request.url)
   const query = parseNestedPairs(url.searchParams.entries())
   const body = await readBody(request, maxBodyBytes)
-  // Route params win, as in Grape, where the path segment is the declared value.
-  return { ...query, ...body, ...routeParams }
+  // Route params win, as in Grape, where the path segment is the declared value. The merged
+  // object has no prototype either (see nested-params.ts).
+  return Object.assign(paramObject(), query, body, routeParams)
 }
 
 async function readBody(request: Request, maxBodyBytes: number): Promise<ParamObject> {
-  if (request.method === 'GET' || request.method === 'HEAD') return {}
+  if (request.method === 'GET' || request.method === 'HEAD') return paramObject()
   const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
-  if (type.startsWith('multipart/form-data')) return {} // multipart is read by the endpoints that take files
+  if (type.startsWith('multipart/form-data')) return paramObject() // multipart is read by the endpoints that take files
   const text = new TextDecoder().decode(await readBodyBytes(request, maxBodyBytes))
-  if (text.trim() === '') return {}
+  if (text.trim() === '') return paramObject()
   if (type.startsWith('application/json') || (!type && /^\s*[{[]/.test(text))) {
     let parsed: unknown
     try {
@@ -40,12 +41,12 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<ParamOb
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw ApiError.badRequest('JSON body must be an object')
     }
-    return parsed as ParamObject
+    return sanitizeJson(parsed) as ParamObject
   }
   if (type.startsWith('application/x-www-form-urlencoded') || !type) {
     return parseNestedPairs(new URLSearchParams(text).entries())
   }
-  return {}
+  return paramObject()
 }
 
 /** Validates raw params against a schema; failures become one Grape 400. */
