@@ -65,7 +65,7 @@ export async function showUser(request: ApiRequest, env: Env): Promise<Response>
   return json(userWithAdmin(row, externalUrl(env)))
 }
 
-const SCOPES = ['api', 'read_api', 'read_user', 'create_runner', 'manage_runner', 'read_repository', 'write_repository', 'sudo', 'admin_mode', 'k8s_proxy', 'self_rotate', 'ai_features'] as const
+const SCOPES = ['api', 'read_api', 'read_user', 'create_runner', 'manage_runner', 'read_repository', 'write_repository', 'read_registry', 'write_registry', 'sudo', 'admin_mode', 'k8s_proxy', 'self_rotate', 'ai_features'] as const
 
 const CreateTokenParams = v.looseObject({
   user_id: Int,

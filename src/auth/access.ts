@@ -4,6 +4,7 @@ import { projectRefCondition, type ProjectRow } from '../db/projects'
 import { ApiError } from '../http/errors'
 import { extractCredential, type Credential } from './credentials'
 import { canReadProject, type ProjectAccess } from './policy'
+import { parseScopes, requireScope } from './scopes'
 import { digestsEqual, tokenDigest } from './tokens'
 
 /**
@@ -38,6 +39,7 @@ interface CallerRow extends UserRow {
   t_digest: string
   t_expires_at?: string | null
   t_revoked?: number
+  t_scopes?: string
   job_id?: number
   job_status?: string
   job_project_id?: number
@@ -52,7 +54,8 @@ async function callerStatements(env: Env, credential: Credential): Promise<{ cal
     return {
       digest,
       caller: env.DB.prepare(
-        `SELECT u.*, t.token_digest AS t_digest, t.expires_at AS t_expires_at, t.revoked AS t_revoked
+        `SELECT u.*, t.token_digest AS t_digest, t.expires_at AS t_expires_at, t.revoked AS t_revoked,
+                t.scopes AS t_scopes
          FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = ?`,
       ).bind(digest),
       userIdSql: '(SELECT user_id FROM personal_access_tokens WHERE token_digest = ?)',
@@ -72,13 +75,14 @@ async function callerStatements(env: Env, credential: Credential): Promise<{ cal
   }
 }
 
-function resolveCaller(credential: Credential, digest: string | undefined, row: CallerRow | null, now: number): Caller {
+function resolveCaller(request: Request, credential: Credential, digest: string | undefined, row: CallerRow | null, now: number): Caller {
   if (credential.kind === 'none') return { user: null }
   if (!row || !digest || !digestsEqual(row.t_digest, digest)) throw ApiError.unauthorized()
   if (credential.kind === 'personal') {
     if (row.t_revoked) throw ApiError.unauthorized()
     // GitLab tokens expire at the start of their expires_at day (UTC).
     if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= now) throw ApiError.unauthorized()
+    requireScope(parseScopes(row.t_scopes), request.method, new URL(request.url).pathname)
   } else {
     // A job token works only while its job runs (EXECUTING) and is not erased, and needs a user.
     if (!EXECUTING.has(row.job_status ?? '') || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
@@ -98,7 +102,7 @@ export async function authenticate(env: Env, request: Request, params: Record<st
   const credential = extractCredential(request, params, options.jobTokenAllowed ?? false)
   const { caller: statement, digest } = await callerStatements(env, credential)
   const row = statement ? await statement.first<CallerRow>() : null
-  const caller = resolveCaller(credential, digest, row, Date.now())
+  const caller = resolveCaller(request, credential, digest, row, Date.now())
   if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
   return caller
 }
@@ -149,7 +153,7 @@ export async function loadProject<T extends unknown[] = unknown[]>(
   const statements = [...(who.caller ? [who.caller] : []), projectStatement, ...extra(projectSubquery(condition))]
   const results = await env.DB.batch(statements)
   const callerRow = who.caller ? ((results.shift()!.results[0] as CallerRow | undefined) ?? null) : null
-  const caller = resolveCaller(credential, who.digest, callerRow, Date.now())
+  const caller = resolveCaller(request, credential, who.digest, callerRow, Date.now())
   if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
   const projectRow = results.shift()!.results[0] as (ProjectRow & { member_access: number }) | undefined
   if (!projectRow) throw ApiError.notFound('Project')
