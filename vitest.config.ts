@@ -13,6 +13,8 @@ export default defineConfig({
           TEST_SCHEMA: readFileSync(new URL('./schema.sql', import.meta.url), 'utf8'),
           INITIAL_ROOT_TOKEN: 'glpat-test-root-token-000000000',
           EXTERNAL_URL: 'https://gitlab.example.com',
+          // Open live-log streams re-check access every second (default 30 s), so tests see revocation quickly.
+          LIVE_LOG_RECHECK_SECONDS: '1',
         },
       },
     }),

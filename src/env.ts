@@ -19,6 +19,12 @@ export interface Env {
   PENDING_NO_RUNNER_SECONDS?: string
   /** Seconds a pending job may wait at all (default 86400). */
   PENDING_MAX_SECONDS?: string
+  /** Seconds between access checks of an open live-log stream (default 30). */
+  LIVE_LOG_RECHECK_SECONDS?: string
+  /** Failed authentications allowed per client address and window before 429 (default 10; 0 = off). */
+  AUTH_FAILURE_LIMIT?: string
+  /** Length of that window in seconds (default 60). */
+  AUTH_FAILURE_WINDOW_SECONDS?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
 }

@@ -30,21 +30,16 @@ const TraceParams = v.looseObject({
 export async function trace(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(TraceParams, raw))
-  const ctx = await loadProject<[JobViewRow, { variables: string }]>(env, request, raw, params.id, {}, (project) => [
-    projectJobStatement(env.DB, project, params.job_id),
-    jobPipelineVariablesStatement(env.DB, project, params.job_id),
-  ])
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
-  const row = ctx.results[0].results[0]
-  if (!row || row.type !== 'build') throw ApiError.notFound()
-  // read_build_trace: a debug-mode log may hold secrets, only users who can update builds read it.
-  const pipelineVariables = ctx.results[1].results[0]?.variables ?? '[]'
-  if (debugMode(row, pipelineVariables) && !can(ctx.access, 'update_build')) throw ApiError.forbidden()
+  const row = await authorizeTrace(env, request, raw, params)
   const headers = {
     'Content-Type': 'text/plain',
     'Content-Disposition': `infile; filename="${row.id}.log"`,
   }
-  if (wantsEventStream(request)) return streamTrace(request, env, row, execution)
+  if (wantsEventStream(request)) {
+    // The same checks again, periodically, for as long as the stream stays open.
+    const stillAllowed = () => authorizeTrace(env, request, raw, params).then(() => true)
+    return streamTrace(request, env, row, execution, stillAllowed)
+  }
   const offset = params.byte_offset ?? 0
   const limit = params.byte_limit
   if (row.erased_at) return new Response('', { headers })
@@ -55,6 +50,26 @@ export async function trace(request: ApiRequest, env: Env, execution: ExecutionC
     return new Response(object?.body ?? '', { headers })
   }
   return new Response(liveTrace(env, row.id, offset, limit), { headers })
+}
+
+/** The job whose log the caller may read (read_build, and read_build_trace for debug logs). */
+async function authorizeTrace(
+  env: Env,
+  request: Request,
+  raw: Record<string, unknown>,
+  params: v.InferOutput<typeof TraceParams>,
+): Promise<JobViewRow> {
+  const ctx = await loadProject<[JobViewRow, { variables: string }]>(env, request, raw, params.id, {}, (project) => [
+    projectJobStatement(env.DB, project, params.job_id),
+    jobPipelineVariablesStatement(env.DB, project, params.job_id),
+  ])
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  const row = ctx.results[0].results[0]
+  if (!row || row.type !== 'build') throw ApiError.notFound()
+  // read_build_trace: a debug-mode log may hold secrets, only users who can update builds read it.
+  const pipelineVariables = ctx.results[1].results[0]?.variables ?? '[]'
+  if (debugMode(row, pipelineVariables) && !can(ctx.access, 'update_build')) throw ApiError.forbidden()
+  return row
 }
 
 /** Live logs are read from the job's object in slices, so a large log is never held whole. */

@@ -33,12 +33,12 @@ describe('live log as Server-Sent Events (extension)', () => {
     const reader = res.body!.getReader()
     const buffer = { text: '' }
     await readEvents(reader, 'first line', buffer)
-    expect(buffer.text).toContain('event: log\nid: 11\ndata: first line\ndata: \n\n')
+    expect(buffer.text).toContain('event: log\nid: 11\ndata: "first line\\n"\n\n')
     await append(jobs.live.id, 11, 'second\n')
     await readEvents(reader, 'second', buffer)
     await finishJob(jobs.live.id, 'success')
     const all = await readEvents(reader, 'event: end', buffer)
-    expect(all).toContain('data: second')
+    expect(all).toContain('data: "second\\n"')
     expect(all).toMatch(/event: end\nid: 18\n/)
     await reader.cancel()
   })
@@ -55,7 +55,7 @@ describe('live log as Server-Sent Events (extension)', () => {
       headers: { Accept: 'text/event-stream', 'Last-Event-ID': '4' },
     })
     const text = await res.text()
-    expect(text).toBe('event: log\nid: 8\ndata: def\ndata: \n\nevent: end\nid: 8\ndata: \n\n')
+    expect(text).toBe('event: log\nid: 8\ndata: "def\\n"\n\nevent: end\nid: 8\ndata: ""\n\n')
   })
 
   it('tells the runner to send its log every 3 s while someone follows it, else every 60 s', async () => {
