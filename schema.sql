@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS personal_access_tokens (
 );
 CREATE INDEX IF NOT EXISTS personal_access_tokens_user ON personal_access_tokens(user_id, id);
 
+-- Failed authentications per client address, in fixed windows (src/auth/throttle.ts).
+CREATE TABLE IF NOT EXISTS auth_failures (
+  address TEXT PRIMARY KEY,
+  window_start INTEGER NOT NULL,     -- ms since epoch
+  failures INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS projects (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL,

@@ -65,15 +65,37 @@ export function offsetHeaders(requestUrl: string, externalUrl: string, page: Off
 }
 
 /**
+ * GitLab's page links repeat the request's params (OffsetHeaderBuilder#page_href), so a 30 KB
+ * query made a 60 KB `Link` line, which Node clients refuse (16 KiB). Here the links keep the
+ * pagination params first, then the other params in order while the query stays under
+ * MAX_LINK_QUERY, leave out any one param longer than MAX_LINK_PARAM once encoded, and never
+ * repeat a token (`private_token`, `job_token`).
+ */
+const PAGINATION_PARAMS = ['page', 'per_page', 'pagination', 'cursor', 'order_by', 'sort']
+const NEVER_LINKED = new Set(['private_token', 'job_token', 'token'])
+const MAX_LINK_PARAM = 256
+const MAX_LINK_QUERY = 2048
+
+/**
  * Request URL re-rooted on the external URL, its params merged with `overrides` and rebuilt with
  * Rails' to_query, so `scope[]=a&scope[]=b` and `scope[x]=a` survive as Rack parsed them.
  */
 export function pageUrl(requestUrl: string, externalUrl: string, overrides: Record<string, string>): string {
   const url = new URL(requestUrl)
   const base = new URL(externalUrl)
-  const params: Record<string, unknown> = { ...parseNestedPairs(url.searchParams.entries()), ...overrides }
+  const parsed = parseNestedPairs(url.searchParams.entries())
+  const names = [...PAGINATION_PARAMS.filter((name) => Object.hasOwn(parsed, name)), ...Object.keys(parsed).filter((name) => !PAGINATION_PARAMS.includes(name))]
+  const kept: Record<string, unknown> = {}
+  let length = toQuery(overrides).length
+  for (const name of names) {
+    if (NEVER_LINKED.has(name) || Object.hasOwn(overrides, name)) continue
+    const part = toQuery({ [name]: parsed[name] }).length
+    if (part > MAX_LINK_PARAM || length + part + 1 > MAX_LINK_QUERY) continue
+    kept[name] = parsed[name]
+    length += part + 1
+  }
   const basePath = base.pathname.replace(/\/$/, '')
-  return `${base.origin}${basePath}${url.pathname}?${toQuery(params)}`
+  return `${base.origin}${basePath}${url.pathname}?${toQuery({ ...kept, ...overrides })}`
 }
 
 // ---- keyset -------------------------------------------------------------------------------

@@ -85,15 +85,25 @@ function decodedOnce(path: string): string {
 }
 
 /**
- * A repository file path (Grape `file_path: true`): no traversal, not absolute. Raw reads allow
- * and drop leading slashes (`allow_initial_path_separator`).
+ * Git's own path rules (read-cache.c verify_path, which Gitaly applies): no NUL byte, no empty
+ * segment (`a//b`, a trailing `/`), no `.` or `..` segment, no `.git` segment in any letter case.
+ */
+function gitPathAllowed(path: string): boolean {
+  if (path.includes('\0')) return false
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..' && segment.toLowerCase() !== '.git')
+}
+
+/**
+ * A repository file path (Grape `file_path: true`): no traversal, not absolute, and what git
+ * accepts in a tree. Raw reads allow and drop leading slashes (`allow_initial_path_separator`).
  */
 export function FilePath(options: { allowInitialSeparator?: boolean } = {}) {
   return v.pipe(
     Str,
     v.transform((path: string) => (options.allowInitialSeparator ? path.replace(/^[/\\]+/, '') : path)),
     v.check(
-      (path: string) => path !== '' && !path.startsWith('/') && !PATH_TRAVERSAL.test(path) && !PATH_TRAVERSAL.test(decodedOnce(path)),
+      (path: string) =>
+        path !== '' && !path.startsWith('/') && !PATH_TRAVERSAL.test(path) && !PATH_TRAVERSAL.test(decodedOnce(path)) && gitPathAllowed(path),
       'should be a valid file path',
     ),
   )

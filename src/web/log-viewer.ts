@@ -1,85 +1,94 @@
+import type { Env } from '../env'
+import { ApiError } from '../http/errors'
+import { errorResponse } from '../http/response'
+import { LOG_VIEWER_SCRIPT, LOG_VIEWER_STYLE } from './log-viewer-assets'
+
 /**
  * edgejobs extension: a job's `web_url` (`<external_url>/<project path>/-/jobs/<id>`) opens a
- * small log viewer. It calls the same API as any client (the token is kept in the browser's
- * localStorage) and follows a running job's log through the `text/event-stream` extension.
+ * small log viewer. It calls the same API as any client and follows a running job's log through
+ * the `text/event-stream` extension.
+ *
+ * Security model:
+ * - the page is one constant document: nothing from the request (path, job, names, log) is ever
+ *   written into its HTML or script; the script reads the path from `location` and puts every
+ *   value it shows into the page with `textContent`;
+ * - the script and style are separate files of this origin, and the page's CSP allows no inline
+ *   script or style, no other origin, no framing, no forms and no `<base>`;
+ * - the token lives only in the script's memory: typed into the form, kept in a closure, the input
+ *   cleared; never in localStorage, sessionStorage or a cookie, so no page can read it back;
+ * - the page is served only for a job of an existing project (else 404).
  */
 const JOB_PAGE = /^\/(.+)\/-\/jobs\/(\d+)\/?$/
+export const ASSET_BASE = '/-/edgejobs/'
 
-export function matchLogViewer(url: URL): { projectPath: string; jobId: number } | undefined {
-  const match = JOB_PAGE.exec(url.pathname)
-  if (!match || match[1].startsWith('api/')) return undefined
-  return { projectPath: decodeURIComponent(match[1]), jobId: Number(match[2]) }
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+const ASSETS: Record<string, { type: string; body: string }> = {
+  'log-viewer.js': { type: 'text/javascript; charset=utf-8', body: LOG_VIEWER_SCRIPT },
+  'log-viewer.css': { type: 'text/css; charset=utf-8', body: LOG_VIEWER_STYLE },
 }
 
-export function logViewerPage(projectPath: string, jobId: number): Response {
-  const html = PAGE.replace(/__PROJECT__/g, escapeHtml(projectPath)).replace(/__JOB__/g, String(jobId))
-  return new Response(html, {
+/** The job page's project path and job id, or undefined when the path is not a job page. */
+export function matchLogViewer(url: URL): { projectPath: string; jobId: number } | undefined {
+  const match = JOB_PAGE.exec(url.pathname)
+  if (!match || match[1].startsWith('api/') || match[1].startsWith('-/')) return undefined
+  return { projectPath: match[1], jobId: Number(match[2]) }
+}
+
+/** GET (or HEAD) of a web page or asset; undefined when the path is not one. */
+export async function webPage(url: URL, env: Env): Promise<Response | undefined> {
+  if (url.pathname.startsWith(ASSET_BASE)) {
+    const asset = ASSETS[url.pathname.slice(ASSET_BASE.length)]
+    if (!asset) return errorResponse(ApiError.notFound())
+    return new Response(asset.body, { headers: { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' } })
+  }
+  const viewer = matchLogViewer(url)
+  if (!viewer) return undefined
+  let projectPath: string
+  try {
+    projectPath = decodeURIComponent(viewer.projectPath)
+  } catch {
+    return errorResponse(ApiError.notFound())
+  }
+  if (!Number.isSafeInteger(viewer.jobId) || !(await jobOfProjectExists(env.DB, projectPath, viewer.jobId))) {
+    return errorResponse(ApiError.notFound())
+  }
+  return new Response(PAGE, {
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      'Content-Security-Policy': PAGE_CSP,
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
     },
   })
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+async function jobOfProjectExists(db: D1Database, projectPath: string, jobId: number): Promise<boolean> {
+  const row = await db
+    .prepare(`SELECT 1 AS found FROM jobs j JOIN projects p ON p.id = j.project_id WHERE p.full_path = ? AND j.id = ? AND j.type = 'build'`)
+    .bind(projectPath, jobId)
+    .first<{ found: number }>()
+  return row !== null
 }
 
+/** The whole page: a constant, with no request data in it. */
 const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Job #__JOB__ · __PROJECT__</title>
-<style>
-body{margin:0;font:14px system-ui,sans-serif;background:#fafafa;color:#222}
-header{padding:12px 16px;background:#fff;border-bottom:1px solid #ddd;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
-.status{padding:2px 8px;border-radius:10px;background:#eee;font-weight:600}
-.success{background:#d4f4dd}.failed{background:#fbd3d3}.running,.pending{background:#d7e8fb}.canceled,.canceling{background:#eee}
-pre{margin:0;padding:12px 16px;background:#1f1f1f;color:#e8e8e8;font:13px/1.45 ui-monospace,monospace;white-space:pre-wrap;word-break:break-all;min-height:70vh}
-input{font:inherit;padding:4px;width:22em}
-</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>Job log</title>
+<link rel="stylesheet" href="${ASSET_BASE}log-viewer.css">
+<script src="${ASSET_BASE}log-viewer.js" defer></script>
+</head>
 <body>
-<header><strong>__PROJECT__</strong><span>Job #__JOB__</span><span id="name"></span><span id="status" class="status">…</span>
-<span id="meta"></span><label>Token <input id="token" type="password" placeholder="glpat-…"></label></header>
+<header><strong id="project"></strong><span id="job"></span><span id="name"></span><span id="status" class="status">…</span>
+<span id="meta"></span>
+<form id="login"><label>Token <input id="token" type="password" autocomplete="off" placeholder="glpat-…"></label> <button type="submit">Show</button></form></header>
 <pre id="log"></pre>
-<script>
-const project = encodeURIComponent(${'`'}__PROJECT__${'`'}), job = __JOB__
-const api = location.origin + '/api/v4/projects/' + project + '/jobs/' + job
-const tokenInput = document.getElementById('token')
-tokenInput.value = localStorage.getItem('edgejobs-token') || ''
-tokenInput.onchange = () => { localStorage.setItem('edgejobs-token', tokenInput.value); start() }
-const headers = () => tokenInput.value ? { 'PRIVATE-TOKEN': tokenInput.value } : {}
-// Runner log lines carry a 32-character timestamp header and ANSI colour codes: show plain text.
-const clean = (text) => text.replace(/^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\d\\d[OE][+ ]?/gm, '').replace(/\\x1b\\[[0-9;]*[A-Za-z]/g, '').replace(/section_(start|end):\\d+:[^\\r\\n]*\\r?(\\x1b\\[0K)?/g, '')
-async function showJob() {
-  const res = await fetch(api, { headers: headers() })
-  const el = document.getElementById('status')
-  if (!res.ok) { el.textContent = res.status === 401 ? 'enter a token' : 'HTTP ' + res.status; return false }
-  const j = await res.json()
-  document.getElementById('name').textContent = j.name + ' (' + j.stage + ')'
-  el.textContent = j.status; el.className = 'status ' + j.status
-  document.getElementById('meta').textContent = j.duration != null ? j.duration.toFixed(1) + ' s' : ''
-  return true
-}
-let controller
-async function start() {
-  if (controller) controller.abort()
-  controller = new AbortController()
-  document.getElementById('log').textContent = ''
-  if (!(await showJob())) return
-  const res = await fetch(api + '/trace', { headers: { ...headers(), Accept: 'text/event-stream' }, signal: controller.signal })
-  const reader = res.body.getReader(), decoder = new TextDecoder()
-  let buffer = ''
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    buffer += decoder.decode(value, { stream: true })
-    let cut
-    while ((cut = buffer.indexOf('\\n\\n')) >= 0) {
-      const block = buffer.slice(0, cut); buffer = buffer.slice(cut + 2)
-      const kind = (block.match(/^event: (.*)$/m) || [])[1]
-      const data = block.split('\\n').filter(l => l.startsWith('data: ')).map(l => l.slice(6)).join('\\n')
-      if (kind === 'log') document.getElementById('log').textContent += clean(data)
-      if (kind === 'end') showJob()
-    }
-  }
-}
-start()
-</script></body></html>`
+</body></html>`
