@@ -25,11 +25,13 @@ export const LOG_VIEWER_SCRIPT = String.raw`'use strict';
     start()
   })
   const headers = () => (token ? { 'PRIVATE-TOKEN': token } : {})
-  // Runner log lines may carry a timestamp header, ANSI colour codes and section markers: show plain text.
+  // Runner log lines may carry a timestamp header, ANSI colour codes, OSC links and section markers: show plain text.
   const clean = (text) => text
     .replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z \d\d[OE][+ ]?/gm, '')
     .replace(/section_(start|end):\d+:[^\r\n]*\r?(\x1b\[0K)?/g, '')
-    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+    .replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)?/g, '')
+    .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '')
+    .replace(/\x1b[@-Z\\-_]?/g, '')
     .replace(/\r\n?/g, '\n')
   async function showJob() {
     const res = await fetch(api, { headers: headers() })
