@@ -137,6 +137,8 @@ const headerSet = fc.record(
   { requiredKeys: ['token', 'tokenHeader'] },
 )
 
+type Headerset = { token: string; tokenHeader: string; accept?: string; contentRange?: string; lastEventId?: string; address?: string }
+
 function tokenValue(kind: string): string {
   switch (kind) {
     case 'root': return world.followUp
@@ -150,7 +152,7 @@ function tokenValue(kind: string): string {
 
 // ---- the property -------------------------------------------------------------------------------
 
-async function send(method: string, template: string, params: Record<string, string>, search: string, payload: Body, h: fc.RecordValue<any>, routeKey?: string): Promise<void> {
+async function send(method: string, template: string, params: Record<string, string>, search: string, payload: Body, h: Headerset, routeKey?: string): Promise<void> {
   const path = template.replace(/:(\w+)/g, (_, name: string) => params[name] ?? '1')
   const headers = new Headers()
   const token = tokenValue(h.token)
