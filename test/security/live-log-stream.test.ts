@@ -131,9 +131,10 @@ describe('an open live log stream and its credentials', () => {
     expect((await api('DELETE', `/personal_access_tokens/${extra.id}`, { token: user.token })).status).toBe(204)
     const revokedAt = Date.now()
     // LIVE_LOG_RECHECK_SECONDS is 1 in the tests: the stream ends with an error event, then closes.
-    const { text, ended } = await readUntil(reader, () => false, 5000).catch((error) => ({ text: String(error), ended: false }))
+    const { text, ended } = await readUntil(reader, () => false, 8000).catch((error) => ({ text: String(error), ended: false }))
     expect(ended).toBe(true)
-    expect(Date.now() - revokedAt).toBeLessThan(3500)
+    // One recheck interval (1 s) plus a D1 round trip; the slack is for a loaded machine.
+    expect(Date.now() - revokedAt).toBeLessThan(6000)
     const events = parseEventStream(text)
     expect(events.at(-1)).toMatchObject({ event: 'error', data: '{"message":"401 Unauthorized"}' })
     expect(events.some((e) => e.event === 'end')).toBe(false)
@@ -149,7 +150,7 @@ describe('an open live log stream and its credentials', () => {
     await readUntil(reader, (text) => text.includes('hello'))
     // There is no members DELETE endpoint yet: remove the membership row as such an endpoint would.
     await env.DB.prepare('DELETE FROM project_members WHERE project_id = ? AND user_id = ?').bind(project.id, bob.id).run()
-    const { ended } = await readUntil(reader, () => false, 5000).catch(() => ({ ended: false }))
+    const { ended } = await readUntil(reader, () => false, 8000).catch(() => ({ ended: false }))
     expect(ended).toBe(true)
   })
 
