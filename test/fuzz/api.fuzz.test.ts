@@ -217,6 +217,19 @@ describe('fuzzing every route', () => {
     await ordinaryRequestsStillWork()
   }, 120_000)
 
+  it('answers the log viewer paths with the page or a JSON 404, never a 5xx', async () => {
+    const projectPath = fc.oneof(
+      fc.constantFrom(world.project.path_with_namespace, world.publicProject.path_with_namespace),
+      fc.array(text, { minLength: 1, maxLength: 3 }).map((segments) => segments.map(escapeForPath).join('/')),
+    )
+    const jobId = fc.oneof(fc.constant(String(world.jobId)), fc.nat().map(String), nasty.map(escapeForPath))
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GET', 'HEAD'), projectPath, jobId, query, headerSet,
+        async (m, path, job, q, h) => send(m, `/${path}/-/jobs/${job}`, {}, q, {}, h)),
+      { numRuns: 100, endOnFailure: true },
+    )
+  }, 120_000)
+
   it('covered every route', () => {
     expect(stats.routes.size).toBeGreaterThanOrEqual(routes.length)
     expect(stats.fiveHundreds).toBe(0)
