@@ -127,3 +127,15 @@ export async function retriesCount(db: D1Database, pipelineId: number, name: str
     .first<{ n: number }>()
   return row?.n ?? 0
 }
+
+/** Whether an anonymous visitor may see this job: it exists in a public project with public jobs. */
+export async function jobIsPublic(db: D1Database, projectPath: string, jobId: number): Promise<boolean> {
+  const row = await db
+    .prepare(
+      `SELECT 1 AS found FROM jobs j JOIN projects p ON p.id = j.project_id
+        WHERE p.full_path = ? AND j.id = ? AND j.type = 'build' AND p.visibility = 'public' AND p.public_jobs = 1`,
+    )
+    .bind(projectPath, jobId)
+    .first<{ found: number }>()
+  return row !== null
+}

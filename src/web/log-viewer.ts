@@ -1,6 +1,7 @@
 import type { Env } from '../env'
 import { ApiError } from '../http/errors'
 import { errorResponse } from '../http/response'
+import { jobIsPublic } from '../db/jobs'
 import { LOG_VIEWER_SCRIPT, LOG_VIEWER_STYLE } from './log-viewer-assets'
 
 /**
@@ -16,7 +17,11 @@ import { LOG_VIEWER_SCRIPT, LOG_VIEWER_STYLE } from './log-viewer-assets'
  *   script or style, no other origin, no framing, no forms and no `<base>`;
  * - the token lives only in the script's memory: typed into the form, kept in a closure, the input
  *   cleared; never in localStorage, sessionStorage or a cookie, so no page can read it back;
- * - the page is served only for a job of an existing project (else 404).
+ * - a private project stays invisible: the page answers 200 only for a job an anonymous visitor
+ *   may see (a public project with public jobs); for any other path (a private or internal
+ *   project, an unknown project or job, a bad escape) it answers 404 with the very same constant
+ *   document, so the response tells nothing about what exists. The page's script then reads the
+ *   job through the API with the token typed in, and the API decides what that token may see.
  */
 const JOB_PAGE = /^\/(.+)\/-\/jobs\/(\d+)\/?$/
 export const ASSET_BASE = '/-/edgejobs/'
@@ -53,16 +58,15 @@ export async function webPage(url: URL, env: Env): Promise<Response | undefined>
   }
   const viewer = matchLogViewer(url)
   if (!viewer) return undefined
-  let projectPath: string
+  let projectPath: string | undefined
   try {
     projectPath = decodeURIComponent(viewer.projectPath)
   } catch {
-    return errorResponse(ApiError.notFound())
+    projectPath = undefined
   }
-  if (!Number.isSafeInteger(viewer.jobId) || !(await jobOfProjectExists(env.DB, projectPath, viewer.jobId))) {
-    return errorResponse(ApiError.notFound())
-  }
+  const visible = projectPath !== undefined && Number.isSafeInteger(viewer.jobId) && (await jobIsPublic(env.DB, projectPath, viewer.jobId))
   return new Response(PAGE, {
+    status: visible ? 200 : 404,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': PAGE_CSP,
@@ -70,14 +74,6 @@ export async function webPage(url: URL, env: Env): Promise<Response | undefined>
       'Cache-Control': 'no-store',
     },
   })
-}
-
-async function jobOfProjectExists(db: D1Database, projectPath: string, jobId: number): Promise<boolean> {
-  const row = await db
-    .prepare(`SELECT 1 AS found FROM jobs j JOIN projects p ON p.id = j.project_id WHERE p.full_path = ? AND j.id = ? AND j.type = 'build'`)
-    .bind(projectPath, jobId)
-    .first<{ found: number }>()
-  return row !== null
 }
 
 /** The whole page: a constant, with no request data in it. */

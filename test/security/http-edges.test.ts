@@ -41,10 +41,23 @@ describe('log viewer page', () => {
     ['an unknown project', '/nobody/nothing/-/jobs/1'],
     ['a bad escape', '/%FF/-/jobs/1'],
     ['a job of another project', '/root/demo/-/jobs/999999999'],
-  ])('answers 404 for %s', async (_name, path) => {
+  ])('answers 404 for %s, the same response as for a private project\'s job', async (_name, path) => {
+    const privateProject = await createProject({ visibility: 'private' })
+    const pipeline = await createPipelineFrom(privateProject, 'job:\n  script: x\n')
+    const { job } = await jobsByName(privateProject, pipeline.id)
+    const hidden = await SELF.fetch(`${ORIGIN}/${privateProject.path_with_namespace}/-/jobs/${job.id}`)
     const res = await SELF.fetch(`${ORIGIN}${path}`)
     expect(res.status).toBe(404)
-    expect(await res.json()).toEqual({ message: '404 Not found' })
+    expect(hidden.status).toBe(404)
+    expect(await res.text()).toBe(await hidden.text())
+    expect([...res.headers.entries()].filter(([name]) => name !== 'date')).toEqual([...hidden.headers.entries()].filter(([name]) => name !== 'date'))
+  })
+
+  it('answers 404 for a public project whose jobs are not public', async () => {
+    const project = await createProject({ visibility: 'public', public_jobs: false })
+    const pipeline = await createPipelineFrom(project, 'job:\n  script: x\n')
+    const { job } = await jobsByName(project, pipeline.id)
+    expect((await SELF.fetch(`${ORIGIN}/${project.path_with_namespace}/-/jobs/${job.id}`)).status).toBe(404)
   })
 
   it('answers 404 when the job is not in that project', async () => {
