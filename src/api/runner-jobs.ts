@@ -34,8 +34,12 @@ function noJob(lastUpdate: string): Response {
 export async function requestJob(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const { runner, managerId } = await authenticateRunner(env, request, raw)
-  if (runner.paused === 1) return noJob(await queueValue(runner, []))
-  const picked = await pickJob(env, runner, managerId)
+  if (runner.paused === 1) return noJob(await queueValue(env, runner))
+  const picked = await pickJob(env, runner, managerId, runnerFeatures(raw))
+  await Promise.all(picked.dropped.map(async (id) => {
+    const row = await env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(id).first<{ pipeline_id: number }>()
+    if (row) await pipelineObject(env, row.pipeline_id).process(row.pipeline_id)
+  }))
   if (!picked.assigned) return noJob(picked.lastUpdate)
   const { job } = picked.assigned
   await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
@@ -47,8 +51,16 @@ export async function requestJob(request: ApiRequest, env: Env): Promise<Respons
     console.error('job payload failed', job.id, error)
     await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'scheduler_failure' })
     await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
-    return noJob(await queueValue(runner, []))
+    return noJob(await queueValue(env, runner))
   }
+}
+
+/** `info.features` of this request (RegisterJobService reads `params.dig(:info, :features)`). */
+function runnerFeatures(raw: Record<string, unknown>): Record<string, unknown> | null {
+  const info = raw.info
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) return null
+  const features = (info as Record<string, unknown>).features
+  return features !== null && typeof features === 'object' && !Array.isArray(features) ? (features as Record<string, unknown>) : null
 }
 
 /**
