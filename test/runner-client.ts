@@ -40,15 +40,19 @@ async function call(method: string, path: string, init: { json?: unknown; header
 export interface RunnerOptions {
   graceful?: boolean
   systemId?: string
+  /** features to change in what a 19.4 runner advertises (e.g. an older runner without some) */
+  features?: Record<string, boolean>
 }
 
 export class SimulatedRunner {
   lastUpdate?: string
   readonly systemId: string
   readonly graceful: boolean
+  readonly featureOverrides: Record<string, boolean>
 
   constructor(readonly token: string, options: RunnerOptions = {}) {
     this.graceful = options.graceful ?? true
+    this.featureOverrides = options.features ?? {}
     this.systemId = options.systemId ?? `s_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`
   }
 
@@ -65,7 +69,7 @@ export class SimulatedRunner {
   info() {
     return {
       name: 'gitlab-runner', version: RUNNER_VERSION, revision: 'abcdef12', platform: 'linux', architecture: 'amd64',
-      executor: 'shell', shell: 'bash', features: runnerFeatures(this.graceful), config: { gpus: '' },
+      executor: 'shell', shell: 'bash', features: { ...runnerFeatures(this.graceful), ...this.featureOverrides }, config: { gpus: '' },
     }
   }
 
@@ -139,10 +143,12 @@ export class RunnerJob {
   }
 
   /** `PATCH /jobs/:id/trace` from `start` (default: the acknowledged offset). 202/416 move the offset. */
-  async patch(text: string | Uint8Array, start = this.offset, contentRange?: string): Promise<PatchReply> {
+  async patch(text: string | Uint8Array, start = this.offset, contentRange?: string, options: { debugTrace?: boolean } = {}): Promise<PatchReply> {
     const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text
     const range = contentRange ?? `${start}-${start + bytes.byteLength - 1}`
-    const response = await call('PATCH', `/jobs/${this.id}/trace`, {
+    // network/gitlab.go PatchTrace: `?debug_trace=true` when CI_DEBUG_TRACE is on in the runner.
+    const path = `/jobs/${this.id}/trace${options.debugTrace ? '?debug_trace=true' : ''}`
+    const response = await call('PATCH', path, {
       headers: { 'JOB-TOKEN': this.token, 'Content-Type': 'text/plain', 'Content-Range': range },
       body: bytes,
     })

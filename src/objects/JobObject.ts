@@ -70,6 +70,17 @@ export class JobObject extends DurableObject<Env> {
     return result.job.status
   }
 
+  /**
+   * A retried job is enqueued at once (RetryJobService: `retry_lock(new_job, &:enqueue)`); the
+   * view comes from the same write, so it shows the job as that write left it (`pending`).
+   */
+  async enqueueRetried(jobId: number, known?: KnownRow): Promise<JobViewRow | null> {
+    const result = await this.queue.run(() => this.transition(jobId, { type: 'enqueue' }, { row: known, stale: true, view: true }))
+    if (!result) return null
+    if (result.changed) await this.afterTransition(result.job)
+    return result.view ?? (await getJobView(this.env.DB, jobId))
+  }
+
   /** A downstream pipeline changed status: a `strategy: depend` bridge mirrors it. */
   async downstreamStatusChanged(bridgeId: number, status: JobStatus): Promise<void> {
     const result = await this.queue.run(async () => {
@@ -334,7 +345,9 @@ export class JobObject extends DurableObject<Env> {
   private async afterTransition(job: JobRow): Promise<void> {
     if (job.type === 'build') await this.alarms.watch(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
-      await this.triggerBridge(job)
+      // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
+      // pending and whoever made it pending has had its answer.
+      this.ctx.waitUntil(this.triggerBridge(job).catch((error) => console.error('downstream pipeline failed', job.id, error)))
     }
     if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
     if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
