@@ -24,6 +24,8 @@ import {
 import { DOTENV_SIZE_LIMIT, dotenvTooBig, parseDotenvReport } from '../services/dotenv-report'
 import { insertDotenvVariablesStatements } from '../db/dotenv-variables'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
+import { metadataEntry } from '../blob/artifact-metadata'
+import { findZipEntry, openZipEntry } from '../blob/zip-entry'
 
 /**
  * Job artifacts: the runner's upload and download (lib/api/ci/runner.rb) and the user-facing
@@ -188,6 +190,87 @@ export async function download(request: ApiRequest, env: Env): Promise<Response>
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()
   return archiveResponse(env, row.id)
+}
+
+/** Go's mime.TypeByExtension built-in table, which Workhorse's detectFileContentType uses. */
+const GO_MIME_TYPES: Record<string, string> = {
+  '.avif': 'image/avif', '.css': 'text/css; charset=utf-8', '.gif': 'image/gif', '.htm': 'text/html; charset=utf-8',
+  '.html': 'text/html; charset=utf-8', '.jpeg': 'image/jpeg', '.jpg': 'image/jpeg', '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json', '.mjs': 'text/javascript; charset=utf-8', '.pdf': 'application/pdf', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.webp': 'image/webp', '.xml': 'text/xml; charset=utf-8',
+}
+
+const EntryParams = v.looseObject({ id: Str, job_id: Int, artifact_path: Str })
+
+/**
+ * GET /projects/:id/jobs/:job_id/artifacts/*artifact_path — one file of the archive
+ * (lib/api/ci/job_artifacts.rb, Workhorse's `artifacts-entry`). The `metadata` artifact, when the
+ * upload carried one, answers whether the file exists without touching the archive; the file is
+ * then read from the zip with ranged reads. A path with NUL or invalid UTF-8 is 400.
+ */
+export async function downloadEntry(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(EntryParams, raw)
+  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(env, request, raw, params.id, { jobTokenAllowed: true, requireUser: false }, (project) => [
+    projectJobStatement(env.DB, project, params.job_id),
+    jobArtifactsStatement(env.DB, params.job_id),
+  ])
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  const row = ctx.results[0].results[0]
+  if (!row || row.type !== 'build') throw ApiError.notFound()
+  const artifacts = ctx.results[1].results
+  const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
+  // available_artifacts?: not_found! (GitLab's own "404 Not Found").
+  if (!archive || (archive.expire_at !== null && archive.expire_at <= Date.now())) throw ApiError.withMessage(404, '404 Not Found')
+  const path = validArtifactPath(request)
+  const notFound = () => new Response('Not Found\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  const metadata = artifacts.find((artifact) => artifact.file_type === 'metadata')
+  if (metadata) {
+    const object = await env.BLOBS.get(metadata.blob_key)
+    const lookup = object ? await metadataEntry(object.body, path) : { valid: false as const }
+    if (lookup.valid && (lookup.entry === null || path.endsWith('/'))) return notFound()
+  }
+  const entry = await findZipEntry(env.BLOBS, archive.blob_key, archive.size, path)
+  if (!entry || entry.name.endsWith('/')) return notFound()
+  const body = await openZipEntry(env.BLOBS, archive.blob_key, entry)
+  if (!body) return notFound()
+  const basename = path.split('/').pop()!
+  const dot = basename.lastIndexOf('.')
+  return new Response(body, {
+    headers: {
+      'Content-Type': (dot > 0 ? GO_MIME_TYPES[basename.slice(dot).toLowerCase()] : undefined) ?? 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${basename.replace(/(["\\])/g, '\\$1')}"`,
+      'Content-Length': String(entry.size),
+    },
+  })
+}
+
+/** Gitlab::Ci::Build::Artifacts::Path#valid?: no NUL byte, valid UTF-8; else `400 Bad request`. */
+function validArtifactPath(request: ApiRequest): string {
+  const encoded = new URL(request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/')
+  const bytes = percentDecodeBytes(encoded)
+  let path: string
+  try {
+    path = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    throw ApiError.withMessage(400, '400 Bad request')
+  }
+  if (path.includes('\0') || path === '') throw ApiError.withMessage(400, '400 Bad request')
+  return path
+}
+
+function percentDecodeBytes(text: string): Uint8Array {
+  const out: number[] = []
+  const utf8 = new TextEncoder()
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '%' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(parseInt(text.slice(i + 1, i + 3), 16))
+      i += 2
+    } else {
+      out.push(...utf8.encode(text[i]))
+    }
+  }
+  return new Uint8Array(out)
 }
 
 /** DELETE /projects/:id/jobs/:job_id/artifacts — every artifact but the log; 204. */
