@@ -113,6 +113,18 @@ describe('an optional parameter sent as null is absent (Grape)', () => {
     expect(poll.status).toBe(204)
     const list = await apiJson('GET', `/projects/${project.id}/jobs`, { token })
     expect(list.status).toBe(200)
+    // lib/api/ci/jobs.rb retry (`optional :inputs`) and play (`optional :job_variables_attributes`).
+    const retried = await apiJson('POST', `/projects/${project.id}/jobs/${jobs.build.id}/retry`, { token, body: { inputs: null } })
+    expect(retried.status).toBe(201)
+    await commitFile(project, '.gitlab-ci.yml', 'deploy:\n  script: make\n  when: manual\n', 'main', 'PUT')
+    const manual = await apiJson('POST', `/projects/${project.id}/pipeline`, { token, body: { ref: 'main' } })
+    const deploy = (await jobsByName(project, manual.body.id)).deploy
+    const played = await apiJson('POST', `/projects/${project.id}/jobs/${deploy.id}/play`, { token, body: { job_variables_attributes: null, job_inputs: null } })
+    expect(played).toMatchObject({ status: 200, body: { status: 'pending' } })
+    // lib/api/projects.rb: optional description and public_builds/public_jobs.
+    const owner = project.owner
+    const created2 = await apiJson('POST', '/projects', { token: owner.token, body: { name: `p${Date.now()}`, description: null, public_jobs: null, visibility: null } })
+    expect(created2).toMatchObject({ status: 201, body: { description: null, public_jobs: true, visibility: 'private' } })
   })
 
   // Grape coercions GitLab's clients rely on: Boolean from "yes"/"1", Array via a[]=x, a=x,y for
