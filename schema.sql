@@ -174,6 +174,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   downstream_pipeline_id INTEGER,
   trace_size INTEGER NOT NULL DEFAULT 0,
   trace_archived INTEGER NOT NULL DEFAULT 0,
+  debug_trace_enabled INTEGER NOT NULL DEFAULT 0, -- the runner sent debug_trace=true (Ci::BuildMetadata)
   lock_version INTEGER NOT NULL DEFAULT 0
 );
 -- List orders. Partial indexes keep bridges out of the builds-only project list.
@@ -196,6 +197,7 @@ CREATE TABLE IF NOT EXISTS job_artifacts (
   filename TEXT NOT NULL,
   size INTEGER NOT NULL,
   blob_key TEXT NOT NULL,           -- R2 object key
+  file_sha256 TEXT,                 -- hex SHA-256 of the stored file (a re-upload of the same file is a no-op)
   expire_at INTEGER,
   locked INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL
@@ -217,6 +219,7 @@ CREATE TABLE IF NOT EXISTS runners (
   maximum_timeout INTEGER,
   created_by_id INTEGER,
   created_at INTEGER NOT NULL,
+  updated_at INTEGER,               -- last change of the record (not heartbeats): If-Unmodified-Since
   contacted_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS runners_project ON runners(project_id);
@@ -233,6 +236,7 @@ CREATE TABLE IF NOT EXISTS runner_managers (
   features TEXT NOT NULL DEFAULT '{}',
   ip_address TEXT,
   created_at INTEGER NOT NULL,
+  updated_at INTEGER,
   contacted_at INTEGER,
   UNIQUE (runner_id, system_id)
 );
@@ -259,3 +263,22 @@ CREATE TABLE IF NOT EXISTS application_settings (
   ci_jobs_trace_size_limit INTEGER,  -- MB per job log
   updated_at INTEGER NOT NULL
 );
+
+-- Variables of a job's `artifacts:reports:dotenv` (Ci::JobVariable, source dotenv), sent to the
+-- jobs that depend on it.
+CREATE TABLE IF NOT EXISTS job_dotenv_variables (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  pipeline_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE (job_id, key)
+);
+CREATE INDEX IF NOT EXISTS job_dotenv_variables_pipeline ON job_dotenv_variables(pipeline_id, job_id);
+
+-- X-GitLab-Last-Update: a counter per queue scope ('instance', 'project:<id>') that grows
+-- whenever a job becomes pending there (GitLab's runner queue value, ticked on enqueue).
+CREATE TABLE IF NOT EXISTS runner_queue_ticks (
+  scope TEXT PRIMARY KEY,
+  tick INTEGER NOT NULL
+) WITHOUT ROWID;

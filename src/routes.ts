@@ -70,6 +70,7 @@ router
   .post('/jobs/:id/artifacts', artifacts.upload)
   .get('/jobs/:id/artifacts', artifacts.downloadForRunner)
   .get('/projects/:id/jobs/:job_id/artifacts', artifacts.download)
+  .get('/projects/:id/jobs/:job_id/artifacts/:artifact_path+', artifacts.downloadEntry)
   .delete('/projects/:id/jobs/:job_id/artifacts', artifacts.destroy)
   .post('/projects/:id/jobs/:job_id/artifacts/keep', artifacts.keep)
   // Application settings (the runner-facing limits)

@@ -40,15 +40,19 @@ async function call(method: string, path: string, init: { json?: unknown; header
 export interface RunnerOptions {
   graceful?: boolean
   systemId?: string
+  /** features to change in what a 19.4 runner advertises (e.g. an older runner without some) */
+  features?: Record<string, boolean>
 }
 
 export class SimulatedRunner {
   lastUpdate?: string
   readonly systemId: string
   readonly graceful: boolean
+  readonly featureOverrides: Record<string, boolean>
 
   constructor(readonly token: string, options: RunnerOptions = {}) {
     this.graceful = options.graceful ?? true
+    this.featureOverrides = options.features ?? {}
     this.systemId = options.systemId ?? `s_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`
   }
 
@@ -65,7 +69,7 @@ export class SimulatedRunner {
   info() {
     return {
       name: 'gitlab-runner', version: RUNNER_VERSION, revision: 'abcdef12', platform: 'linux', architecture: 'amd64',
-      executor: 'shell', shell: 'bash', features: runnerFeatures(this.graceful), config: { gpus: '' },
+      executor: 'shell', shell: 'bash', features: { ...runnerFeatures(this.graceful), ...this.featureOverrides }, config: { gpus: '' },
     }
   }
 
@@ -139,10 +143,12 @@ export class RunnerJob {
   }
 
   /** `PATCH /jobs/:id/trace` from `start` (default: the acknowledged offset). 202/416 move the offset. */
-  async patch(text: string | Uint8Array, start = this.offset, contentRange?: string): Promise<PatchReply> {
+  async patch(text: string | Uint8Array, start = this.offset, contentRange?: string, options: { debugTrace?: boolean } = {}): Promise<PatchReply> {
     const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text
     const range = contentRange ?? `${start}-${start + bytes.byteLength - 1}`
-    const response = await call('PATCH', `/jobs/${this.id}/trace`, {
+    // network/gitlab.go PatchTrace: `?debug_trace=true` when CI_DEBUG_TRACE is on in the runner.
+    const path = `/jobs/${this.id}/trace${options.debugTrace ? '?debug_trace=true' : ''}`
+    const response = await call('PATCH', path, {
       headers: { 'JOB-TOKEN': this.token, 'Content-Type': 'text/plain', 'Content-Range': range },
       body: bytes,
     })
@@ -157,13 +163,27 @@ export class RunnerJob {
   }
 
   /** `POST /jobs/:id/artifacts` (artifacts-uploader): one `file` part, streamed. */
-  async uploadArtifact(chunks: Uint8Array[], options: { filename?: string; query?: Record<string, string>; token?: string } = {}): Promise<Response> {
+  async uploadArtifact(
+    chunks: Uint8Array[],
+    options: { filename?: string; query?: Record<string, string>; token?: string; metadata?: Uint8Array } = {},
+  ): Promise<Response> {
     const query = new URLSearchParams({ artifact_format: 'zip', artifact_type: 'archive', ...options.query })
     const boundary = `----runner${crypto.randomUUID().replace(/-/g, '')}`
     return call('POST', `/jobs/${this.id}/artifacts?${query}`, {
       headers: { 'JOB-TOKEN': options.token ?? this.token, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-      body: multipartStream(boundary, options.filename ?? 'artifacts.zip', chunks),
+      body: multipartStream(boundary, options.filename ?? 'artifacts.zip', chunks, options.metadata),
     })
+  }
+
+  /**
+   * The artifacts-uploader's retry after a lost reply (commands/helpers/artifacts_uploader.go
+   * retries on network errors): the first upload's answer never reaches the runner, so it sends
+   * the same file again and must get 201.
+   */
+  async uploadArtifactLosingFirstReply(chunks: Uint8Array[], options: { filename?: string; query?: Record<string, string> } = {}): Promise<Response> {
+    const lost = await this.uploadArtifact(chunks, options)
+    await lost.arrayBuffer() // the reply is dropped on the way back
+    return this.uploadArtifact(chunks, options)
   }
 
   /** `GET /jobs/:id/artifacts` with this job's token (a dependency download). */
@@ -173,11 +193,14 @@ export class RunnerJob {
 }
 
 /** A multipart body of unknown length, one chunk at a time (like the runner's chunked upload). */
-export function multipartStream(boundary: string, filename: string, chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+export function multipartStream(boundary: string, filename: string, chunks: Uint8Array[], metadata?: Uint8Array): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   const parts = [
     encoder.encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
     ...chunks,
+    ...(metadata
+      ? [encoder.encode(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="metadata"; filename="metadata.gz"\r\nContent-Type: application/octet-stream\r\n\r\n`), metadata]
+      : []),
     encoder.encode(`\r\n--${boundary}--\r\n`),
   ]
   let index = 0
@@ -198,4 +221,11 @@ export function bytesOf(size: number, seed = 7): Uint8Array {
     out[i] = x & 0xff
   }
   return out
+}
+
+/** gzip bytes, as the runner compresses `artifact_format: gzip` reports. */
+export async function gzip(data: string | Uint8Array): Promise<Uint8Array> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'))
+  return new Uint8Array(await new Response(stream).arrayBuffer())
 }

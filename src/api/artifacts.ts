@@ -18,8 +18,15 @@ import { Int, OneOf, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json, noContent } from '../http/response'
 import { job as presentJob } from '../present/job'
-import { artifactExpiry, artifactFilename, ARTIFACT_FILE_TYPES, duplicateArtifact, storeArtifact } from '../services/artifact-upload'
+import {
+  artifactExpiry, artifactFilename, ARTIFACT_FILE_TYPES, bufferPart, duplicateArtifact, newArtifactKey, receivePart, recordArtifact,
+  sha256Of, TYPE_AND_FORMAT, type ArtifactUpload,
+} from '../services/artifact-upload'
+import { DOTENV_SIZE_LIMIT, dotenvTooBig, parseDotenvReport } from '../services/dotenv-report'
+import { insertDotenvVariablesStatements } from '../db/dotenv-variables'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
+import { metadataEntry } from '../blob/artifact-metadata'
+import { findZipEntry, openZipEntry } from '../blob/zip-entry'
 
 /**
  * Job artifacts: the runner's upload and download (lib/api/ci/runner.rb) and the user-facing
@@ -36,7 +43,11 @@ const UploadParams = v.looseObject({
 
 /**
  * POST /jobs/:id/artifacts — multipart with one `file` part (plain form fields before it may
- * carry the query's parameters). Allowed while the job runs or is canceling. 201 `"201"`.
+ * carry the query's parameters) and optionally a `metadata` part (Workhorse's zip index, stored
+ * as the `metadata` artifact). Allowed while the job runs or is canceling. 201 `"201"`.
+ * Ci::JobArtifacts::CreateService: a file whose SHA-256 equals the stored artifact of its type is
+ * accepted and the stored one kept (a runner retrying after a lost reply); a different one is 400;
+ * the type/format pair must be GitLab's; a dotenv report is parsed before anything is stored.
  */
 export async function upload(request: ApiRequest, env: Env): Promise<Response> {
   const query = parseNestedPairs(new URL(request.url).searchParams.entries())
@@ -48,30 +59,81 @@ export async function upload(request: ApiRequest, env: Env): Promise<Response> {
   const fields: RawParams = paramObject()
   let part = await reader.nextPart()
   for (; part && !(part.name === 'file' && part.filename !== null); part = await reader.nextPart()) {
-    if (part.name !== 'file' && !isForbiddenKey(part.name)) fields[part.name] = await reader.text()
+    if (part.name !== 'file' && part.name !== 'metadata' && !isForbiddenKey(part.name)) fields[part.name] = await reader.text()
   }
   if (!part) throw ApiError.invalid('file', 'is missing')
   const params = validate(UploadParams, Object.assign(fields, query, { id: request.params!.id }))
-  if (await artifactOfType(env.DB, job.id, params.artifact_type)) throw duplicateArtifact()
-  await storeArtifact(env, reader, {
+  const limitBytes = artifactsLimitBytes(job.max_artifacts_size)
+  const spec: ArtifactUpload = {
     jobId: job.id,
     projectId: job.project_id,
     fileType: params.artifact_type,
     fileFormat: params.artifact_format,
     filename: artifactFilename(part.filename, params.artifact_type),
     expireAt: artifactExpiry(params.expire_in, Date.now()),
-    limitBytes: artifactsLimitBytes(job.max_artifacts_size),
-  })
+    limitBytes,
+  }
+  const existing = await artifactOfType(env.DB, job.id, params.artifact_type)
+  if (existing) {
+    // sha256_matches_existing_artifact?: hash the upload (nothing is stored) and compare.
+    const received = await receivePart(env, reader, null, limitBytes)
+    await reader.cancel()
+    if (existing.file_sha256 !== null && existing.file_sha256 === received.sha256) return created()
+    throw duplicateArtifact()
+  }
+  if (TYPE_AND_FORMAT[params.artifact_type] !== params.artifact_format) {
+    await reader.cancel()
+    throw ApiError.withMessage(400, 'Validation failed: Invalid file format with specified file type')
+  }
+  if (params.artifact_type === 'dotenv') {
+    await storeDotenv(env, reader, spec, job)
+  } else {
+    const received = await receivePart(env, reader, newArtifactKey(spec), limitBytes)
+    await recordArtifact(env, spec, { ...received, key: received.key! })
+    await storeMetadata(env, reader, spec)
+  }
   await reader.cancel()
+  return created()
+}
+
+function created(): Response {
   return new Response('201', { status: 201, headers: { 'Content-Type': 'text/plain' } })
 }
 
-/** `attachment` with an ASCII fallback name and the exact name as RFC 5987 `filename*`. */
-function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  return ascii === filename
-    ? `attachment; filename="${filename}"`
-    : `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+/** A dotenv report: read whole (it is under 5 KiB), parsed, then stored with its variables. */
+async function storeDotenv(env: Env, reader: MultipartReader, spec: ArtifactUpload, job: { id: number; pipeline_id: number }): Promise<void> {
+  const bytes = await bufferPart(reader, Math.min(DOTENV_SIZE_LIMIT, spec.limitBytes + 1))
+  if (!bytes) throw DOTENV_SIZE_LIMIT <= spec.limitBytes ? dotenvTooBig() : ApiError.tooLarge()
+  const variables = await parseDotenvReport(bytes)
+  const key = newArtifactKey(spec)
+  await env.BLOBS.put(key, bytes)
+  const file = { key, size: bytes.byteLength, sha256: await sha256Of(bytes) }
+  await recordArtifact(env, spec, file, insertDotenvVariablesStatements(env.DB, job, variables, key))
+}
+
+/** Workhorse's `metadata` part (gzip), if one follows the file: kept as the `metadata` artifact. */
+async function storeMetadata(env: Env, reader: MultipartReader, spec: ArtifactUpload): Promise<void> {
+  if (spec.fileType !== 'archive') return
+  for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
+    if (part.name !== 'metadata' || part.filename === null) continue
+    const metadata: ArtifactUpload = { ...spec, fileType: 'metadata', fileFormat: 'gzip', filename: 'metadata.gz' }
+    const received = await receivePart(env, reader, newArtifactKey(metadata), spec.limitBytes)
+    await recordArtifact(env, metadata, { ...received, key: received.key! })
+    return
+  }
+}
+
+/**
+ * ActionDispatch::Http::ContentDisposition.format (present_disk_file!): an ASCII fallback
+ * (I18n.transliterate, then percent-escaped) and the exact name as RFC 5987 `filename*`.
+ */
+export function contentDisposition(filename: string): string {
+  const escape = (text: string, keep: RegExp) =>
+    Array.from(text, (char) => (keep.test(char) ? char : Array.from(new TextEncoder().encode(char), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('')
+  const transliterated = filename.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x00-\x7f]/g, '?')
+  const ascii = escape(transliterated, /^[ A-Za-z0-9!#$+.^_`|~-]$/)
+  const utf8 = escape(filename, /^[A-Za-z0-9!#$&+.^_`|~-]$/)
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`
 }
 
 function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
@@ -80,6 +142,7 @@ function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
       'Content-Type': 'application/octet-stream',
       'Content-Length': String(object.size),
       'Content-Disposition': contentDisposition(artifact.filename),
+      'Content-Transfer-Encoding': 'binary',
     },
   })
 }
@@ -93,15 +156,17 @@ async function archiveResponse(env: Env, jobId: number): Promise<Response> {
 }
 
 /**
- * GET /jobs/:id/artifacts — a dependent job's download: the token is a running (or canceling)
- * job's, and the artifacts must belong to a build of the same project.
+ * GET /jobs/:id/artifacts — a dependent job's download (authenticate_job_via_dependent_job!,
+ * lib/api/ci/helpers/runner.rb): the token must be a running (or canceling) job's, else 401 like
+ * any failed job-token authentication; a valid token may read only builds of its own project
+ * (403 otherwise, also for an unknown job id); no archive is 404.
  */
 export async function downloadForRunner(request: ApiRequest, env: Env): Promise<Response> {
   const { id } = validate(v.looseObject({ id: Int }), { id: request.params?.id })
   const token = presentedJobToken(request)
   const digest = token ? await tokenDigest(token) : ''
   const caller = digest ? await jobByTokenDigest(env.DB, digest) : null
-  if (!caller || !digestsEqual(caller.token_digest, digest) || !EXECUTING.has(caller.status)) throw ApiError.forbidden()
+  if (!caller || !digestsEqual(caller.token_digest, digest) || !EXECUTING.has(caller.status)) throw ApiError.unauthorized()
   if (!(await buildInProject(env.DB, id, caller.project_id))) throw ApiError.forbidden()
   return archiveResponse(env, id)
 }
@@ -126,6 +191,87 @@ export async function download(request: ApiRequest, env: Env): Promise<Response>
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()
   return archiveResponse(env, row.id)
+}
+
+/** Go's mime.TypeByExtension built-in table, which Workhorse's detectFileContentType uses. */
+const GO_MIME_TYPES: Record<string, string> = {
+  '.avif': 'image/avif', '.css': 'text/css; charset=utf-8', '.gif': 'image/gif', '.htm': 'text/html; charset=utf-8',
+  '.html': 'text/html; charset=utf-8', '.jpeg': 'image/jpeg', '.jpg': 'image/jpeg', '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json', '.mjs': 'text/javascript; charset=utf-8', '.pdf': 'application/pdf', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.webp': 'image/webp', '.xml': 'text/xml; charset=utf-8',
+}
+
+const EntryParams = v.looseObject({ id: Str, job_id: Int, artifact_path: Str })
+
+/**
+ * GET /projects/:id/jobs/:job_id/artifacts/*artifact_path — one file of the archive
+ * (lib/api/ci/job_artifacts.rb, Workhorse's `artifacts-entry`). The `metadata` artifact, when the
+ * upload carried one, answers whether the file exists without touching the archive; the file is
+ * then read from the zip with ranged reads. A path with NUL or invalid UTF-8 is 400.
+ */
+export async function downloadEntry(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(EntryParams, raw)
+  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(env, request, raw, params.id, { jobTokenAllowed: true, requireUser: false }, (project) => [
+    projectJobStatement(env.DB, project, params.job_id),
+    jobArtifactsStatement(env.DB, params.job_id),
+  ])
+  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  const row = ctx.results[0].results[0]
+  if (!row || row.type !== 'build') throw ApiError.notFound()
+  const artifacts = ctx.results[1].results
+  const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
+  // available_artifacts?: not_found! (GitLab's own "404 Not Found").
+  if (!archive || (archive.expire_at !== null && archive.expire_at <= Date.now())) throw ApiError.withMessage(404, '404 Not Found')
+  const path = validArtifactPath(request)
+  const notFound = () => new Response('Not Found\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  const metadata = artifacts.find((artifact) => artifact.file_type === 'metadata')
+  if (metadata) {
+    const object = await env.BLOBS.get(metadata.blob_key)
+    const lookup = object ? await metadataEntry(object.body, path) : { valid: false as const }
+    if (lookup.valid && (lookup.entry === null || path.endsWith('/'))) return notFound()
+  }
+  const entry = await findZipEntry(env.BLOBS, archive.blob_key, archive.size, path)
+  if (!entry || entry.name.endsWith('/')) return notFound()
+  const body = await openZipEntry(env.BLOBS, archive.blob_key, entry)
+  if (!body) return notFound()
+  const basename = path.split('/').pop()!
+  const dot = basename.lastIndexOf('.')
+  return new Response(body, {
+    headers: {
+      'Content-Type': (dot > 0 ? GO_MIME_TYPES[basename.slice(dot).toLowerCase()] : undefined) ?? 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${basename.replace(/(["\\])/g, '\\$1')}"`,
+      'Content-Length': String(entry.size),
+    },
+  })
+}
+
+/** Gitlab::Ci::Build::Artifacts::Path#valid?: no NUL byte, valid UTF-8; else `400 Bad request`. */
+function validArtifactPath(request: ApiRequest): string {
+  const encoded = new URL(request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/')
+  const bytes = percentDecodeBytes(encoded)
+  let path: string
+  try {
+    path = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    throw ApiError.withMessage(400, '400 Bad request')
+  }
+  if (path.includes('\0') || path === '') throw ApiError.withMessage(400, '400 Bad request')
+  return path
+}
+
+function percentDecodeBytes(text: string): Uint8Array {
+  const out: number[] = []
+  const utf8 = new TextEncoder()
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '%' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(parseInt(text.slice(i + 1, i + 3), 16))
+      i += 2
+    } else {
+      out.push(...utf8.encode(text[i]))
+    }
+  }
+  return new Uint8Array(out)
 }
 
 /** DELETE /projects/:id/jobs/:job_id/artifacts — every artifact but the log; 204. */

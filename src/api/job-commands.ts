@@ -70,7 +70,7 @@ export async function cancel(request: ApiRequest, env: Env, execution: Execution
 const RetryParams = v.looseObject({ id: Str, job_id: Int, inputs: v.optional(Hash) })
 
 /** POST /projects/:id/jobs/:job_id/retry → 201 with the NEW job. Builds and bridges. */
-export async function retry(request: ApiRequest, env: Env): Promise<Response> {
+export async function retry(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(RetryParams, raw)
   const ctx = await loadJob(request, env, raw, params.id, params.job_id)
@@ -79,6 +79,13 @@ export async function retry(request: ApiRequest, env: Env): Promise<Response> {
   rejectInputs(params.inputs)
   const result = await jobObject(env, row.id).retry(row.id, { userId: ctx.caller.user!.id, known: row })
   if (!result.ok) throw ApiError.forbidden('Job is not retryable')
+  if (result.job.type === 'bridge') {
+    // The new bridge answers `pending`; its downstream pipeline is made after the response
+    // (Ci::CreateDownstreamPipelineWorker), and processing follows as for play.
+    const view = await jobObject(env, result.job.id).enqueueRetried(result.job.id, result.job)
+    processLater(env, execution, result.job, true)
+    return present(env, view!, 201, 'job')
+  }
   return presentAfterProcessing(env, result.job, 201, 'job')
 }
 

@@ -1,11 +1,11 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { authenticateJob, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
+import { authenticateJob, enableDebugTraceStatement, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
 import { authenticateRunner } from '../auth/runner'
 import { traceLimitBytes } from '../db/settings'
 import { readBodyBytes } from '../http/body'
 import { ApiError } from '../http/errors'
-import { Int, Str } from '../http/param-types'
+import { Bool, Int, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { jobObject } from '../objects/JobObject'
@@ -34,8 +34,12 @@ function noJob(lastUpdate: string): Response {
 export async function requestJob(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const { runner, managerId } = await authenticateRunner(env, request, raw)
-  if (runner.paused === 1) return noJob(await queueValue(runner, []))
-  const picked = await pickJob(env, runner, managerId)
+  if (runner.paused === 1) return noJob(await queueValue(env, runner))
+  const picked = await pickJob(env, runner, managerId, runnerFeatures(raw))
+  await Promise.all(picked.dropped.map(async (id) => {
+    const row = await env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(id).first<{ pipeline_id: number }>()
+    if (row) await pipelineObject(env, row.pipeline_id).process(row.pipeline_id)
+  }))
   if (!picked.assigned) return noJob(picked.lastUpdate)
   const { job } = picked.assigned
   await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
@@ -47,15 +51,25 @@ export async function requestJob(request: ApiRequest, env: Env): Promise<Respons
     console.error('job payload failed', job.id, error)
     await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'scheduler_failure' })
     await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
-    return noJob(await queueValue(runner, []))
+    return noJob(await queueValue(env, runner))
   }
 }
 
+/** `info.features` of this request (RegisterJobService reads `params.dig(:info, :features)`). */
+function runnerFeatures(raw: Record<string, unknown>): Record<string, unknown> | null {
+  const info = raw.info
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) return null
+  const features = (info as Record<string, unknown>).features
+  return features !== null && typeof features === 'object' && !Array.isArray(features) ? (features as Record<string, unknown>) : null
+}
+
+/**
+ * `PUT /jobs/:id` replies: `Job-Status` always; `X-GitLab-Trace-Update-Interval` carries
+ * UpdateBuildStateService's backoff, which only its 202 ("come back later") result has, so a
+ * 200 or 400 has none (Grape drops a header set to nil).
+ */
 function statusReply(code: number, jobStatus: string): Response {
-  return new Response(String(code), {
-    status: code,
-    headers: { 'Content-Type': 'text/plain', 'Job-Status': jobStatus, 'X-GitLab-Trace-Update-Interval': TRACE_UPDATE_INTERVAL },
-  })
+  return new Response(String(code), { status: code, headers: { 'Content-Type': 'text/plain', 'Job-Status': jobStatus } })
 }
 
 const UpdateParams = v.looseObject({
@@ -95,14 +109,23 @@ async function touch(env: Env, job: AuthenticatedJob): Promise<void> {
   if (statements.length > 0) await env.DB.batch(statements)
 }
 
-const TraceParams = v.looseObject({ id: Int })
+const TraceParams = v.looseObject({ id: Int, debug_trace: v.optional(Bool) })
 
-/** `Content-Range: <start>-<end>`; only start is used (runner issue 3275: end is off by one). */
+/**
+ * `Content-Range`: only its presence is checked (400 without it); AppendBuildTraceService reads
+ * the start as `stream_range.split('-')[0].to_i` (runner issue 3275: the end is off by one), so
+ * `15-20/6` starts at 15 and text without leading digits at 0. A start other than the stored
+ * length is a 416.
+ */
 function rangeStart(header: string | null): number {
   if (header === null) throw ApiError.plain(400, '400 Missing header Content-Range')
-  const match = /^\s*(\d{1,15})-(\d{1,15})\s*$/.exec(header)
-  if (!match) throw ApiError.plain(400, '400 Invalid header Content-Range')
-  return Number(match[1])
+  return rubyToI(header.split('-')[0])
+}
+
+/** Ruby's String#to_i on text without '-': leading whitespace, `+`, digits (underscores between); else 0. */
+function rubyToI(text: string): number {
+  const match = /^\s*\+?(\d+(?:_\d+)*)/.exec(text)
+  return match ? Number(match[1].replaceAll('_', '')) : 0
 }
 
 /**
@@ -110,10 +133,14 @@ function rangeStart(header: string | null): number {
  * `Range: 0-<length>` otherwise). Over the log limit the job is dropped (trace_size_exceeded, 403).
  */
 export async function patchTrace(request: ApiRequest, env: Env): Promise<Response> {
-  const params = validate(TraceParams, { id: request.params?.id })
+  const query = Object.fromEntries(new URL(request.url).searchParams)
+  const params = validate(TraceParams, { ...query, id: request.params?.id })
   const job = await authenticateJob(env, params.id, presentedJobToken(request))
   const start = rangeStart(request.headers.get('Content-Range'))
   const body = await readBodyBytes(request, TRACE_PATCH_LIMIT)
+  // first_debug_chunk?: `debug_trace=true` with the chunk at 0 puts the job in debug mode
+  // (enable_debug_trace!), before the log is appended; its log then needs update_build to read.
+  if (params.debug_trace === true && start === 0) await enableDebugTraceStatement(env, job.id).run()
   if (start + body.byteLength > traceLimitBytes(job.ci_jobs_trace_size_limit)) {
     await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
     await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)

@@ -5,7 +5,7 @@ import { can } from '../auth/policy'
 import { authenticateRunner } from '../auth/runner'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, RUNNER_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import {
-  deleteManager, deleteRunnerStatements, findProjectByRegistrationDigest, insertRunner, setRegistrationDigest,
+  deleteManager, deleteRunnerStatements, findManager, findProjectByRegistrationDigest, insertRunner, setRegistrationDigest,
   updateRunnerToken, type NewRunner,
 } from '../db/runners'
 import { digestsEqual } from '../auth/tokens'
@@ -51,11 +51,30 @@ const CreateRunnerParams = v.looseObject({
 
 type Settings = v.InferOutput<v.ObjectSchema<typeof RunnerSettings, undefined>>
 
-function newRunner(settings: Settings, scope: Pick<NewRunner, 'runner_type' | 'project_id' | 'created_by_id' | 'token_prefix'>, digest: string): NewRunner {
+/** Ci::Runner::TAG_LIST_MAX_LENGTH */
+const TAG_LIST_MAX_LENGTH = 50
+const TOO_MANY_TAGS = `Too many tags specified. Please limit the number of tags to ${TAG_LIST_MAX_LENGTH}`
+
+/**
+ * Ci::Runner's validations. `errors` is how the endpoint shows them: `POST /runners` renders the
+ * model's errors (render_validation_error!), `POST /user/runners` the full messages as a sentence
+ * behind `400 Bad request - ` (CreateRunnerService, lib/api/user_runners.rb).
+ */
+function newRunner(
+  settings: Settings,
+  scope: Pick<NewRunner, 'runner_type' | 'project_id' | 'created_by_id' | 'token_prefix'>,
+  digest: string,
+  errors: 'model' | 'sentence',
+): NewRunner {
   // Runner#maximum_timeout validation: nil or at least 10 minutes.
   if (settings.maximum_timeout !== undefined && settings.maximum_timeout < 600) {
     throw new ApiError(400, { message: { maximum_timeout: ['needs to be at least 10 minutes'] } })
   }
+  // Ci::Runner#tag_constraints
+  if ((settings.tag_list?.length ?? 0) > TAG_LIST_MAX_LENGTH) {
+    throw errors === 'model' ? new ApiError(400, { message: { tags_list: [TOO_MANY_TAGS] } }) : ApiError.badRequest(`Tags list ${TOO_MANY_TAGS}`)
+  }
+  const now = Date.now()
   return {
     ...scope,
     description: settings.description ?? '',
@@ -65,7 +84,7 @@ function newRunner(settings: Settings, scope: Pick<NewRunner, 'runner_type' | 'p
     paused: settings.paused ?? (settings.active === undefined ? false : !settings.active),
     locked: settings.locked ?? false,
     maximum_timeout: settings.maximum_timeout ?? null,
-    created_at: Date.now(),
+    created_at: now,
   }
 }
 
@@ -87,7 +106,7 @@ export async function createUserRunner(request: ApiRequest, env: Env): Promise<R
   }
   const token = generateToken(RUNNER_TOKEN_PREFIX)
   const scope = { runner_type: params.runner_type, project_id: projectId, created_by_id: caller.user!.id, token_prefix: RUNNER_TOKEN_PREFIX }
-  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token)))
+  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token), 'sentence'))
   return json(runnerRegistrationDetails(row!, token), { status: 201 })
 }
 
@@ -103,7 +122,7 @@ export async function register(request: ApiRequest, env: Env): Promise<Response>
   // Runners registered with a registration token get a token without the `glrt-` prefix.
   const token = generateToken('')
   const scope = { runner_type: 'project_type' as const, project_id: project.id, created_by_id: null, token_prefix: '' }
-  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token)))
+  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token), 'model'))
   return json(runnerRegistrationDetails(row!, token), { status: 201 })
 }
 
@@ -114,10 +133,22 @@ export async function verify(request: ApiRequest, env: Env): Promise<Response> {
   return json(runnerRegistrationDetails(runner, raw.token as string))
 }
 
+/**
+ * destroy_conditionally! (lib/api/helpers.rb check_unmodified_since!): an `If-Unmodified-Since`
+ * the record was changed after is 412; a date Time.parse cannot read is ignored.
+ */
+function checkUnmodifiedSince(request: Request, updatedAt: number | null): void {
+  const header = request.headers.get('If-Unmodified-Since')
+  if (!header || updatedAt === null) return
+  const since = Date.parse(header)
+  if (!Number.isNaN(since) && updatedAt > since) throw ApiError.withMessage(412, '412 Precondition Failed')
+}
+
 /** DELETE /runners — unregisters the runner (and all its managers): 204. */
 export async function unregister(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
+  checkUnmodifiedSince(request, runner.updated_at ?? runner.created_at)
   await env.DB.batch(deleteRunnerStatements(env.DB, runner.id))
   return noContent()
 }
@@ -129,7 +160,11 @@ export async function unregisterManager(request: ApiRequest, env: Env): Promise<
   const raw = await paramsOf(request, env)
   const params = validate(ManagerParams, raw)
   const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
-  if (!(await deleteManager(env.DB, runner.id, params.system_id))) throw ApiError.notFound()
+  const manager = await findManager(env.DB, runner.id, params.system_id)
+  // not_found!('Runner manager not found') → "404 <resource> Not Found"
+  if (!manager) throw ApiError.notFound('Runner manager not found')
+  checkUnmodifiedSince(request, manager.updated_at ?? manager.created_at)
+  await deleteManager(env.DB, runner.id, params.system_id)
   return noContent()
 }
 

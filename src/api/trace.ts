@@ -91,11 +91,12 @@ function liveTrace(env: Env, jobId: number, offset: number, limit: number | unde
 }
 
 /**
- * Ci::Build#debug_mode?: CI_DEBUG_SERVICES or CI_DEBUG_TRACE is true (Gitlab::Utils.to_boolean)
- * in the job's effective variables, where pipeline variables override YAML ones and variables
- * given on play override both.
+ * Ci::Build#debug_mode?: the runner enabled debug trace (metadata.debug_trace_enabled?), or
+ * CI_DEBUG_SERVICES or CI_DEBUG_TRACE is true (Gitlab::Utils.to_boolean) in the job's effective
+ * variables, where pipeline variables override YAML ones and variables given on play override both.
  */
 function debugMode(row: JobViewRow, pipelineVariables: string): boolean {
+  if (row.debug_trace_enabled === 1) return true
   const effective = new Map<string, unknown>()
   for (const json of [row.yaml_variables, pipelineVariables, row.job_variables]) {
     const parsed = JSON.parse(json || '[]') as unknown

@@ -87,3 +87,8 @@ export function touchRunnerOfJobStatement(env: Env, job: RunnerJobRow, now: numb
     .prepare('UPDATE runners SET contacted_at = ? WHERE id = ? AND (contacted_at IS NULL OR contacted_at < ?)')
     .bind(now, job.runner_id, now - TOUCH_INTERVAL_MS)
 }
+
+/** enable_debug_trace!: a column of the job, not a status change (no lock_version bump). */
+export function enableDebugTraceStatement(env: Env, jobId: number): D1PreparedStatement {
+  return env.DB.prepare('UPDATE jobs SET debug_trace_enabled = 1 WHERE id = ? AND debug_trace_enabled = 0').bind(jobId)
+}

@@ -26,6 +26,8 @@ export async function authenticateRunner(
   params: Record<string, unknown>,
   options: { heartbeat?: boolean } = {},
 ): Promise<AuthenticatedRunner> {
+  // `requires :token` (lib/api/ci/runner.rb): Grape validates before the endpoint authenticates.
+  if (params.token === undefined) throw ApiError.invalid('token', 'is missing')
   const token = typeof params.token === 'string' ? params.token : ''
   if (!token) throw ApiError.forbidden()
   const systemId = typeof params.system_id === 'string' && params.system_id !== '' ? params.system_id : null

@@ -47,7 +47,7 @@ export interface ArtifactsSpec {
   untracked: boolean
   when: 'on_success' | 'on_failure' | 'always'
   expire_in?: string
-  reports: { junit?: string[] }
+  reports: { junit?: string[]; dotenv?: string[] }
 }
 
 export interface CacheSpec {
@@ -57,6 +57,8 @@ export interface CacheSpec {
   policy: 'pull-push' | 'pull' | 'push'
   when: 'on_success' | 'on_failure' | 'always'
   fallback_keys: string[]
+  /** cache:unprotect — the key gets `-non_protected` even on a protected ref */
+  unprotect?: boolean
 }
 
 export interface TriggerSpec {

@@ -8,6 +8,7 @@ export interface ArtifactRow {
   filename: string
   size: number
   blob_key: string
+  file_sha256: string | null
   expire_at: number | null
   locked: number
   created_at: number
@@ -31,13 +32,13 @@ export interface DependencyRow {
 export function insertArtifactStatement(db: D1Database, artifact: NewArtifact): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, expire_at, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+      `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, expire_at, created_at, file_sha256)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
        WHERE NOT EXISTS (SELECT 1 FROM job_artifacts WHERE job_id = ?1 AND file_type = ?3)
        RETURNING *`,
     )
     .bind(artifact.job_id, artifact.project_id, artifact.file_type, artifact.file_format, artifact.filename, artifact.size,
-      artifact.blob_key, artifact.expire_at, artifact.created_at)
+      artifact.blob_key, artifact.expire_at, artifact.created_at, artifact.file_sha256)
 }
 
 /**

@@ -43,6 +43,8 @@ export interface JobRow {
   downstream_pipeline_id: number | null
   trace_size: number
   trace_archived: number
+  /** the runner sent debug_trace=true with the first log chunk (Ci::BuildMetadata#debug_trace_enabled) */
+  debug_trace_enabled: number
   lock_version: number
 }
 

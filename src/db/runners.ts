@@ -13,6 +13,8 @@ export interface RunnerRow {
   maximum_timeout: number | null
   created_by_id: number | null
   created_at: number
+  /** last change of the record itself (heartbeats leave it, as GitLab's update_columns does) */
+  updated_at: number | null
   contacted_at: number | null
 }
 
@@ -60,8 +62,8 @@ export function insertRunner(db: D1Database, runner: NewRunner): Promise<RunnerR
   return db
     .prepare(
       `INSERT INTO runners (runner_type, project_id, description, token_digest, token_prefix, tag_list, run_untagged,
-         paused, locked, maximum_timeout, created_by_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+         paused, locked, maximum_timeout, created_by_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12) RETURNING *`,
     )
     .bind(
       runner.runner_type, runner.project_id, runner.description, runner.token_digest, runner.token_prefix,
@@ -93,8 +95,8 @@ export function upsertManagerStatement(db: D1Database, runnerId: number, info: M
   return db
     .prepare(
       `INSERT INTO runner_managers (runner_id, system_id, version, revision, platform, architecture, executor, features,
-         ip_address, created_at, contacted_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, '{}'), ?9, ?10, ?10)
+         ip_address, created_at, updated_at, contacted_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE(?8, '{}'), ?9, ?10, ?10, ?10)
        ON CONFLICT (runner_id, system_id) DO UPDATE SET
          version = COALESCE(?3, version), revision = COALESCE(?4, revision), platform = COALESCE(?5, platform),
          architecture = COALESCE(?6, architecture), executor = COALESCE(?7, executor), features = COALESCE(?8, features),
@@ -121,7 +123,14 @@ export async function deleteManager(db: D1Database, runnerId: number, systemId: 
 }
 
 export function updateRunnerToken(db: D1Database, runnerId: number, digest: string): Promise<D1Result> {
-  return db.prepare('UPDATE runners SET token_digest = ? WHERE id = ?').bind(digest, runnerId).run()
+  return db.prepare('UPDATE runners SET token_digest = ?, updated_at = ? WHERE id = ?').bind(digest, Date.now(), runnerId).run()
+}
+
+export function findManager(db: D1Database, runnerId: number, systemId: string): Promise<{ id: number; created_at: number; updated_at: number | null } | null> {
+  return db
+    .prepare('SELECT id, created_at, updated_at FROM runner_managers WHERE runner_id = ? AND system_id = ?')
+    .bind(runnerId, systemId)
+    .first<{ id: number; created_at: number; updated_at: number | null }>()
 }
 
 /** The project whose legacy registration token has this digest. */

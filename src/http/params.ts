@@ -49,9 +49,14 @@ async function readBody(request: Request, maxBodyBytes: number): Promise<ParamOb
   return paramObject()
 }
 
-/** Validates raw params against a schema; failures become one Grape 400. */
+/**
+ * Validates raw params against a schema; failures become one Grape 400. An optional parameter
+ * sent as JSON `null` counts as absent, at any depth (Grape skips nil for optional params: its
+ * coercion and `values:` validators return early on nil, and `declared` leaves the key out);
+ * a required one sent as null stays present, as Grape's PresenceValidator only asks `key?`.
+ */
 export function validate<TSchema extends v.GenericSchema>(schema: TSchema, raw: RawParams): v.InferOutput<TSchema> {
-  const result = v.safeParse(schema, raw, { abortPipeEarly: true })
+  const result = v.safeParse(schema, withoutOptionalNulls(schema as unknown as AnySchema, raw), { abortPipeEarly: true })
   if (result.success) return result.output
   const errors: string[] = []
   for (const issue of result.issues) {
@@ -68,4 +73,30 @@ export function validate<TSchema extends v.GenericSchema>(schema: TSchema, raw: 
 function grapeName(path: Array<string | number>): string {
   if (path.length === 0) return 'params'
   return String(path[0]) + path.slice(1).map((part) => `[${part}]`).join('')
+}
+
+type AnySchema = v.GenericSchema & { type: string; entries?: Record<string, AnySchema>; wrapped?: AnySchema; item?: AnySchema; options?: AnySchema[] }
+
+const OPTIONAL_TYPES = new Set(['optional', 'nullish', 'exact_optional', 'undefinedable'])
+const OBJECT_TYPES = new Set(['object', 'loose_object', 'strict_object', 'object_with_rest'])
+
+/** A copy of `value` without the keys whose schema is optional and whose value is null. */
+function withoutOptionalNulls(schema: AnySchema, value: unknown): unknown {
+  if (OPTIONAL_TYPES.has(schema.type) && schema.wrapped) return withoutOptionalNulls(schema.wrapped, value)
+  if (OBJECT_TYPES.has(schema.type) && schema.entries && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) {
+      const entry = schema.entries[key]
+      if (!entry) out[key] = item
+      else if (item === null && OPTIONAL_TYPES.has(entry.type)) continue
+      else out[key] = withoutOptionalNulls(entry, item)
+    }
+    return out
+  }
+  if (schema.type === 'array' && schema.item && Array.isArray(value)) return value.map((item) => withoutOptionalNulls(schema.item!, item))
+  if (schema.type === 'union' && schema.options) {
+    const branch = schema.options.find((option) => option.type === 'array' || OBJECT_TYPES.has(option.type))
+    return branch ? withoutOptionalNulls(branch, value) : value
+  }
+  return value
 }

@@ -12,6 +12,7 @@ import { getJobView, jobViewStatement, type JobViewRow } from '../db/job-views'
 import { generateToken, JOB_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import { anyOnlineRunnerCanTake } from '../services/job-queue'
 import { triggerDownstream } from '../services/trigger-downstream'
+import { tickQueueStatements } from '../db/queue-ticks'
 import { changesBetween, stateOf } from './job-state'
 import { JobAlarms, timedJob } from './job-alarms'
 import { archiveTraceWrites, LiveTrace } from './live-trace'
@@ -67,6 +68,17 @@ export class JobObject extends DurableObject<Env> {
     if (!result?.changed) return result?.job.status ?? null
     await this.afterTransition(result.job)
     return result.job.status
+  }
+
+  /**
+   * A retried job is enqueued at once (RetryJobService: `retry_lock(new_job, &:enqueue)`); the
+   * view comes from the same write, so it shows the job as that write left it (`pending`).
+   */
+  async enqueueRetried(jobId: number, known?: KnownRow): Promise<JobViewRow | null> {
+    const result = await this.queue.run(() => this.transition(jobId, { type: 'enqueue' }, { row: known, stale: true, view: true }))
+    if (!result) return null
+    if (result.changed) await this.afterTransition(result.job)
+    return result.view ?? (await getJobView(this.env.DB, jobId))
   }
 
   /** A downstream pipeline changed status: a `strategy: depend` bridge mirrors it. */
@@ -235,6 +247,20 @@ export class JobObject extends DurableObject<Env> {
     return result?.job ?? null
   }
 
+  /**
+   * Ci::RegisterJobService: a pending build whose runner lacks a feature it needs is dropped with
+   * `runner_unsupported` (only while still pending, so a job another runner took is left alone).
+   */
+  async dropPending(jobId: number, reason: string): Promise<boolean> {
+    const result = await this.queue.run(async () => {
+      const row = await getJob(this.env.DB, jobId)
+      if (!row || row.status !== 'pending') return null
+      return this.transition(jobId, { type: 'drop', reason }, { row })
+    })
+    if (result?.changed) await this.afterTransition(result.job)
+    return result?.changed ?? false
+  }
+
   /** Appends a log chunk at `start`; undefined length means the offset did not match. */
   async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number; watched: boolean }> {
     return this.queue.run(async () => {
@@ -296,6 +322,10 @@ export class JobObject extends DurableObject<Env> {
       const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await archiveTraceWrites(this.env, this.trace, row, now) : undefined
       if (finishing) Object.assign(changes, finishing.changes)
       const statements = [guardedUpdate(this.env.DB, row, changes, now), ...(finishing?.statements ?? [])]
+      // A build entering the queue ticks its runners' X-GitLab-Last-Update (tick_runner_queue).
+      if (row.type === 'build' && after.status === 'pending' && before.status !== 'pending') {
+        statements.push(...tickQueueStatements(this.env.DB, row.project_id, row.id, row.lock_version))
+      }
       if (options.view) statements.push(jobViewStatement(this.env.DB, jobId))
       const results = await this.env.DB.batch<JobRow>(statements)
       const updated = results[0].results[0]
@@ -315,7 +345,9 @@ export class JobObject extends DurableObject<Env> {
   private async afterTransition(job: JobRow): Promise<void> {
     if (job.type === 'build') await this.alarms.watch(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
-      await this.triggerBridge(job)
+      // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
+      // pending and whoever made it pending has had its answer.
+      this.ctx.waitUntil(this.triggerBridge(job).catch((error) => console.error('downstream pipeline failed', job.id, error)))
     }
     if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
     if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)

@@ -3,6 +3,7 @@ import { parseDuration } from '../ci/config/duration'
 import { artifactKey } from '../blob/keys'
 import { BlobWriter } from '../blob/upload'
 import { insertArtifactStatement, setJobArtifactsExpiryStatement, type ArtifactRow } from '../db/artifacts'
+import { concatBytes } from '../http/body'
 import { ApiError } from '../http/errors'
 import type { MultipartReader } from '../http/multipart'
 
@@ -50,29 +51,98 @@ export function artifactFilename(partFilename: string | null, fileType: string):
   return fileType === 'archive' ? 'artifacts.zip' : `${fileType}.gz`
 }
 
-export async function storeArtifact(env: Env, reader: MultipartReader, upload: ArtifactUpload): Promise<ArtifactRow> {
-  const key = artifactKey(upload.jobId, crypto.randomUUID(), upload.filename)
-  const writer = new BlobWriter(env.BLOBS, key)
+/**
+ * Enums::Ci::JobArtifact.type_and_format_pairs (INTERNAL_TYPES + REPORT_TYPES): the one format each
+ * type may be uploaded in; Ci::JobArtifact#validate_file_format! refuses any other.
+ */
+export const TYPE_AND_FORMAT: Readonly<Record<(typeof ARTIFACT_FILE_TYPES)[number], 'zip' | 'gzip' | 'raw'>> = {
+  archive: 'zip', metadata: 'gzip', junit: 'gzip', metrics: 'gzip', metrics_referee: 'gzip', network_referee: 'gzip',
+  dotenv: 'gzip', cobertura: 'gzip', jacoco: 'gzip', cluster_applications: 'gzip', lsif: 'zip', cyclonedx: 'gzip',
+  annotations: 'gzip', repository_xray: 'gzip', sast: 'raw', secret_detection: 'raw', dependency_scanning: 'raw',
+  container_scanning: 'raw', cluster_image_scanning: 'raw', dast: 'raw', license_scanning: 'raw', accessibility: 'raw',
+  codequality: 'raw', performance: 'raw', browser_performance: 'raw', load_performance: 'raw', terraform: 'raw',
+  requirements: 'raw', requirements_v2: 'raw', coverage_fuzzing: 'raw', api_fuzzing: 'raw',
+}
+
+/** The file of one multipart part as received: where it went (if stored), its size and SHA-256. */
+export interface ReceivedFile {
+  key: string | null
+  size: number
+  sha256: string
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/**
+ * Streams the current part into R2 under `key` (or only hashes it when `key` is null), counting
+ * bytes against the limit (413, nothing left behind) and computing the SHA-256 Workhorse reports.
+ */
+export async function receivePart(env: Env, reader: MultipartReader, key: string | null, limitBytes: number): Promise<ReceivedFile> {
+  const writer = key ? new BlobWriter(env.BLOBS, key) : null
+  const digest = new crypto.DigestStream('SHA-256')
+  const hashing = digest.getWriter()
+  digest.digest.catch(() => undefined) // rejects when the upload is aborted; the error is ours to throw
+  let size = 0
   try {
     for (let chunk = await reader.readChunk(); chunk !== null; chunk = await reader.readChunk()) {
-      if (writer.size + chunk.byteLength > upload.limitBytes) throw ApiError.tooLarge()
-      await writer.write(chunk)
+      if (size + chunk.byteLength > limitBytes) throw ApiError.tooLarge()
+      size += chunk.byteLength
+      await hashing.write(chunk)
+      if (writer) await writer.write(chunk)
     }
-    await writer.close()
+    await hashing.close()
+    if (writer) await writer.close()
   } catch (error) {
-    await writer.abort()
+    await hashing.abort().catch(() => undefined)
+    if (writer) await writer.abort()
     await reader.cancel()
     throw error
   }
-  return recordArtifact(env, upload, key, writer.size)
+  return { key, size, sha256: hex(await digest.digest) }
 }
 
-async function recordArtifact(env: Env, upload: ArtifactUpload, key: string, size: number): Promise<ArtifactRow> {
+/** The current part whole, for small files (a dotenv report); null when it reaches `maxBytes`. */
+export async function bufferPart(reader: MultipartReader, maxBytes: number): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (let chunk = await reader.readChunk(); chunk !== null; chunk = await reader.readChunk()) {
+    size += chunk.byteLength
+    if (size >= maxBytes) {
+      await reader.cancel()
+      return null
+    }
+    chunks.push(chunk)
+  }
+  return concatBytes(chunks, size)
+}
+
+export async function sha256Of(bytes: Uint8Array): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', bytes))
+}
+
+export function newArtifactKey(upload: Pick<ArtifactUpload, 'jobId' | 'filename'>): string {
+  return artifactKey(upload.jobId, crypto.randomUUID(), upload.filename)
+}
+
+/**
+ * Writes the artifact row (and the rows that come with it, e.g. a dotenv report's variables) once
+ * its object is complete. The job's artifacts_expire_at follows its archive.
+ */
+export async function recordArtifact(
+  env: Env,
+  upload: ArtifactUpload,
+  file: ReceivedFile & { key: string },
+  extra: D1PreparedStatement[] = [],
+): Promise<ArtifactRow> {
   const statements = [
     insertArtifactStatement(env.DB, {
       job_id: upload.jobId, project_id: upload.projectId, file_type: upload.fileType, file_format: upload.fileFormat,
-      filename: upload.filename, size, blob_key: key, expire_at: upload.expireAt, created_at: Date.now(),
+      filename: upload.filename, size: file.size, blob_key: file.key, file_sha256: file.sha256, expire_at: upload.expireAt,
+      created_at: Date.now(),
     }),
+    ...extra,
   ]
   // The job's artifacts_expire_at follows its archive (Ci::JobArtifacts::CreateService).
   if (upload.fileType === 'archive') statements.push(setJobArtifactsExpiryStatement(env.DB, upload.jobId, upload.expireAt))
@@ -80,7 +150,7 @@ async function recordArtifact(env: Env, upload: ArtifactUpload, key: string, siz
   const row = inserted.results[0]
   if (!row) {
     // Another upload of this type won the race: ours must not linger in R2.
-    await env.BLOBS.delete(key)
+    await env.BLOBS.delete(file.key)
     throw duplicateArtifact()
   }
   return row

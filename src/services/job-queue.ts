@@ -1,6 +1,8 @@
 import type { Env } from '../env'
 import type { JobRow } from '../db/jobs'
 import type { RunnerRow } from '../db/runners'
+import type { JobOptions } from '../ci/types'
+import { queueTickStatement, type QueueScope } from '../db/queue-ticks'
 import { jobObject } from '../objects/JobObject'
 
 /**
@@ -15,6 +17,7 @@ const CANDIDATES = 10
 
 interface CandidateRow {
   id: number
+  options: string
 }
 
 export interface Assigned {
@@ -24,7 +27,8 @@ export interface Assigned {
   queue: { size: number; depth: number }
 }
 
-export type PickResult = { assigned: Assigned } | { assigned: null; lastUpdate: string }
+/** `dropped`: candidates failed as runner_unsupported (their pipelines need processing). */
+export type PickResult = ({ assigned: Assigned } | { assigned: null; lastUpdate: string }) & { dropped: number[] }
 
 /** Every job tag is one of the runner's tags (both JSON arrays). */
 function tagsFit(jobTags: string, runnerTags: string): string {
@@ -68,7 +72,7 @@ function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedState
   }
   return db
     .prepare(
-      `SELECT j.id
+      `SELECT j.id, j.options
        FROM jobs j JOIN projects p ON p.id = j.project_id
        WHERE ${where.join(' AND ')} AND p.builds_enabled = 1
        ORDER BY j.id LIMIT ${CANDIDATES}`,
@@ -76,23 +80,57 @@ function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedState
     .bind(...binds)
 }
 
-export async function pickJob(env: Env, runner: RunnerRow, managerId: number | null): Promise<PickResult> {
-  const { results } = await candidatesStatement(env.DB, runner).all<CandidateRow>()
-  for (const [depth, candidate] of results.entries()) {
-    // The object sets the job's timeout: its `timeout:` or the project's, capped by the runner's.
-    const won = await jobObject(env, candidate.id).assign(candidate.id, { runnerId: runner.id, runnerManagerId: managerId, timeout: runner.maximum_timeout })
-    if (won) return { assigned: { ...won, timeout: won.job.timeout ?? 3600, queue: { size: results.length, depth } } }
-  }
-  return { assigned: null, lastUpdate: await queueValue(runner, results.map((row) => row.id)) }
+/**
+ * Ci::Build::RUNNER_FEATURES (app/models/ci/build.rb): what a build needs the runner to support.
+ * `refspecs` (merge request refs) and `multi_build_steps` (`release:`) never apply here.
+ */
+export function requiredRunnerFeatures(options: JobOptions): string[] {
+  const needed: string[] = []
+  const reports = options.artifacts?.reports ?? {}
+  if (Object.values(reports).some((paths) => (paths?.length ?? 0) > 0)) needed.push('upload_multiple_artifacts')
+  if ((options.artifacts?.exclude.length ?? 0) > 0) needed.push('artifacts_exclude')
+  if ((options.allow_failure_exit_codes?.length ?? 0) > 0 || (options.retry?.exitCodes.length ?? 0) > 0) needed.push('return_exit_code')
+  if ((options.cache ?? []).some((cache) => cache.fallback_keys.length > 0)) needed.push('fallback_cache_keys')
+  return needed
+}
+
+/** Ci::Build#supported_runner?: every required feature is truthy in the request's `info.features`. */
+function supportedBy(options: JobOptions, features: Record<string, unknown> | null): boolean {
+  return requiredRunnerFeatures(options).every((name) => Boolean(features?.[name]))
+}
+
+function queueScope(runner: Pick<RunnerRow, 'runner_type' | 'project_id'>): QueueScope {
+  return runner.runner_type === 'instance_type' ? 'instance' : `project:${runner.project_id ?? 0}`
 }
 
 /**
- * `X-GitLab-Last-Update`: GitLab keeps a random value per runner that changes when a job this
- * runner could take is queued. Ours is derived from what this runner could see (its candidate
- * ids), so it stays the same between polls until the runner's queue changes.
+ * Hands out the oldest candidate this runner supports. A candidate needing a feature the runner
+ * lacks is dropped with `runner_unsupported`, as RegisterJobService does, and the next one tried.
  */
-export async function queueValue(runner: Pick<RunnerRow, 'id' | 'paused'>, candidateIds: number[]): Promise<string> {
-  const text = `${runner.id}:${runner.paused}:${candidateIds.join(',')}`
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-  return Array.from(hash.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('')
+export async function pickJob(env: Env, runner: RunnerRow, managerId: number | null, features: Record<string, unknown> | null): Promise<PickResult> {
+  // The queue value is read before the candidates, as GitLab takes new_update before the search.
+  const [tick, candidates] = await env.DB.batch([queueTickStatement(env.DB, queueScope(runner)), candidatesStatement(env.DB, runner)])
+  const lastUpdate = queueValueOf(tick.results[0] as { tick: number } | undefined)
+  const results = candidates.results as CandidateRow[]
+  const dropped: number[] = []
+  for (const [depth, candidate] of results.entries()) {
+    if (!supportedBy(JSON.parse(candidate.options) as JobOptions, features)) {
+      if (await jobObject(env, candidate.id).dropPending(candidate.id, 'runner_unsupported')) dropped.push(candidate.id)
+      continue
+    }
+    // The object sets the job's timeout: its `timeout:` or the project's, capped by the runner's.
+    const won = await jobObject(env, candidate.id).assign(candidate.id, { runnerId: runner.id, runnerManagerId: managerId, timeout: runner.maximum_timeout })
+    if (won) return { assigned: { ...won, timeout: won.job.timeout ?? 3600, queue: { size: results.length, depth } }, dropped }
+  }
+  return { assigned: null, lastUpdate, dropped }
+}
+
+/** The counter as 32 hex digits, the shape of GitLab's SecureRandom.hex value. */
+function queueValueOf(row: { tick: number } | undefined): string {
+  return (row?.tick ?? 0).toString(16).padStart(32, '0')
+}
+
+/** `X-GitLab-Last-Update` of a runner that takes nothing now (paused): its scope's counter. */
+export async function queueValue(env: Env, runner: Pick<RunnerRow, 'runner_type' | 'project_id'>): Promise<string> {
+  return queueValueOf((await queueTickStatement(env.DB, queueScope(runner)).first<{ tick: number }>()) ?? undefined)
 }

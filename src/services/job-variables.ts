@@ -6,14 +6,17 @@ import type { RunnerRow } from '../db/runners'
 import type { UserRow } from '../db/users'
 import { pipelineVariables, slug } from './predefined-variables'
 
-/** A variable as the runner receives it (lib/gitlab/ci/variables/collection/item.rb `to_runner_variable`). */
+/**
+ * A variable as the runner receives it (lib/gitlab/ci/variables/collection/item.rb
+ * `to_runner_variable`: `file` and `raw` are left out when false).
+ */
 export interface RunnerVariable {
   key: string
   value: string
   public: boolean
-  file: boolean
+  file?: true
   masked: boolean
-  raw: boolean
+  raw?: true
 }
 
 export interface JobVariablesContext {
@@ -24,21 +27,25 @@ export interface JobVariablesContext {
   project: ProjectRow
   user: UserRow | null
   externalUrl: string
+  /** the pipeline's ref is a protected branch (CI_COMMIT_REF_PROTECTED, git_info.protected) */
+  protectedRef: boolean
 }
 
 /**
  * The variables sent with a job, lowest precedence first: predefined CI_* (pipeline, job, runner,
- * user), then the job's YAML variables (global merged with job-level), then pipeline variables,
- * then variables given when the job was played. A later key replaces an earlier one's value, as
+ * user), then the job's YAML variables (global merged with job-level), then the dotenv variables
+ * of its dependencies, then pipeline variables, then variables given when the job was played
+ * (Gitlab::Ci::Variables::Builder#scoped_variables, Ci::Build#base_variables). A later key replaces an earlier one's value, as
  * GitLab's precedence does. Values are not expanded here; the runner expands `$VAR` references.
  */
-export function runnerVariables(ctx: JobVariablesContext): RunnerVariable[] {
+export function runnerVariables(ctx: JobVariablesContext, dependencyVariables: Variable[] = []): RunnerVariable[] {
   const out = new Map<string, RunnerVariable>()
   const add = (items: Variable[], fallbackPublic: boolean) => {
     for (const item of items) out.set(item.key, toRunnerVariable(item, fallbackPublic))
   }
   add(predefinedVariables(ctx), true)
   add(parseVariables(ctx.job.yaml_variables), true)
+  add(dependencyVariables, false)
   add(parseVariables(ctx.pipeline.variables), false)
   add(parseVariables(ctx.job.job_variables), false)
   return [...out.values()]
@@ -49,9 +56,9 @@ function toRunnerVariable(item: Variable, fallbackPublic: boolean): RunnerVariab
     key: item.key,
     value: String(item.value ?? ''),
     public: item.public ?? fallbackPublic,
-    file: item.variable_type === 'file',
+    ...(item.variable_type === 'file' ? { file: true as const } : {}),
     masked: item.masked ?? false,
-    raw: item.raw ?? false,
+    ...(item.raw ? { raw: true as const } : {}),
   }
 }
 
@@ -75,7 +82,7 @@ function predefinedVariables(ctx: JobVariablesContext): Variable[] {
   const visible: Array<[string, string]> = [
     ['CI_PIPELINE_CREATED_AT', iso(pipeline.created_at)],
     ['CI_COMMIT_BEFORE_SHA', pipeline.before_sha],
-    ['CI_COMMIT_REF_PROTECTED', 'false'],
+    ['CI_COMMIT_REF_PROTECTED', String(ctx.protectedRef)],
     ['CI_JOB_ID', String(job.id)],
     ['CI_JOB_URL', `${externalUrl}/${project.full_path}/-/jobs/${job.id}`],
     ['CI_JOB_NAME', job.name],

@@ -1,7 +1,8 @@
 import { FAILURE_REASONS } from '../ci/failure-reasons'
-import type { ArtifactsSpec, ImageSpec, JobOptions, Need } from '../ci/types'
+import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, Variable } from '../ci/types'
 import type { Env } from '../env'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
+import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import type { RunnerRow } from '../db/runners'
@@ -19,17 +20,21 @@ export interface PayloadContext extends JobVariablesContext {
   timeout: number
   dependencies: DependencyRow[]
   queue: { size: number; depth: number }
+  /** dotenv variables of the pipeline's jobs (artifacts:reports:dotenv), by job id */
+  dotenv: DotenvVariableRow[]
 }
 
 /** Everything the payload shows besides the job row itself, read in ONE D1 round trip. */
 export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: Assigned, externalUrl: string): Promise<PayloadContext> {
   const { job } = assigned
   const db = env.DB
-  const [pipeline, project, user, dependencies] = await db.batch([
+  const [pipeline, project, user, dependencies, dotenv, branch] = await db.batch([
     db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(job.pipeline_id),
     db.prepare('SELECT * FROM projects WHERE id = ?').bind(job.project_id),
     db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
+    pipelineDotenvStatement(db, job.pipeline_id),
+    db.prepare('SELECT protected FROM branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(job.pipeline_id),
   ])
   return {
     job,
@@ -42,6 +47,8 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
     timeout: assigned.timeout,
     dependencies: dependencies.results as DependencyRow[],
     queue: assigned.queue,
+    dotenv: dotenv.results as DotenvVariableRow[],
+    protectedRef: (branch.results[0] as { protected: number } | undefined)?.protected === 1,
   }
 }
 
@@ -51,7 +58,8 @@ const DEFAULT_GIT_DEPTH = 20
 export function runnerPayload(ctx: PayloadContext) {
   const { job, token } = ctx
   const options = JSON.parse(job.options) as JobOptions
-  const variables = runnerVariables(ctx)
+  const deps = dependencies(ctx, options)
+  const variables = runnerVariables(ctx, dependencyVariables(ctx, deps.map((dep) => dep.id)))
   return {
     id: job.id,
     token,
@@ -64,11 +72,36 @@ export function runnerPayload(ctx: PayloadContext) {
     image: options.image ? image(options.image) : null,
     services: (options.services ?? []).map(service),
     artifacts: options.artifacts ? artifacts(options.artifacts) : null,
-    cache: (options.cache ?? []).map((c) => ({ key: c.key, untracked: c.untracked, paths: c.paths, policy: c.policy, when: c.when, fallback_keys: c.fallback_keys })),
+    cache: (options.cache ?? []).map((c) => cache(c, ctx.protectedRef)),
     credentials: [],
     features: { trace_sections: true, failure_reasons: FAILURE_REASONS },
-    dependencies: dependencies(ctx, options),
+    dependencies: deps.map(({ id, name, token, artifacts_file }) => ({ id, name, token, ...(artifacts_file ? { artifacts_file } : {}) })),
   }
+}
+
+/**
+ * Ci::Build#cache with `ci_separated_caches` (on by default): every key and fallback key gets
+ * `-protected` on a protected ref and `-non_protected` otherwise, so the two never share a cache;
+ * `unprotect: true` always takes `-non_protected` (app/models/ci/build.rb).
+ */
+function cache(spec: CacheSpec, protectedRef: boolean) {
+  const suffix = !spec.unprotect && protectedRef ? 'protected' : 'non_protected'
+  return {
+    key: `${spec.key}-${suffix}`, untracked: spec.untracked, paths: spec.paths, policy: spec.policy, when: spec.when,
+    fallback_keys: spec.fallback_keys.map((key) => `${key}-${suffix}`),
+  }
+}
+
+/**
+ * Ci::Build#dependency_variables: the dotenv variables (Ci::JobVariable source: dotenv) of the
+ * jobs this job depends on, in dependency order; later jobs win a key.
+ */
+function dependencyVariables(ctx: PayloadContext, dependencyIds: number[]): Variable[] {
+  const order = new Map(dependencyIds.map((id, index) => [id, index]))
+  return ctx.dotenv
+    .filter((row) => order.has(row.job_id))
+    .sort((a, b) => order.get(a.job_id)! - order.get(b.job_id)! || a.id - b.id)
+    .map((row) => ({ key: row.key, value: row.value, public: false, masked: false, raw: false }))
 }
 
 function jobInfo(ctx: PayloadContext) {
@@ -117,7 +150,7 @@ function gitInfo(ctx: PayloadContext, depth: number) {
     refspecs,
     depth,
     repo_object_format: 'sha1',
-    protected: false,
+    protected: ctx.protectedRef,
   }
 }
 
@@ -150,8 +183,12 @@ function artifacts(spec: ArtifactsSpec) {
       when: spec.when, expire_in: spec.expire_in ?? null, artifact_type: 'archive', artifact_format: 'zip',
     })
   }
+  // BuildRunnerPresenter#create_reports: default file name and type_and_format_pairs' format.
   if (spec.reports.junit?.length) {
     out.push({ name: 'junit.xml', paths: spec.reports.junit, when: 'always', expire_in: spec.expire_in ?? null, artifact_type: 'junit', artifact_format: 'gzip' })
+  }
+  if (spec.reports.dotenv?.length) {
+    out.push({ name: '.env', paths: spec.reports.dotenv, when: 'always', expire_in: spec.expire_in ?? null, artifact_type: 'dotenv', artifact_format: 'gzip' })
   }
   return out
 }
@@ -176,6 +213,6 @@ function dependencies(ctx: PayloadContext, options: JobOptions) {
     id: dep.id,
     name: dep.name,
     token,
-    ...(dep.filename !== null ? { artifacts_file: { filename: dep.filename, size: dep.size } } : {}),
+    artifacts_file: dep.filename !== null ? { filename: dep.filename, size: dep.size } : undefined,
   }))
 }

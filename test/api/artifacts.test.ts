@@ -82,7 +82,7 @@ describe('POST /jobs/:id/artifacts', () => {
     expect((await job.uploadArtifact(chunks(data, 256 * 1024))).status).toBe(201)
     const download = await api('GET', `/projects/${project.id}/jobs/${job.id}/artifacts`, { token: project.owner.token })
     expect(download.status).toBe(200)
-    expect(download.headers.get('Content-Disposition')).toBe('attachment; filename="artifacts.zip"')
+    expect(download.headers.get('Content-Disposition')).toBe(`attachment; filename="artifacts.zip"; filename*=UTF-8''artifacts.zip`)
     const received = new Uint8Array(await download.arrayBuffer())
     expect(received.byteLength).toBe(data.byteLength)
     expect(await sha256(received)).toBe(await sha256(data))
@@ -137,7 +137,7 @@ describe('POST /jobs/:id/artifacts', () => {
     const shown = await showJob(project, job.id)
     expect(shown.body).toMatchObject({ artifacts_file: { filename: 'résumé.zip', size: 9 }, artifacts_expire_at: null })
     const download = await api('GET', `/projects/${project.id}/jobs/${job.id}/artifacts`, { token: project.owner.token })
-    expect(download.headers.get('Content-Disposition')).toBe(`attachment; filename="r_sum_.zip"; filename*=UTF-8''r%C3%A9sum%C3%A9.zip`)
+    expect(download.headers.get('Content-Disposition')).toBe(`attachment; filename="resume.zip"; filename*=UTF-8''r%C3%A9sum%C3%A9.zip`)
   })
 })
 
@@ -163,7 +163,7 @@ describe('the multipart reader', () => {
     })
     expect(res.status).toBe(201)
     const download = await api('GET', `/projects/${project.id}/jobs/${job.id}/artifacts`, { token: project.owner.token })
-    expect(download.headers.get('Content-Disposition')).toBe('attachment; filename="odd.zip"')
+    expect(download.headers.get('Content-Disposition')).toBe(`attachment; filename="odd.zip"; filename*=UTF-8''odd.zip`)
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(file)
   })
 
@@ -180,7 +180,10 @@ describe('the multipart reader', () => {
 })
 
 describe('GET /jobs/:id/artifacts (dependency download)', () => {
-  it('serves the archive to a running job of the same project; other tokens get 403, no archive 404', async () => {
+  // GitLab: lib/api/ci/runner.rb `get '/:id/artifacts'` → authenticate_job_via_dependent_job!
+  // (lib/api/ci/helpers/runner.rb: authenticate! = 401 without a running job's token, then 403
+  // without read_build), present_disk_file! (Content-Disposition, Content-Transfer-Encoding).
+  it('serves the archive to a running job of the same project; a dead token 401, another project 403, no archive 404', async () => {
     const { project, runner, job } = await runningJob()
     const data = bytesOf(777)
     expect((await job.uploadArtifact([data])).status).toBe(201)
@@ -189,8 +192,14 @@ describe('GET /jobs/:id/artifacts (dependency download)', () => {
     const download = await next.downloadArtifacts(job.id)
     expect(download.status).toBe(200)
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(data)
-    // The finished job's own token is gone.
-    expect((await job.downloadArtifacts(job.id)).status).toBe(403)
+    expect(download.headers.get('Content-Transfer-Encoding')).toBe('binary')
+    expect(download.headers.get('Content-Disposition')).toBe(`attachment; filename="artifacts.zip"; filename*=UTF-8''artifacts.zip`)
+    // The finished job's own token is gone: 401, as for an unknown or missing token.
+    expect((await job.downloadArtifacts(job.id)).status).toBe(401)
+    expect((await api('GET', `/jobs/${job.id}/artifacts`, { token: null, headers: { 'JOB-TOKEN': 'glcbt-unknown' } })).status).toBe(401)
+    expect(await apiJson('GET', `/jobs/${job.id}/artifacts`, { token: null })).toMatchObject({ status: 401, body: { message: '401 Unauthorized' } })
+    // A valid token, but no such build: 403.
+    expect((await next.downloadArtifacts(999999)).status).toBe(403)
     expect((await next.downloadArtifacts(next.id)).status).toBe(404)
     const other = await runningJob()
     expect((await other.job.downloadArtifacts(job.id)).status).toBe(403)

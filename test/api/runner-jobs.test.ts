@@ -125,7 +125,8 @@ build:
     expect(payload.git_info).toMatchObject({ ref: 'main', ref_type: 'branch', depth: 20, refspecs: [expect.stringMatching(/^\+refs\/pipelines\/\d+:/), '+refs/heads/main:refs/remotes/origin/main'] })
     // min(job timeout 30m, runner maximum_timeout 20m)
     expect(payload.runner_info.timeout).toBe(1200)
-    expect(variable(payload, 'CI_JOB_TOKEN')).toEqual({ key: 'CI_JOB_TOKEN', value: token, public: false, file: false, masked: true, raw: false })
+    // Collection::Item#to_runner_variable leaves out `file` and `raw` when false.
+    expect(variable(payload, 'CI_JOB_TOKEN')).toEqual({ key: 'CI_JOB_TOKEN', value: token, public: false, masked: true })
     expect(variable(payload, 'CI_REGISTRY_PASSWORD')).toMatchObject({ value: token, masked: true })
     expect(variable(payload, 'CI_REPOSITORY_URL').value).toContain(`gitlab-ci-token:${token}@`)
     expect(variable(payload, 'CI_JOB_ID').value).toBe(String(id))
@@ -149,7 +150,8 @@ build:
       expect.objectContaining({ paths: ['pkg/'], when: 'on_success', expire_in: '2 days', artifact_type: 'archive', artifact_format: 'zip' }),
       expect.objectContaining({ paths: ['report.xml'], when: 'always', artifact_type: 'junit', artifact_format: 'gzip' }),
     ])
-    expect(payload.cache).toEqual([expect.objectContaining({ key: 'gems', paths: ['vendor/'], policy: 'pull-push' })])
+    // Ci::Build#cache with ci_separated_caches: an unprotected ref's keys end in -non_protected.
+    expect(payload.cache).toEqual([expect.objectContaining({ key: 'gems-non_protected', paths: ['vendor/'], policy: 'pull-push' })])
     expect(payload.features.trace_sections).toBe(true)
     expect(payload.features.failure_reasons).toEqual(expect.arrayContaining(['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'trace_size_exceeded']))
     expect(payload.dependencies).toEqual([])
@@ -157,9 +159,11 @@ build:
 })
 
 describe('PUT /jobs/:id', () => {
-  it('treats state=running as a heartbeat (200 "200", Job-Status, update interval) and an unknown state as 400', async () => {
+  // lib/api/ci/runner.rb `put '/:id'`: the interval header is UpdateBuildStateService's backoff,
+  // set only on its 202 result (app/services/ci/update_build_state_service.rb); 200 has none.
+  it('treats state=running as a heartbeat (200 "200", Job-Status, no update interval) and an unknown state as 400', async () => {
     const { job } = await runningJob()
-    expect(await job.update('running')).toEqual({ status: 200, jobStatus: 'running', body: '200', interval: '60' })
+    expect(await job.update('running')).toEqual({ status: 200, jobStatus: 'running', body: '200', interval: null })
     expect(await job.update('pending')).toMatchObject({ status: 400, jobStatus: 'running' })
     expect(await job.update('bogus')).toMatchObject({ status: 400 })
   })
@@ -193,20 +197,30 @@ describe('PUT /jobs/:id', () => {
 })
 
 describe('PATCH /jobs/:id/trace', () => {
-  it('requires a well-formed Content-Range (400) and writes nothing otherwise', async () => {
+  // lib/api/ci/runner.rb: 400 only when Content-Range is absent; AppendBuildTraceService
+  // (app/services/ci/append_build_trace_service.rb) takes `split('-')[0].to_i` as the start.
+  it('needs a Content-Range (400 without one) and reads only its start', async () => {
     const { project, job } = await runningJob()
-    const patch = (headers: Record<string, string>) =>
-      SELF.fetch(`${BASE}/jobs/${job.id}/trace`, { method: 'PATCH', headers: { 'JOB-TOKEN': job.token, ...headers }, body: 'data' })
+    const patch = (headers: Record<string, string>, body = 'data') =>
+      SELF.fetch(`${BASE}/jobs/${job.id}/trace`, { method: 'PATCH', headers: { 'JOB-TOKEN': job.token, ...headers }, body })
     const missing = await patch({})
     expect(missing.status).toBe(400)
     expect(await missing.json()).toEqual({ error: '400 Missing header Content-Range' })
-    for (const garbage of ['bytes 0-3/4', 'abc', '-3', '0-']) expect((await patch({ 'Content-Range': garbage })).status).toBe(400)
+    // Start 15 is not the stored length 0: 416 with the length, nothing written.
+    const ahead = await patch({ 'Content-Range': '15-20/6' })
+    expect(ahead.status).toBe(416)
+    expect(ahead.headers.get('Range')).toBe('0-0')
+    expect(await ahead.json()).toEqual({ error: '416 Range Not Satisfiable' })
     const log = await api('GET', `/projects/${project.id}/jobs/${job.id}/trace`, { token: project.owner.token })
     expect(await log.text()).toBe('')
-    // GitLab reads only the start: a wrong end is ignored.
-    expect(await job.patch('abcd', 0, '0-999')).toMatchObject({ status: 202, range: '0-4' })
+    // The end is ignored, whatever it says.
+    expect((await patch({ 'Content-Range': '0-34/35' }, 'abcd')).status).toBe(202)
+    // Text without leading digits starts at 0 (`'abc'.to_i`), which is no longer the length.
+    expect((await patch({ 'Content-Range': 'abc' })).status).toBe(416)
+    expect((await patch({ 'Content-Range': ' 4-' }, 'ef')).headers.get('Range')).toBe('0-6')
     // An empty patch at the current length changes nothing.
-    expect(await job.patch('', 4, '4-3')).toMatchObject({ status: 202, range: '0-4', jobStatus: 'running' })
+    expect(await job.patch('', 6, '6-5')).toMatchObject({ status: 202, range: '0-6', jobStatus: 'running' })
+    expect(await (await api('GET', `/projects/${project.id}/jobs/${job.id}/trace`, { token: project.owner.token })).text()).toBe('abcdef')
   })
 
   it('masks the job token in the stored log, keeping its length', async () => {

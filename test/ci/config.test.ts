@@ -531,8 +531,15 @@ describe('invalid configs create nothing', () => {
     ['artifacts when of the wrong value', 'build: { script: x, artifacts: { when: sometimes } }', ['jobs:build:artifacts when should be one of: on_success, on_failure, always']],
     ['artifacts expire_in that is no duration', 'build: { script: x, artifacts: { expire_in: 7 elephants } }', ['jobs:build:artifacts expire in should be a duration']],
     ['artifacts paths of the wrong type', 'build: { script: x, artifacts: { paths: dist } }', ['jobs:build:artifacts paths should be an array of strings']],
-    ['unsupported artifact reports', 'build: { script: x, artifacts: { reports: { dotenv: a.env } } }',
-      ['jobs:build:artifacts:reports config uses unsupported keys: dotenv (edgejobs does not support them)']],
+    // reports:dotenv is supported now (issue #11); sast is not.
+    ['unsupported artifact reports', 'build: { script: x, artifacts: { reports: { sast: a.json } } }',
+      ['jobs:build:artifacts:reports config uses unsupported keys: sast (edgejobs does not support them)']],
+    // lib/gitlab/ci/config/entry/reports.rb: `validates :dotenv, array_of_strings_or_string: true`
+    ['dotenv reports of the wrong type', 'build: { script: x, artifacts: { reports: { dotenv: { a: b } } } }',
+      ['jobs:build:artifacts:reports dotenv should be an array of strings or a string']],
+    // lib/gitlab/ci/config/entry/cache.rb: `entry :unprotect, Entry::Boolean`
+    ['a cache unprotect that is no boolean', 'build: { script: x, cache: { key: k, unprotect: maybe } }',
+      ['jobs:build:cache:unprotect config should be a boolean value']],
     ['a cache key with a slash', 'build: { script: x, cache: { key: a/b } }', ['jobs:build:cache:key config cannot contain the "/" character']],
     ['a cache key from files', 'build: { script: x, cache: { key: { files: [Gemfile.lock] } } }',
       ['jobs:build:cache:key config uses unsupported keys: files (edgejobs does not support them)']],

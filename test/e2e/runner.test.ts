@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { jobsByName, pipelineStatus } from '../job-driver'
-import { bytesOf, SimulatedRunner } from '../runner-client'
+import { bytesOf, gzip, SimulatedRunner } from '../runner-client'
 import { api, apiJson, createPipelineFrom, createProject } from '../world'
 
 const CI = `
@@ -94,6 +94,58 @@ describe('a stock runner runs a pipeline end to end', () => {
     expect((await unit.finish('success')).jobStatus).toBe('success')
     expect(await pipelineStatus(project, pipeline.id)).toBe('success')
     expect(await runner.requestJob()).toBeNull()
+  })
+})
+
+const DOTENV_CI = `
+stages: [build, deploy]
+build:
+  stage: build
+  script: echo "VERSION=1.4.2" > build.env
+  artifacts:
+    paths: [dist/]
+    reports:
+      dotenv: build.env
+deploy:
+  stage: deploy
+  script: echo deploying $VERSION
+`
+
+describe('a runner whose upload reply is lost, and a dotenv report', () => {
+  // app/services/ci/job_artifacts/create_service.rb sha256_matches_existing_artifact?: the
+  // uploader's retry of the same file is 201; app/services/ci/parse_dotenv_artifact_service.rb
+  // and Ci::Build#dependency_variables: the report's variables reach the next stage's payload.
+  it('retries an artifact upload after a lost reply, the job succeeds, and VERSION reaches deploy', async () => {
+    const project = await createProject()
+    const pipeline = await createPipelineFrom(project, DOTENV_CI)
+    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
+    const build = (await runner.requestJob())!
+    expect(build.payload.job_info.name).toBe('build')
+    expect(await build.accept()).toMatchObject({ status: 200 })
+    expect(await build.patch('$ echo "VERSION=1.4.2" > build.env\n')).toMatchObject({ status: 202 })
+    const archive = bytesOf(4096, 11)
+    const retried = await build.uploadArtifactLosingFirstReply([archive])
+    expect(retried.status).toBe(201)
+    expect(await retried.text()).toBe('201')
+    // The runner uploads each report of the payload's `artifacts` as its type and format say.
+    const report = build.payload.artifacts.find((entry: any) => entry.artifact_type === 'dotenv')
+    expect(report).toMatchObject({ name: '.env', paths: ['build.env'], artifact_format: 'gzip' })
+    const dotenv = await gzip('VERSION=1.4.2\n')
+    const reportQuery = { artifact_type: report.artifact_type, artifact_format: report.artifact_format }
+    expect((await build.uploadArtifactLosingFirstReply([dotenv], { filename: '.env.gz', query: reportQuery })).status).toBe(201)
+    expect(await build.finish('success', { exit_code: 0 })).toMatchObject({ status: 200, jobStatus: 'success' })
+
+    const jobs = await jobsByName(project, pipeline.id)
+    expect(jobs.build.status).toBe('success')
+    expect(jobs.build.artifacts.map((a: any) => a.file_type).sort()).toEqual(['archive', 'dotenv', 'trace'])
+    const deploy = (await runner.requestJob())!
+    expect(deploy.id).toBe(jobs.deploy.id)
+    expect(deploy.payload.variables).toContainEqual({ key: 'VERSION', value: '1.4.2', public: false, masked: false })
+    const downloaded = await deploy.downloadArtifacts(build.id)
+    expect(new Uint8Array(await downloaded.arrayBuffer())).toEqual(archive)
+    expect((await deploy.accept()).status).toBe(200)
+    expect((await deploy.finish('success')).jobStatus).toBe('success')
+    expect(await pipelineStatus(project, pipeline.id)).toBe('success')
   })
 })
 

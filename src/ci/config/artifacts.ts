@@ -20,18 +20,18 @@ const ARTIFACTS_KEYWORDS: Keywords = {
 }
 
 const REPORTS_KEYWORDS: Keywords = {
-  supported: ['junit'],
+  supported: ['junit', 'dotenv'],
   unsupported: [
     'accessibility', 'annotations', 'api_fuzzing', 'browser_performance', 'cluster_image_scanning', 'codequality',
-    'container_scanning', 'coverage_fuzzing', 'coverage_report', 'cyclonedx', 'dast', 'dependency_scanning', 'dotenv',
+    'container_scanning', 'coverage_fuzzing', 'coverage_report', 'cyclonedx', 'dast', 'dependency_scanning',
     'license_scanning', 'load_performance', 'metrics', 'performance', 'repository_xray', 'requirements',
     'requirements_v2', 'sast', 'secret_detection', 'terraform',
   ],
 }
 
 const CACHE_KEYWORDS: Keywords = {
-  supported: ['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys'],
-  unsupported: ['unprotect'],
+  supported: ['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys', 'unprotect'],
+  unsupported: [],
 }
 
 type ArtifactWhen = (typeof ARTIFACT_WHEN)[number]
@@ -92,11 +92,16 @@ function readReports(location: string, value: unknown, errors: string[]): Artifa
     return {}
   }
   checkKeys(`${location}:reports`, value, REPORTS_KEYWORDS, errors)
-  if (value.junit === undefined) return {}
-  if (typeof value.junit === 'string') return { junit: [value.junit] }
-  if (isStringArray(value.junit)) return { junit: value.junit }
-  errors.push(entryError(`${location}:reports`, 'junit should be an array of strings or a string'))
-  return {}
+  const reports: ArtifactsSpec['reports'] = {}
+  // entry/reports.rb: `validates :junit, :dotenv, ..., array_of_strings_or_string: true`
+  for (const type of ['junit', 'dotenv'] as const) {
+    const paths = value[type]
+    if (paths === undefined) continue
+    if (typeof paths === 'string') reports[type] = [paths]
+    else if (isStringArray(paths)) reports[type] = paths
+    else errors.push(entryError(`${location}:reports`, `${type} should be an array of strings or a string`))
+  }
+  return reports
 }
 
 /** `cache:`: one hash or an array of at most four. */
@@ -125,6 +130,8 @@ function readCache(location: string, value: unknown, errors: string[]): CacheSpe
     policy: readPolicy(location, value.policy, errors),
     when: readWhen(location, value.when, errors),
     fallback_keys: readFallbackKeys(location, value.fallback_keys, errors),
+    // entry/cache.rb `unprotect` (boolean, default false): share the cache with unprotected refs.
+    ...(value.unprotect === undefined || value.unprotect === null ? {} : { unprotect: readBoolean(`${location}:unprotect`, value.unprotect, errors) ?? false }),
   }
 }
 
