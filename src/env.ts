@@ -11,7 +11,7 @@ export interface Env {
   EXTERNAL_URL: string
   /** The root user's personal access token, made on first start (secret). */
   INITIAL_ROOT_TOKEN?: string
-  /** Largest request body accepted by JSON/form endpoints, in bytes (default 1 MiB). */
+  /** Largest request body accepted by JSON/form endpoints, in bytes (default in src/config.ts). */
   MAX_BODY_BYTES?: string
   /** Seconds without a runner update before a running/canceling job is dropped (default 1800). */
   JOB_STUCK_SECONDS?: string

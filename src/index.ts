@@ -5,9 +5,9 @@ import { bootstrapRootStatements } from './db/users'
 import { ApiError } from './http/errors'
 import { optionsResponse, withoutBody } from './http/methods'
 import { errorResponse, withSecurityHeaders } from './http/response'
-import { expireAuthFailures, presentsCredential, recordAuthFailure } from './auth/throttle'
-import { router } from './routes'
-import { webPage } from './web/log-viewer'
+import { configOf } from './config'
+import { expireAuthFailures } from './auth/throttle'
+import { pages, router } from './routes'
 import { expireArtifacts } from './services/expire-artifacts'
 
 export { JobObject } from './objects/JobObject'
@@ -31,27 +31,20 @@ function ensureRoot(env: Env): Promise<void> {
 export async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
     await ensureRoot(env)
-    const url = new URL(request.url)
-    if (request.method === 'GET' || request.method === 'HEAD') {
-      const page = await webPage(url, env)
-      if (page) return page
-    }
-    if (request.method === 'OPTIONS') return optionsResponse(router, url.pathname)
+    const config = configOf(env)
+    if (request.method === 'OPTIONS') return optionsResponse(router, new URL(request.url).pathname)
     // HEAD is routed as GET (Rails and Grape answer it like GET, without the body).
     const routed = request.method === 'HEAD' ? new Request(request, { method: 'GET' }) : request
-    const response = (await withD1Meter(env, (env) => router.fetch(routed, env, ctx))) as Response | undefined
+    const response = await withD1Meter(env, async (env) => {
+      const page = routed.method === 'GET' ? ((await pages.fetch(routed, env, ctx)) as Response | undefined) : undefined
+      return page ?? ((await router.fetch(routed, env, ctx, config)) as Response | undefined)
+    })
     return response ?? errorResponse(ApiError.notFound())
   } catch (error) {
-    if (error instanceof ApiError) return errorResponse(await throttled(env, request, error))
+    if (error instanceof ApiError) return errorResponse(error)
     console.error('unhandled error', error)
-    return errorResponse(new ApiError(500, { message: '500 Internal Server Error' }))
+    return errorResponse(ApiError.internal())
   }
-}
-
-/** A 401 for credentials that did not authenticate counts against the client's address. */
-async function throttled(env: Env, request: Request, error: ApiError): Promise<ApiError> {
-  if (error.status !== 401 || !presentsCredential(request)) return error
-  return (await recordAuthFailure(env, request).catch(() => undefined)) ?? error
 }
 
 export default {

@@ -1,5 +1,4 @@
 import { Router } from 'itty-router'
-import { benchRoutes } from './bench/routes'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
 import * as jobToken from './api/job-token'
@@ -13,66 +12,99 @@ import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as trace from './api/trace'
 import * as users from './api/users'
+import { RouteTable } from './api/route-table'
+import { accepts } from './auth/route-auth'
+import { ENDPOINT_SCOPES } from './auth/scopes'
+import * as bench from './bench/routes'
+import * as web from './web/log-viewer'
 
-/** The route table: one line per endpoint, grouped as GitLab's API docs group them. */
-export const router = Router({ base: '/api/v4' })
-router.all('/-/bench/*', benchRoutes) // benchmark baselines: 404 unless BENCH_ROUTES is '1'
+/**
+ * The route table: every path the Worker answers, one line per endpoint, grouped as GitLab's API
+ * docs group them, each with the credentials it accepts (GitLab's `route_setting
+ * :authentication`; src/auth/route-auth.ts) and, where its endpoint class registers more, the
+ * personal-token scopes. Every API route also answers HEAD as GET and OPTIONS with `Allow`
+ * (src/http/methods.ts); anything else is 404 `{"message":"404 Not found"}`.
+ */
+const personal = accepts('personal')
+const personalOrJob = accepts('personal', 'job')
+const publicRead = accepts('personal', 'anonymous')
+const publicReadOrJob = accepts('personal', 'job', 'anonymous')
+/** The runner's calls for its job: the job token only, refusals 403 (authenticate_job!). */
+const jobToken_ = accepts('job')
+const runnerToken = accepts('runner')
+const users_ = accepts('personal', { scopes: ENDPOINT_SCOPES.users })
+const files = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.files })
 
-router
+export const api = new RouteTable('/api/v4')
   // Users and tokens
-  .get('/user', users.currentUser)
-  .post('/users', users.createUser)
-  .get('/users/:id', users.showUser)
-  .post('/users/:user_id/personal_access_tokens', users.createPersonalAccessToken)
-  .delete('/personal_access_tokens/:token_id', users.revokePersonalAccessToken)
+  .get('/user', users_, users.currentUser)
+  .post('/users', users_, users.createUser)
+  .get('/users/:id', users_, users.showUser)
+  .post('/users/:user_id/personal_access_tokens', users_, users.createPersonalAccessToken)
+  .delete('/personal_access_tokens/:token_id', personal, users.revokePersonalAccessToken)
   // Projects and members
-  .post('/projects', projects.createProject)
-  .get('/projects/:id', projects.showProject)
-  .put('/projects/:id', projects.updateProjectSettings)
-  .post('/projects/:id/members', projects.addMember)
-  .get('/projects/:id/members/all', projects.listAllMembers)
+  .post('/projects', personal, projects.createProject)
+  .get('/projects/:id', publicRead, projects.showProject)
+  .put('/projects/:id', personal, projects.updateProjectSettings)
+  .post('/projects/:id/members', personal, projects.addMember)
+  .get('/projects/:id/members/all', personal, projects.listAllMembers)
   // Repository
-  .post('/projects/:id/repository/files/:file_path', repository.createFile)
-  .put('/projects/:id/repository/files/:file_path', repository.updateFile)
-  .get('/projects/:id/repository/files/:file_path/raw', repository.rawFile)
-  .get('/projects/:id/repository/commits/:sha', repository.showCommit)
+  .post('/projects/:id/repository/files/:file_path', files, repository.createFile)
+  .put('/projects/:id/repository/files/:file_path', files, repository.updateFile)
+  .get('/projects/:id/repository/files/:file_path/raw', files, repository.rawFile)
+  .get('/projects/:id/repository/commits/:sha', publicRead, repository.showCommit)
   // Pipelines
-  .post('/projects/:id/pipeline', pipelines.create)
-  .get('/projects/:id/pipelines', pipelines.list)
-  .get('/projects/:id/pipelines/:pipeline_id', pipelines.show)
-  .get('/projects/:id/pipelines/:pipeline_id/jobs', pipelineJobs.jobs)
-  .get('/projects/:id/pipelines/:pipeline_id/bridges', pipelineJobs.bridges)
+  .post('/projects/:id/pipeline', personal, pipelines.create)
+  .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)
+  .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
+  .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
+  .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
   // Jobs
-  .get('/projects/:id/jobs', jobs.list)
-  .get('/projects/:id/jobs/:job_id', jobs.show)
-  .get('/projects/:id/jobs/:job_id/trace', trace.trace)
-  .post('/projects/:id/jobs/:job_id/cancel', jobCommands.cancel)
-  .post('/projects/:id/jobs/:job_id/retry', jobCommands.retry)
-  .post('/projects/:id/jobs/:job_id/erase', jobCommands.erase)
-  .post('/projects/:id/jobs/:job_id/play', jobCommands.play)
+  .get('/projects/:id/jobs', personalOrJob, jobs.list)
+  .get('/projects/:id/jobs/:job_id', personal, jobs.show)
+  .get('/projects/:id/jobs/:job_id/trace', personal, trace.trace)
+  .post('/projects/:id/jobs/:job_id/cancel', personal, jobCommands.cancel)
+  .post('/projects/:id/jobs/:job_id/retry', personal, jobCommands.retry)
+  .post('/projects/:id/jobs/:job_id/erase', personal, jobCommands.erase)
+  .post('/projects/:id/jobs/:job_id/play', personal, jobCommands.play)
   // Runners
-  .post('/user/runners', runners.createUserRunner)
-  .post('/runners', runners.register)
-  .delete('/runners', runners.unregister)
-  .post('/runners/verify', runners.verify)
-  .post('/runners/reset_authentication_token', runners.resetAuthenticationToken)
-  .delete('/runners/managers', runners.unregisterManager)
-  .post('/projects/:id/runners/reset_registration_token', runners.resetRegistrationToken)
+  .post('/user/runners', accepts('personal', { scopes: ENDPOINT_SCOPES.userRunners }), runners.createUserRunner)
+  .post('/runners', runnerToken, runners.register)
+  .delete('/runners', runnerToken, runners.unregister)
+  .post('/runners/verify', runnerToken, runners.verify)
+  .post('/runners/reset_authentication_token', runnerToken, runners.resetAuthenticationToken)
+  .delete('/runners/managers', runnerToken, runners.unregisterManager)
+  .post('/projects/:id/runners/reset_registration_token', personal, runners.resetRegistrationToken)
   // Runner jobs
-  .post('/jobs/request', runnerJobs.requestJob)
-  .put('/jobs/:id', runnerJobs.updateJob)
-  .patch('/jobs/:id/trace', runnerJobs.patchTrace)
+  .post('/jobs/request', runnerToken, runnerJobs.requestJob)
+  .put('/jobs/:id', jobToken_, runnerJobs.updateJob)
+  .patch('/jobs/:id/trace', jobToken_, runnerJobs.patchTrace)
   // Job token
-  .get('/job', jobToken.currentJob)
-  .get('/job/allowed_agents', jobToken.allowedAgents)
-  .post('/projects/:id/cluster_agents', jobToken.createClusterAgent)
+  .get('/job', personalOrJob, jobToken.currentJob)
+  .get('/job/allowed_agents', personalOrJob, jobToken.allowedAgents)
+  .post('/projects/:id/cluster_agents', personal, jobToken.createClusterAgent)
   // Artifacts
-  .post('/jobs/:id/artifacts', artifacts.upload)
-  .get('/jobs/:id/artifacts', artifacts.downloadForRunner)
-  .get('/projects/:id/jobs/:job_id/artifacts', artifacts.download)
-  .get('/projects/:id/jobs/:job_id/artifacts/:artifact_path+', artifacts.downloadEntry)
-  .delete('/projects/:id/jobs/:job_id/artifacts', artifacts.destroy)
-  .post('/projects/:id/jobs/:job_id/artifacts/keep', artifacts.keep)
+  .post('/jobs/:id/artifacts', jobToken_, artifacts.upload)
+  .get('/jobs/:id/artifacts', jobToken_, artifacts.downloadForRunner)
+  .get('/projects/:id/jobs/:job_id/artifacts', publicReadOrJob, artifacts.download)
+  .get('/projects/:id/jobs/:job_id/artifacts/:artifact_path+', publicReadOrJob, artifacts.downloadEntry)
+  .delete('/projects/:id/jobs/:job_id/artifacts', personalOrJob, artifacts.destroy)
+  .post('/projects/:id/jobs/:job_id/artifacts/keep', personalOrJob, artifacts.keep)
   // Application settings (the runner-facing limits)
-  .get('/application/settings', applicationSettings.show)
-  .put('/application/settings', applicationSettings.update)
+  .get('/application/settings', personal, applicationSettings.show)
+  .put('/application/settings', personal, applicationSettings.update)
+
+/** The API's router (itty), for dispatch, OPTIONS and the fuzz suite. */
+export const router = api.router
+
+/**
+ * The pages at GitLab's web URLs (anonymous; the page's script calls the API with a token typed
+ * in) and the benchmark's baselines (404 unless BENCH_ROUTES=1). Answered for GET and HEAD.
+ */
+export const pages = Router()
+  .get('/-/edgejobs/:asset', web.asset) // the log viewer's script and style
+  .get('*', web.jobPage) // /<project path>/-/jobs/:job_id — the log viewer (src/web/log-viewer.ts)
+  .get('/api/v4/-/bench/empty', bench.only, bench.empty)
+  .get('/api/v4/-/bench/query', bench.only, bench.query)
+  .get('/api/v4/-/bench/page', bench.only, bench.page)
+  .get('/api/v4/-/bench/object', bench.only, bench.object)

@@ -6,7 +6,7 @@ import { ApiError } from '../http/errors'
 import { IntIn } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
-import { paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /**
  * The slice of GitLab's application settings (lib/api/settings.rb, admin only) that edgejobs has:
@@ -20,17 +20,17 @@ function present(settings: LimitSettings) {
   }
 }
 
-async function requireAdmin(request: ApiRequest, env: Env): Promise<Record<string, unknown>> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
+async function requireAdmin(c: ApiContext): Promise<Record<string, unknown>> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
   return raw
 }
 
 /** GET /application/settings */
-export async function show(request: ApiRequest, env: Env): Promise<Response> {
-  await requireAdmin(request, env)
-  return json(present(await getLimitSettings(env.DB)))
+export async function show(c: ApiContext): Promise<Response> {
+  await requireAdmin(c)
+  return json(present(await getLimitSettings(c.env.DB)))
 }
 
 const UpdateParams = v.looseObject({
@@ -39,11 +39,11 @@ const UpdateParams = v.looseObject({
 })
 
 /** PUT /application/settings */
-export async function update(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await requireAdmin(request, env)
+export async function update(c: ApiContext): Promise<Response> {
+  const raw = await requireAdmin(c)
   const params = validate(UpdateParams, raw)
   const changes: Partial<LimitSettings> = {}
   if (params.max_artifacts_size !== undefined) changes.max_artifacts_size = params.max_artifacts_size
   if (params.ci_jobs_trace_size_limit !== undefined) changes.ci_jobs_trace_size_limit = params.ci_jobs_trace_size_limit
-  return json(present(await updateLimitSettings(env.DB, changes, Date.now())))
+  return json(present(await updateLimitSettings(c.env.DB, changes, c.now)))
 }

@@ -24,7 +24,7 @@ import {
 } from '../services/artifact-upload'
 import { DOTENV_SIZE_LIMIT, dotenvTooBig, parseDotenvReport } from '../services/dotenv-report'
 import { insertDotenvVariablesStatements } from '../db/dotenv-variables'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 import { metadataEntry } from '../blob/artifact-metadata'
 import { findZipEntry, openZipEntry } from '../blob/zip-entry'
 
@@ -49,20 +49,20 @@ const UploadParams = v.looseObject({
  * accepted and the stored one kept (a runner retrying after a lost reply); a different one is 400;
  * the type/format pair must be GitLab's; a dotenv report is parsed before anything is stored.
  */
-export async function upload(request: ApiRequest, env: Env): Promise<Response> {
-  const query = parseNestedPairs(new URL(request.url).searchParams.entries())
-  validate(v.looseObject({ id: Int }), { id: request.params?.id })
-  const job = await authenticateJob(env, Number(request.params!.id), presentedJobToken(request))
-  const boundary = boundaryOf(request.headers.get('Content-Type'))
-  if (!boundary || !request.body) throw ApiError.invalid('file', 'is missing')
-  const reader = new MultipartReader(request.body, boundary)
+export async function upload(c: ApiContext): Promise<Response> {
+  const query = parseNestedPairs(new URL(c.request.url).searchParams.entries())
+  validate(v.looseObject({ id: Int }), { id: c.request.params?.id })
+  const job = await authenticateJob(c.env, Number(c.request.params!.id), presentedJobToken(c.request))
+  const boundary = boundaryOf(c.request.headers.get('Content-Type'))
+  if (!boundary || !c.request.body) throw ApiError.invalid('file', 'is missing')
+  const reader = new MultipartReader(c.request.body, boundary)
   const fields: RawParams = paramObject()
   let part = await reader.nextPart()
   for (; part && !(part.name === 'file' && part.filename !== null); part = await reader.nextPart()) {
     if (part.name !== 'file' && part.name !== 'metadata' && !isForbiddenKey(part.name)) fields[part.name] = await reader.text()
   }
   if (!part) throw ApiError.invalid('file', 'is missing')
-  const params = validate(UploadParams, Object.assign(fields, query, { id: request.params!.id }))
+  const params = validate(UploadParams, Object.assign(fields, query, { id: c.request.params!.id }))
   const limitBytes = artifactsLimitBytes(job.max_artifacts_size)
   const spec: ArtifactUpload = {
     jobId: job.id,
@@ -70,13 +70,13 @@ export async function upload(request: ApiRequest, env: Env): Promise<Response> {
     fileType: params.artifact_type,
     fileFormat: params.artifact_format,
     filename: artifactFilename(part.filename, params.artifact_type),
-    expireAt: artifactExpiry(params.expire_in, Date.now()),
+    expireAt: artifactExpiry(params.expire_in, c.now),
     limitBytes,
   }
-  const existing = await artifactOfType(env.DB, job.id, params.artifact_type)
+  const existing = await artifactOfType(c.env.DB, job.id, params.artifact_type)
   if (existing) {
     // sha256_matches_existing_artifact?: hash the upload (nothing is stored) and compare.
-    const received = await receivePart(env, reader, null, limitBytes)
+    const received = await receivePart(c.env, reader, null, limitBytes)
     await reader.cancel()
     if (existing.file_sha256 !== null && existing.file_sha256 === received.sha256) return created()
     throw duplicateArtifact()
@@ -86,11 +86,11 @@ export async function upload(request: ApiRequest, env: Env): Promise<Response> {
     throw ApiError.withMessage(400, 'Validation failed: Invalid file format with specified file type')
   }
   if (params.artifact_type === 'dotenv') {
-    await storeDotenv(env, reader, spec, job)
+    await storeDotenv(c.env, reader, spec, job)
   } else {
-    const received = await receivePart(env, reader, newArtifactKey(spec), limitBytes)
-    await recordArtifact(env, spec, { ...received, key: received.key! })
-    await storeMetadata(env, reader, spec)
+    const received = await receivePart(c.env, reader, newArtifactKey(spec), limitBytes)
+    await recordArtifact(c.env, spec, { ...received, key: received.key! })
+    await storeMetadata(c.env, reader, spec)
   }
   await reader.cancel()
   return created()
@@ -147,9 +147,9 @@ function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
   })
 }
 
-async function archiveResponse(env: Env, jobId: number): Promise<Response> {
+async function archiveResponse(env: Env, jobId: number, now: number): Promise<Response> {
   const archive = await artifactOfType(env.DB, jobId, 'archive')
-  if (!archive || (archive.expire_at !== null && archive.expire_at <= Date.now())) throw ApiError.notFound()
+  if (!archive || (archive.expire_at !== null && archive.expire_at <= now)) throw ApiError.notFound()
   const object = await env.BLOBS.get(archive.blob_key)
   if (!object) throw ApiError.notFound()
   return fileResponse(object, archive)
@@ -161,24 +161,24 @@ async function archiveResponse(env: Env, jobId: number): Promise<Response> {
  * any failed job-token authentication; a valid token may read only builds of its own project
  * (403 otherwise, also for an unknown job id); no archive is 404.
  */
-export async function downloadForRunner(request: ApiRequest, env: Env): Promise<Response> {
-  const { id } = validate(v.looseObject({ id: Int }), { id: request.params?.id })
-  const token = presentedJobToken(request)
+export async function downloadForRunner(c: ApiContext): Promise<Response> {
+  const { id } = validate(v.looseObject({ id: Int }), { id: c.request.params?.id })
+  const token = presentedJobToken(c.request)
   const digest = token ? await tokenDigest(token) : ''
-  const caller = digest ? await jobByTokenDigest(env.DB, digest) : null
+  const caller = digest ? await jobByTokenDigest(c.env.DB, digest) : null
   if (!caller || !digestsEqual(caller.token_digest, digest) || !EXECUTING.has(caller.status)) throw ApiError.unauthorized()
-  if (!(await buildInProject(env.DB, id, caller.project_id))) throw ApiError.forbidden()
-  return archiveResponse(env, id)
+  if (!(await buildInProject(c.env.DB, id, caller.project_id))) throw ApiError.forbidden()
+  return archiveResponse(c.env, id, c.now)
 }
 
 const JobParams = v.looseObject({ id: Str, job_id: Int })
 
-async function loadBuildArtifacts(request: ApiRequest, env: Env, options: { requireUser: boolean }) {
-  const raw = await paramsOf(request, env)
+async function loadBuildArtifacts(c: ApiContext) {
+  const raw = await c.params()
   const params = validate(JobParams, raw)
-  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(env, request, raw, params.id, { jobTokenAllowed: true, ...options }, (project) => [
-    projectJobStatement(env.DB, project, params.job_id),
-    jobArtifactsStatement(env.DB, params.job_id),
+  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(c, params.id, (project) => [
+    projectJobStatement(c.env.DB, project, params.job_id),
+    jobArtifactsStatement(c.env.DB, params.job_id),
   ])
   const row = ctx.results[0].results[0]
   const artifacts = row ? ctx.results[1].results : []
@@ -186,11 +186,11 @@ async function loadBuildArtifacts(request: ApiRequest, env: Env, options: { requ
 }
 
 /** GET /projects/:id/jobs/:job_id/artifacts — the archive (read_build). */
-export async function download(request: ApiRequest, env: Env): Promise<Response> {
-  const { ctx, row } = await loadBuildArtifacts(request, env, { requireUser: false })
+export async function download(c: ApiContext): Promise<Response> {
+  const { ctx, row } = await loadBuildArtifacts(c)
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()
-  return archiveResponse(env, row.id)
+  return archiveResponse(c.env, row.id, c.now)
 }
 
 /** Go's mime.TypeByExtension built-in table, which Workhorse's detectFileContentType uses. */
@@ -209,12 +209,12 @@ const EntryParams = v.looseObject({ id: Str, job_id: Int, artifact_path: Str })
  * upload carried one, answers whether the file exists without touching the archive; the file is
  * then read from the zip with ranged reads. A path with NUL or invalid UTF-8 is 400.
  */
-export async function downloadEntry(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function downloadEntry(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(EntryParams, raw)
-  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(env, request, raw, params.id, { jobTokenAllowed: true, requireUser: false }, (project) => [
-    projectJobStatement(env.DB, project, params.job_id),
-    jobArtifactsStatement(env.DB, params.job_id),
+  const ctx = await loadProject<[JobViewRow, ArtifactRow]>(c, params.id, (project) => [
+    projectJobStatement(c.env.DB, project, params.job_id),
+    jobArtifactsStatement(c.env.DB, params.job_id),
   ])
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   const row = ctx.results[0].results[0]
@@ -222,18 +222,18 @@ export async function downloadEntry(request: ApiRequest, env: Env): Promise<Resp
   const artifacts = ctx.results[1].results
   const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
   // available_artifacts?: not_found! (GitLab's own "404 Not Found").
-  if (!archive || (archive.expire_at !== null && archive.expire_at <= Date.now())) throw ApiError.withMessage(404, '404 Not Found')
-  const path = validArtifactPath(request)
+  if (!archive || (archive.expire_at !== null && archive.expire_at <= c.now)) throw ApiError.withMessage(404, '404 Not Found')
+  const path = validArtifactPath(c.request)
   const notFound = () => new Response('Not Found\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const metadata = artifacts.find((artifact) => artifact.file_type === 'metadata')
   if (metadata) {
-    const object = await env.BLOBS.get(metadata.blob_key)
+    const object = await c.env.BLOBS.get(metadata.blob_key)
     const lookup = object ? await metadataEntry(object.body, path) : { valid: false as const }
     if (lookup.valid && (lookup.entry === null || path.endsWith('/'))) return notFound()
   }
-  const entry = await findZipEntry(env.BLOBS, archive.blob_key, archive.size, path)
+  const entry = await findZipEntry(c.env.BLOBS, archive.blob_key, archive.size, path)
   if (!entry || entry.name.endsWith('/')) return notFound()
-  const body = await openZipEntry(env.BLOBS, archive.blob_key, entry)
+  const body = await openZipEntry(c.env.BLOBS, archive.blob_key, entry)
   if (!body) return notFound()
   const basename = path.split('/').pop()!
   const dot = basename.lastIndexOf('.')
@@ -247,7 +247,7 @@ export async function downloadEntry(request: ApiRequest, env: Env): Promise<Resp
 }
 
 /** Gitlab::Ci::Build::Artifacts::Path#valid?: no NUL byte, valid UTF-8; else `400 Bad request`. */
-function validArtifactPath(request: ApiRequest): string {
+function validArtifactPath(request: Request): string {
   const encoded = new URL(request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/')
   const bytes = percentDecodeBytes(encoded)
   let path: string
@@ -275,30 +275,30 @@ function percentDecodeBytes(text: string): Uint8Array {
 }
 
 /** DELETE /projects/:id/jobs/:job_id/artifacts — every artifact but the log; 204. */
-export async function destroy(request: ApiRequest, env: Env): Promise<Response> {
-  const { ctx, row, artifacts } = await loadBuildArtifacts(request, env, { requireUser: true })
+export async function destroy(c: ApiContext): Promise<Response> {
+  const { ctx, row, artifacts } = await loadBuildArtifacts(c)
   if (!can(ctx.access, 'admin_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()
   const removable = artifacts.filter((artifact) => artifact.file_type !== 'trace')
   if (removable.length > 0) {
     // R2 first: a failure leaves rows that point at nothing, retried by the next delete or sweep.
-    await env.BLOBS.delete(removable.map((artifact) => artifact.blob_key))
-    await env.DB.batch([
-      deleteArtifactsStatement(env.DB, removable.map((artifact) => artifact.id)),
-      setJobArtifactsExpiryStatement(env.DB, row.id, null),
+    await c.env.BLOBS.delete(removable.map((artifact) => artifact.blob_key))
+    await c.env.DB.batch([
+      deleteArtifactsStatement(c.env.DB, removable.map((artifact) => artifact.id)),
+      setJobArtifactsExpiryStatement(c.env.DB, row.id, null),
     ])
   }
   return noContent()
 }
 
 /** POST /projects/:id/jobs/:job_id/artifacts/keep — the artifacts no longer expire; 200 Job. */
-export async function keep(request: ApiRequest, env: Env): Promise<Response> {
-  const { ctx, row, artifacts } = await loadBuildArtifacts(request, env, { requireUser: true })
+export async function keep(c: ApiContext): Promise<Response> {
+  const { ctx, row, artifacts } = await loadBuildArtifacts(c)
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   if (!row) throw ApiError.notFound()
   if (!can(ctx.access, 'keep_job_artifacts')) throw ApiError.forbidden()
   if (!artifacts.some((artifact) => artifact.file_type === 'archive')) throw ApiError.notFound()
-  await env.DB.batch(keepArtifactsStatements(env.DB, row.id))
-  const view = await getJobView(env.DB, row.id)
-  return json(presentJob(view!, externalUrl(env), Date.now()))
+  await c.env.DB.batch(keepArtifactsStatements(c.env.DB, row.id))
+  const view = await getJobView(c.env.DB, row.id)
+  return json(presentJob(view!, c.externalUrl, c.now))
 }

@@ -10,34 +10,34 @@ import { validate } from '../http/params'
 import { json } from '../http/response'
 import { allowedAgent, clusterAgent, rolesInProject } from '../present/cluster-agent'
 import { job as presentJob } from '../present/job'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /**
  * What a CI job can ask about itself with its token (lib/api/ci/jobs.rb `GET /job`,
  * `GET /job/allowed_agents`; gitlab-behavior.md §3.4, §3.5). A finished job's token is 401; a
  * personal token is authenticated but has no job: 404 `Job Not Found`.
  */
-async function jobCaller(request: ApiRequest, env: Env): Promise<{ caller: Caller; job: NonNullable<Caller['job']>; raw: Record<string, unknown> }> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw, { jobTokenAllowed: true })
+async function jobCaller(c: ApiContext): Promise<{ caller: Caller; job: NonNullable<Caller['job']>; raw: Record<string, unknown> }> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   if (!caller.job) throw ApiError.notFound('Job')
   return { caller, job: caller.job, raw }
 }
 
 /** GET /job — the Job entity of the token's job. */
-export async function currentJob(request: ApiRequest, env: Env): Promise<Response> {
-  const { job } = await jobCaller(request, env)
-  const view = await getJobView(env.DB, job.id)
+export async function currentJob(c: ApiContext): Promise<Response> {
+  const { job } = await jobCaller(c)
+  const view = await getJobView(c.env.DB, job.id)
   if (!view) throw ApiError.notFound('Job')
-  return json(presentJob(view, externalUrl(env), Date.now()))
+  return json(presentJob(view, c.externalUrl, c.now))
 }
 
 /** GET /job/allowed_agents — the agents registered in the job's project (no environments here). */
-export async function allowedAgents(request: ApiRequest, env: Env): Promise<Response> {
-  const { caller, job, raw } = await jobCaller(request, env)
+export async function allowedAgents(c: ApiContext): Promise<Response> {
+  const { caller, job, raw } = await jobCaller(c)
   const ctx = await loadProject<[ClusterAgentRow, { id: number; pipeline_id: number }]>(
-    env, request, raw, String(job.projectId), { jobTokenAllowed: true },
-    (project) => [projectAgentsStatement(env.DB, project), jobPipelineStatement(env.DB, job.id)],
+    c, String(job.projectId),
+    (project) => [projectAgentsStatement(c.env.DB, project), jobPipelineStatement(c.env.DB, job.id)],
   )
   const agents = ctx.results[0].results
   const pipelineId = ctx.results[1].results[0]?.pipeline_id
@@ -57,19 +57,19 @@ const AGENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const CreateAgentParams = v.looseObject({ id: Str, name: Str, configuration: v.optional(Hash) })
 
 /** POST /projects/:id/cluster_agents — registers an agent (maintainer+); 201 Agent. */
-export async function createClusterAgent(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function createClusterAgent(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(CreateAgentParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id)
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
   if (params.name.length > 63 || !AGENT_NAME.test(params.name)) {
     throw new ApiError(400, { message: { name: ['can contain only lowercase letters, digits, and \'-\', but cannot start or end with \'-\''] } })
   }
-  const row = await insertClusterAgent(env.DB, {
+  const row = await insertClusterAgent(c.env.DB, {
     project_id: ctx.project.id,
     name: params.name,
     configuration: JSON.stringify(params.configuration ?? {}),
-    created_at: Date.now(),
+    created_at: c.now,
   })
   if (!row) throw new ApiError(400, { message: { name: ['has already been taken'] } })
   return json(clusterAgent(row, ctx.project, ctx.caller.user!.id), { status: 201 })

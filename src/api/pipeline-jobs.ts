@@ -11,19 +11,19 @@ import { validate } from '../http/params'
 import { json } from '../http/response'
 import { parseScope } from '../http/scope'
 import { bridge as presentBridge, job as presentJob } from '../present/job'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 const BridgesParams = v.looseObject({ id: Str, pipeline_id: Int })
 const JobsParams = v.looseObject({ id: Str, pipeline_id: Int, include_retried: v.optional(Bool, false) })
 
 /** GET /projects/:id/pipelines/:pipeline_id/jobs */
-export function jobs(request: ApiRequest, env: Env): Promise<Response> {
-  return listOfPipeline(request, env, 'build')
+export function jobs(c: ApiContext): Promise<Response> {
+  return listOfPipeline(c, 'build')
 }
 
 /** GET /projects/:id/pipelines/:pipeline_id/bridges */
-export function bridges(request: ApiRequest, env: Env): Promise<Response> {
-  return listOfPipeline(request, env, 'bridge')
+export function bridges(c: ApiContext): Promise<Response> {
+  return listOfPipeline(c, 'bridge')
 }
 
 /**
@@ -31,8 +31,8 @@ export function bridges(request: ApiRequest, env: Env): Promise<Response> {
  * the project lookup; counted offset pagination (counts dropped above 10,000). Keyset pagination
  * here is an edgejobs extension.
  */
-async function listOfPipeline(request: ApiRequest, env: Env, type: 'build' | 'bridge'): Promise<Response> {
-  const raw = await paramsOf(request, env)
+async function listOfPipeline(c: ApiContext, type: 'build' | 'bridge'): Promise<Response> {
+  const raw = await c.params()
   // Ci::JobsFinder reads Grape's full params, undeclared keys included, and any string is true in
   // Ruby: on bridges (where include_retried is not declared) `include_retried=false` still includes
   // retried bridges, and `with_artifacts=<anything>` keeps only builds with artifacts.
@@ -45,10 +45,10 @@ async function listOfPipeline(request: ApiRequest, env: Env, type: 'build' | 'br
   const offset = keyset ? undefined : parseOffsetPage(raw)
   const perPage = keyset?.perPage ?? offset!.perPage
   const ctx = await loadProject<[{ id: number }, JobViewRow, { n: number }]>(
-    env, request, raw, params.id, { requireUser: false, jobTokenAllowed: true },
+    c, params.id,
     (project) => {
       const filter = { type, statuses, includeRetried: params.include_retried, withArtifacts, beforeId: keyset?.beforeId }
-      const s = pipelineJobsStatements(env.DB, project, params.pipeline_id, filter, perPage + 1, offset?.offset ?? 0)
+      const s = pipelineJobsStatements(c.env.DB, project, params.pipeline_id, filter, perPage + 1, offset?.offset ?? 0)
       return [s.pipeline, s.page, s.count]
     },
   )
@@ -61,9 +61,9 @@ async function listOfPipeline(request: ApiRequest, env: Env, type: 'build' | 'br
   const page = rows.slice(0, perPage)
   const total = readable ? ctx.results[2].results[0]?.n ?? 0 : 0
   const headers = keyset
-    ? keysetHeaders(request.url, externalUrl(env), hasNext ? page[page.length - 1].id : undefined)
-    : offsetHeaders(request.url, externalUrl(env), offset!, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
-  const now = Date.now()
+    ? keysetHeaders(c.request.url, c.externalUrl, hasNext ? page[page.length - 1].id : undefined)
+    : offsetHeaders(c.request.url, c.externalUrl, offset!, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
+  const now = c.now
   const present = type === 'build' ? presentJob : presentBridge
-  return json(page.map((row) => present(row, externalUrl(env), now)), { headers })
+  return json(page.map((row) => present(row, c.externalUrl, now)), { headers })
 }

@@ -13,7 +13,7 @@ import { json } from '../http/response'
 import { pipelineObject } from '../objects/PipelineObject'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
 import { createPipeline } from '../services/create-pipeline'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 const CreateParams = v.looseObject({
   id: Str,
@@ -33,44 +33,44 @@ const CreateParams = v.looseObject({
 })
 
 /** POST /projects/:id/pipeline — a pipeline from the CI config at the ref's head. */
-export async function create(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function create(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(CreateParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id)
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'create_pipeline')) throw ApiError.forbidden()
   if (params.inputs && Object.keys(params.inputs).length > 0) {
     throw new ApiError(400, { message: { base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] } })
   }
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
-  const created = await createPipeline(env.DB, {
+  const created = await createPipeline(c.env.DB, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
-    externalUrl: externalUrl(env), now: Date.now(),
+    externalUrl: c.externalUrl, now: c.now,
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
   if (!created.ok) throw new ApiError(400, { message: { base: created.errors } })
-  await pipelineObject(env, created.pipeline.id).process(created.pipeline.id)
-  const view = await pipelineViewStatement(env.DB, created.pipeline.id, ctx.project.id).first<PipelineViewRow>()
-  return json(presentDetailed(view!, env), { status: 201 })
+  await pipelineObject(c.env, created.pipeline.id).process(created.pipeline.id)
+  const view = await pipelineViewStatement(c.env.DB, created.pipeline.id, ctx.project.id).first<PipelineViewRow>()
+  return json(presentDetailed(view!, c), { status: 201 })
 }
 
 const ShowParams = v.looseObject({ id: Str, pipeline_id: Int })
 
 /** GET /projects/:id/pipelines/:pipeline_id */
-export async function show(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function show(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(ShowParams, raw)
-  const ctx = await loadProject<[PipelineViewRow]>(env, request, raw, params.id, { requireUser: false, jobTokenAllowed: true }, (project) => [
-    pipelineViewStatement(env.DB, params.pipeline_id, project),
+  const ctx = await loadProject<[PipelineViewRow]>(c, params.id, (project) => [
+    pipelineViewStatement(c.env.DB, params.pipeline_id, project),
   ])
   if (!can(ctx.access, 'read_pipeline')) throw ApiError.forbidden()
   const view = ctx.results[0].results[0]
   if (!view) throw ApiError.notFound()
-  return json(presentDetailed(view, env))
+  return json(presentDetailed(view, c))
 }
 
-function presentDetailed(view: PipelineViewRow, env: Env) {
+function presentDetailed(view: PipelineViewRow, c: ApiContext) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
-  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date }, externalUrl(env))
+  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date }, c.externalUrl)
 }
 
 const ListParams = v.looseObject({
@@ -86,22 +86,22 @@ const ListParams = v.looseObject({
 })
 
 /** GET /projects/:id/pipelines — PipelineBasic list, counted offset pagination. */
-export async function list(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function list(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(ListParams, raw)
   const page = parseOffsetPage(raw)
   const filter: PipelineFilter = {
     scope: params.scope, status: params.status, ref: params.ref, sha: params.sha, source: params.source,
     username: params.username, orderBy: params.order_by, sort: params.sort,
   }
-  const ctx = await loadProject<[PipelineViewRow, { n: number }]>(env, request, raw, params.id, { requireUser: false, jobTokenAllowed: true }, (project) =>
-    pipelineListStatement(env.DB, project, filter, page),
+  const ctx = await loadProject<[PipelineViewRow, { n: number }]>(c, params.id, (project) =>
+    pipelineListStatement(c.env.DB, project, filter, page),
   )
   if (!can(ctx.access, 'read_pipeline')) throw ApiError.forbidden()
   const rows = ctx.results[0].results
   const total = ctx.results[1].results[0]?.n ?? 0
   const hasNext = rows.length > page.perPage
-  const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
-  const base = externalUrl(env)
+  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
+  const base = c.externalUrl
   return json(rows.slice(0, page.perPage).map((row) => pipelineBasic(row, row.project_full_path, base)), { headers })
 }

@@ -14,7 +14,7 @@ import { Bool, Int, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { member, project } from '../present/project'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 const VISIBILITY = ['private', 'internal', 'public'] as const
 const PATH = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/
@@ -32,9 +32,9 @@ const CreateProjectParams = v.looseObject({
 })
 
 /** POST /projects — created in the caller's personal namespace; the caller becomes owner. */
-export async function createProject(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
+export async function createProject(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   const params = validate(CreateProjectParams, raw)
   if (!params.name && !params.path) throw ApiError.validation(['name, path are missing, at least one parameter must be provided'])
   const name = params.name ?? params.path!
@@ -44,11 +44,11 @@ export async function createProject(request: ApiRequest, env: Env): Promise<Resp
   checkBuildTimeout(params.build_timeout)
   const namespacePath = caller.user!.username
   const fullPath = `${namespacePath}/${path}`
-  if (await projectPathTaken(env.DB, fullPath)) {
+  if (await projectPathTaken(c.env.DB, fullPath)) {
     throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
   }
-  const now = Date.now()
-  const row = await insertProject(env.DB, {
+  const now = c.now
+  const row = await insertProject(c.env.DB, {
     name, path, namespace_path: namespacePath, full_path: fullPath, description: params.description ?? null,
     visibility: params.visibility, public_jobs: (params.public_builds ?? params.public_jobs) ? 1 : 0,
     builds_enabled: 1, ci_config_path: params.ci_config_path ?? null, build_timeout: params.build_timeout ?? 3600,
@@ -57,7 +57,7 @@ export async function createProject(request: ApiRequest, env: Env): Promise<Resp
   }).catch(() => {
     throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
   })
-  return json(project(row, externalUrl(env)), { status: 201 })
+  return json(project(row, c.externalUrl), { status: 201 })
 }
 
 /** Gitlab::Regex.project_name_regex */
@@ -88,11 +88,11 @@ function checkBuildTimeout(timeout: number | undefined): void {
 const ProjectIdParams = v.looseObject({ id: Str })
 
 /** GET /projects/:id */
-export async function showProject(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function showProject(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const { id } = validate(ProjectIdParams, raw)
-  const { project: row } = await loadProject(env, request, raw, id, { requireUser: false })
-  return json(project(row, externalUrl(env)))
+  const { project: row } = await loadProject(c, id)
+  return json(project(row, c.externalUrl))
 }
 
 const UpdateProjectParams = v.looseObject({
@@ -113,17 +113,17 @@ const UpdateProjectParams = v.looseObject({
 const UPDATE_SETTINGS = Object.keys(UpdateProjectParams.entries).filter((key) => key !== 'id')
 
 /** PUT /projects/:id — visibility, public_jobs and CI settings (maintainer+; name and visibility owner+). */
-export async function updateProjectSettings(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function updateProjectSettings(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   // authenticate_non_get!: 401 comes before parameter errors.
-  const params = await parseAfterAuthentication(env, request, raw, {}, () => {
+  const params = await parseAfterAuthentication(c, () => {
     const parsed = validate(UpdateProjectParams, raw)
     if (!UPDATE_SETTINGS.some((key) => parsed[key as keyof typeof parsed] !== undefined)) {
       throw ApiError.validation([`${UPDATE_SETTINGS.join(', ')} are missing, at least one parameter must be provided`])
     }
     return parsed
   })
-  const ctx = await loadProject(env, request, raw, params.id)
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
   // lib/api/projects.rb: renaming needs rename_project, any visibility param change_visibility_level.
   if (params.name && !can(ctx.access, 'rename_project')) throw ApiError.forbidden()
@@ -143,8 +143,8 @@ export async function updateProjectSettings(request: ApiRequest, env: Env): Prom
   if (params.build_timeout !== undefined) changes.build_timeout = params.build_timeout
   if (params.default_branch !== undefined) changes.default_branch = params.default_branch
   if (params.ci_job_token_scope_enabled !== undefined) changes.ci_job_token_scope_enabled = params.ci_job_token_scope_enabled ? 1 : 0
-  const row = await updateProject(env.DB, ctx.project.id, changes, Date.now())
-  return json(project(row, externalUrl(env)))
+  const row = await updateProject(c.env.DB, ctx.project.id, changes, c.now)
+  return json(project(row, c.externalUrl))
 }
 
 const AddMemberParams = v.looseObject({
@@ -155,40 +155,40 @@ const AddMemberParams = v.looseObject({
 })
 
 /** POST /projects/:id/members (maintainer+) */
-export async function addMember(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function addMember(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   // The members API authenticates every route first (lib/api/members.rb: before { authenticate! }).
-  const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(AddMemberParams, raw))
-  const ctx = await loadProject(env, request, raw, params.id)
+  const params = await parseAfterAuthentication(c, () => validate(AddMemberParams, raw))
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'admin_project_member')) throw ApiError.forbidden()
   // Only owners (and admins) may grant the owner role.
   if (params.access_level === AccessLevel.owner && !can(ctx.access, 'manage_owners')) throw ApiError.forbidden()
   const userId = /^\d{1,15}$/.test(params.user_id.trim()) ? Number(params.user_id) : undefined
-  const user = userId === undefined ? null : await getUser(env.DB, userId)
+  const user = userId === undefined ? null : await getUser(c.env.DB, userId)
   if (!user) throw ApiError.notFound('User')
-  const row = await upsertMember(env.DB, ctx.project.id, user.id, params.access_level, Date.now())
+  const row = await upsertMember(c.env.DB, ctx.project.id, user.id, params.access_level, c.now)
   if (!row) throw ApiError.conflict('Member already exists')
-  return json(member(row, user, externalUrl(env)), { status: 201 })
+  return json(member(row, user, c.externalUrl), { status: 201 })
 }
 
 /** GET /projects/:id/members/all — direct members (no groups here), offset-paginated. */
-export async function listAllMembers(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const { id, page } = await parseAfterAuthentication(env, request, raw, {}, () => ({
+export async function listAllMembers(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { id, page } = await parseAfterAuthentication(c, () => ({
     id: validate(ProjectIdParams, raw).id,
     page: parseOffsetPage(raw),
   }))
-  const ctx = await loadProject<[MemberPageRow, { total: number }]>(env, request, raw, id, {}, (selected) =>
-    memberPageStatements(env.DB, selected, { offset: page.offset, limit: page.perPage + 1 }, MAX_COUNT_LIMIT),
+  const ctx = await loadProject<[MemberPageRow, { total: number }]>(c, id, (selected) =>
+    memberPageStatements(c.env.DB, selected, { offset: page.offset, limit: page.perPage + 1 }, MAX_COUNT_LIMIT),
   )
   if (!can(ctx.access, 'read_project_member')) throw ApiError.forbidden()
   const [rows, count] = ctx.results
   const members = rows.results.map(memberWithUser)
   const total = count.results[0]?.total ?? 0
-  const headers = offsetHeaders(request.url, externalUrl(env), page, {
+  const headers = offsetHeaders(c.request.url, c.externalUrl, page, {
     hasNext: members.length > page.perPage,
     total: total > MAX_COUNT_LIMIT ? undefined : total,
   })
-  const base = externalUrl(env)
+  const base = c.externalUrl
   return json(members.slice(0, page.perPage).map((m) => member(m.member, m.user, base)), { headers })
 }

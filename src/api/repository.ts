@@ -8,7 +8,7 @@ import { FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { commitDetail } from '../present/commit'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 import type { Caller } from '../auth/access'
 
 /** Largest file accepted through the files API (the CI config limit is checked separately). */
@@ -29,20 +29,20 @@ const FileParams = v.looseObject({
 })
 
 /** POST /projects/:id/repository/files/:file_path — create a file in a new commit. */
-export function createFile(request: ApiRequest, env: Env): Promise<Response> {
-  return commitFile(request, env, 'create')
+export function createFile(c: ApiContext): Promise<Response> {
+  return commitFile(c, 'create')
 }
 
 /** PUT /projects/:id/repository/files/:file_path — update a file in a new commit. */
-export function updateFile(request: ApiRequest, env: Env): Promise<Response> {
-  return commitFile(request, env, 'update')
+export function updateFile(c: ApiContext): Promise<Response> {
+  return commitFile(c, 'update')
 }
 
-async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'update'): Promise<Response> {
-  const raw = await paramsOf(request, env)
+async function commitFile(c: ApiContext, action: 'create' | 'update'): Promise<Response> {
+  const raw = await c.params()
   const params = validate(FileParams, raw)
   // No `authenticate!` here in GitLab: anonymous callers get 404 or 403 like everyone else.
-  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'push_code')) throw ApiError.forbidden()
   const content = decodeContent(params.content, params.encoding)
   if (new TextEncoder().encode(content).byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
@@ -50,7 +50,7 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
 
   // A commit lands only if the branch did not move meanwhile; on a race, read again and retry.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const base = await resolveBase(env.DB, ctx.project.id, params.branch, params.start_branch)
+    const base = await resolveBase(c.env.DB, ctx.project.id, params.branch, params.start_branch)
     const tree = base.commit ? (JSON.parse(base.commit.tree) as Record<string, string>) : {}
     const exists = Object.hasOwn(tree, filePath)
     if (action === 'create' && exists) throw ApiError.withMessage(400, 'A file with this name already exists')
@@ -60,8 +60,8 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
     }
     const blobSha = await sha1Hex(`blob ${new TextEncoder().encode(content).byteLength}\0${content}`)
     const newTree = { ...tree, [filePath]: blobSha }
-    const row = await buildCommit(ctx.project.id, ctx.caller, params, newTree, base.commit)
-    const ok = await writeCommit(env.DB, {
+    const row = await buildCommit(ctx.project.id, ctx.caller, params, newTree, base.commit, c.now)
+    const ok = await writeCommit(c.env.DB, {
       commit: row,
       blob: { sha: blobSha, content },
       branch: params.branch,
@@ -111,9 +111,10 @@ async function buildCommit(
   params: v.InferOutput<typeof FileParams>,
   tree: Record<string, string>,
   parent: CommitRow | null,
+  at: number,
 ): Promise<CommitRow> {
   // Git keeps whole seconds.
-  const now = Math.floor(Date.now() / 1000) * 1000
+  const now = Math.floor(at / 1000) * 1000
   const authorName = params.author_name ?? caller.user!.name
   const authorEmail = params.author_email ?? caller.user!.email
   const parents = parent ? [parent.sha] : []
@@ -155,14 +156,14 @@ async function sha1Hex(text: string): Promise<string> {
 const CommitParams = v.looseObject({ id: Str, sha: NonBlankStr })
 
 /** GET /projects/:id/repository/commits/:sha — by sha or branch name. */
-export async function showCommit(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function showCommit(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(CommitParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
-  const row = await findCommit(env.DB, ctx.project.id, params.sha)
+  const row = await findCommit(c.env.DB, ctx.project.id, params.sha)
   if (!row) throw ApiError.notFound('Commit')
-  return json(commitDetail(row, ctx.project.full_path, externalUrl(env)))
+  return json(commitDetail(row, ctx.project.full_path, c.externalUrl))
 }
 
 const RawFileParams = v.looseObject({
@@ -172,15 +173,15 @@ const RawFileParams = v.looseObject({
 })
 
 /** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref` (default branch). */
-export async function rawFile(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function rawFile(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(RawFileParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
   const ref = params.ref ?? ctx.project.default_branch
-  const commitRow = ref ? await findCommit(env.DB, ctx.project.id, ref) : null
+  const commitRow = ref ? await findCommit(c.env.DB, ctx.project.id, ref) : null
   if (!commitRow) throw ApiError.notFound('Commit')
-  const content = await readFileAt(env.DB, commitRow, params.file_path)
+  const content = await readFileAt(c.env.DB, commitRow, params.file_path)
   if (content === null) throw ApiError.notFound('File')
   return new Response(content, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }

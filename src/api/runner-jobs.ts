@@ -13,7 +13,7 @@ import { pipelineObject } from '../objects/PipelineObject'
 import { pickJob, queueValue } from '../services/job-queue'
 import { loadPayloadContext, runnerPayload } from '../services/runner-payload'
 import { hideSecrets } from '../services/trace-secrets'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /**
  * The runner's job calls (lib/api/ci/runner.rb `resource :jobs`; runner-protocol.md §2–§7).
@@ -31,27 +31,27 @@ function noJob(lastUpdate: string): Response {
 }
 
 /** POST /jobs/request — 201 with the job payload, or 204 with `X-GitLab-Last-Update`. */
-export async function requestJob(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const { runner, managerId } = await authenticateRunner(env, request, raw)
-  if (runner.paused === 1) return noJob(await queueValue(env, runner))
-  const picked = await pickJob(env, runner, managerId, runnerFeatures(raw))
+export async function requestJob(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { runner, managerId } = await authenticateRunner(c.env, c.request, raw)
+  if (runner.paused === 1) return noJob(await queueValue(c.env, runner))
+  const picked = await pickJob(c.env, runner, managerId, runnerFeatures(raw))
   await Promise.all(picked.dropped.map(async (id) => {
-    const row = await env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(id).first<{ pipeline_id: number }>()
-    if (row) await pipelineObject(env, row.pipeline_id).process(row.pipeline_id)
+    const row = await c.env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(id).first<{ pipeline_id: number }>()
+    if (row) await pipelineObject(c.env, row.pipeline_id).process(row.pipeline_id)
   }))
   if (!picked.assigned) return noJob(picked.lastUpdate)
   const { job } = picked.assigned
-  await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+  await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)
   try {
-    const context = await loadPayloadContext(env, runner, picked.assigned, externalUrl(env))
+    const context = await loadPayloadContext(c.env, runner, picked.assigned, c.externalUrl)
     return json(runnerPayload(context), { status: 201 })
   } catch (error) {
     // GitLab drops a job it cannot present with scheduler_failure rather than lose it silently.
     console.error('job payload failed', job.id, error)
-    await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'scheduler_failure' })
-    await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
-    return noJob(await queueValue(env, runner))
+    await jobObject(c.env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'scheduler_failure' })
+    await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)
+    return noJob(await queueValue(c.env, runner))
   }
 }
 
@@ -84,27 +84,26 @@ const UpdateParams = v.looseObject({
  * `success`/`failed` finish the job (a canceling job ends canceled) and the pipeline moves on
  * before we answer. Anything else is 400.
  */
-export async function updateJob(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function updateJob(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(UpdateParams, raw)
-  const job = await authenticateJob(env, params.id, presentedJobToken(request, raw))
+  const job = await authenticateJob(c.env, params.id, presentedJobToken(c.request, raw))
   if (params.state === 'running') {
-    await touch(env, job)
+    await touch(c.env, job, c.now)
     return statusReply(200, job.status)
   }
   const state = params.state === 'success' ? 'success' : params.state === 'failed' ? 'failed' : null
   if (!state) return statusReply(400, job.status)
-  const updated = await jobObject(env, job.id).runnerUpdate(job.id, {
+  const updated = await jobObject(c.env, job.id).runnerUpdate(job.id, {
     state,
     failureReason: params.failure_reason ?? null,
     exitCode: params.exit_code ?? null,
   })
-  await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+  await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)
   return statusReply(200, updated?.status ?? job.status)
 }
 
-async function touch(env: Env, job: AuthenticatedJob): Promise<void> {
-  const now = Date.now()
+async function touch(env: Env, job: AuthenticatedJob, now: number): Promise<void> {
   const statements = [touchJobStatement(env, job, now), touchRunnerOfJobStatement(env, job, now)].filter((s) => s !== null)
   if (statements.length > 0) await env.DB.batch(statements)
 }
@@ -132,25 +131,25 @@ function rubyToI(text: string): number {
  * PATCH /jobs/:id/trace — appends at `start`, which must equal the stored length (416 with
  * `Range: 0-<length>` otherwise). Over the log limit the job is dropped (trace_size_exceeded, 403).
  */
-export async function patchTrace(request: ApiRequest, env: Env): Promise<Response> {
-  const query = Object.fromEntries(new URL(request.url).searchParams)
-  const params = validate(TraceParams, { ...query, id: request.params?.id })
-  const job = await authenticateJob(env, params.id, presentedJobToken(request))
-  const start = rangeStart(request.headers.get('Content-Range'))
-  const body = await readBodyBytes(request, TRACE_PATCH_LIMIT)
+export async function patchTrace(c: ApiContext): Promise<Response> {
+  const query = Object.fromEntries(new URL(c.request.url).searchParams)
+  const params = validate(TraceParams, { ...query, id: c.request.params?.id })
+  const job = await authenticateJob(c.env, params.id, presentedJobToken(c.request))
+  const start = rangeStart(c.request.headers.get('Content-Range'))
+  const body = await readBodyBytes(c.request, TRACE_PATCH_LIMIT)
   // first_debug_chunk?: `debug_trace=true` with the chunk at 0 puts the job in debug mode
   // (enable_debug_trace!), before the log is appended; its log then needs update_build to read.
-  if (params.debug_trace === true && start === 0) await enableDebugTraceStatement(env, job.id).run()
+  if (params.debug_trace === true && start === 0) await enableDebugTraceStatement(c.env, job.id).run()
   if (start + body.byteLength > traceLimitBytes(job.ci_jobs_trace_size_limit)) {
-    await jobObject(env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
-    await pipelineObject(env, job.pipeline_id).process(job.pipeline_id)
+    await jobObject(c.env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
+    await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)
     const dropped = jobForbidden(job.status === 'canceling' ? 'canceled' : 'failed')
     throw new ApiError(403, { error: '403 Forbidden' }, dropped.headers)
   }
   const data = await hideSecrets(body, { jobToken: job.token, registrationDigest: job.runners_token_digest })
-  const result = await jobObject(env, job.id).appendTrace(job.id, start, data)
+  const result = await jobObject(c.env, job.id).appendTrace(job.id, start, data)
   if (!result.ok) throw new ApiError(416, { error: '416 Range Not Satisfiable' }, { Range: `0-${result.length}` })
-  await touch(env, job)
+  await touch(c.env, job, c.now)
   return new Response(null, {
     status: 202,
     headers: {

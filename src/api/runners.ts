@@ -14,7 +14,7 @@ import { Bool, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json, noContent } from '../http/response'
 import { resetTokenResult, runnerRegistrationDetails } from '../present/runner-registration'
-import { paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /**
  * Runner creation and registration (lib/api/user_runners.rb, lib/api/ci/runner.rb `resource
@@ -65,6 +65,7 @@ function newRunner(
   scope: Pick<NewRunner, 'runner_type' | 'project_id' | 'created_by_id' | 'token_prefix'>,
   digest: string,
   errors: 'model' | 'sentence',
+  now: number,
 ): NewRunner {
   // Runner#maximum_timeout validation: nil or at least 10 minutes.
   if (settings.maximum_timeout !== undefined && settings.maximum_timeout < 600) {
@@ -74,7 +75,6 @@ function newRunner(
   if ((settings.tag_list?.length ?? 0) > TAG_LIST_MAX_LENGTH) {
     throw errors === 'model' ? new ApiError(400, { message: { tags_list: [TOO_MANY_TAGS] } }) : ApiError.badRequest(`Tags list ${TOO_MANY_TAGS}`)
   }
-  const now = Date.now()
   return {
     ...scope,
     description: settings.description ?? '',
@@ -89,16 +89,16 @@ function newRunner(
 }
 
 /** POST /user/runners — 201 `{id, token: "glrt-…", token_expires_at}`, the token shown once. */
-export async function createUserRunner(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
+export async function createUserRunner(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   const params = validate(CreateRunnerParams, raw)
   let projectId: number | null = null
   if (params.runner_type === 'instance_type') {
     if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
   } else if (params.runner_type === 'project_type') {
     if (params.project_id === undefined) throw ApiError.invalid('project_id', 'is missing')
-    const ctx = await loadProject(env, request, raw, String(params.project_id))
+    const ctx = await loadProject(c, String(params.project_id))
     if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
     projectId = ctx.project.id
   } else {
@@ -106,30 +106,30 @@ export async function createUserRunner(request: ApiRequest, env: Env): Promise<R
   }
   const token = generateToken(RUNNER_TOKEN_PREFIX)
   const scope = { runner_type: params.runner_type, project_id: projectId, created_by_id: caller.user!.id, token_prefix: RUNNER_TOKEN_PREFIX }
-  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token), 'sentence'))
+  const row = await insertRunner(c.env.DB, newRunner(params, scope, await tokenDigest(token), 'sentence', c.now))
   return json(runnerRegistrationDetails(row!, token), { status: 201 })
 }
 
 const RegisterParams = v.looseObject({ token: NonBlankStr, ...RunnerSettings })
 
 /** POST /runners — legacy registration with a project's registration token (403 when unknown). */
-export async function register(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function register(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(RegisterParams, raw)
   const digest = await tokenDigest(params.token)
-  const project = await findProjectByRegistrationDigest(env.DB, digest)
+  const project = await findProjectByRegistrationDigest(c.env.DB, digest)
   if (!project || !digestsEqual(project.runners_token_digest, digest)) throw ApiError.forbidden()
   // Runners registered with a registration token get a token without the `glrt-` prefix.
   const token = generateToken('')
   const scope = { runner_type: 'project_type' as const, project_id: project.id, created_by_id: null, token_prefix: '' }
-  const row = await insertRunner(env.DB, newRunner(params, scope, await tokenDigest(token), 'model'))
+  const row = await insertRunner(c.env.DB, newRunner(params, scope, await tokenDigest(token), 'model', c.now))
   return json(runnerRegistrationDetails(row!, token), { status: 201 })
 }
 
 /** POST /runners/verify — 200 `{id, token, token_expires_at}`; records the machine's features. */
-export async function verify(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const { runner } = await authenticateRunner(env, request, raw)
+export async function verify(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { runner } = await authenticateRunner(c.env, c.request, raw)
   return json(runnerRegistrationDetails(runner, raw.token as string))
 }
 
@@ -145,47 +145,47 @@ function checkUnmodifiedSince(request: Request, updatedAt: number | null): void 
 }
 
 /** DELETE /runners — unregisters the runner (and all its managers): 204. */
-export async function unregister(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
-  checkUnmodifiedSince(request, runner.updated_at ?? runner.created_at)
-  await env.DB.batch(deleteRunnerStatements(env.DB, runner.id))
+export async function unregister(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { runner } = await authenticateRunner(c.env, c.request, raw, { heartbeat: false })
+  checkUnmodifiedSince(c.request, runner.updated_at ?? runner.created_at)
+  await c.env.DB.batch(deleteRunnerStatements(c.env.DB, runner.id))
   return noContent()
 }
 
 const ManagerParams = v.looseObject({ token: NonBlankStr, system_id: NonBlankStr })
 
 /** DELETE /runners/managers — removes one machine of a `glrt-` runner: 204, 404 if unknown. */
-export async function unregisterManager(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function unregisterManager(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(ManagerParams, raw)
-  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
-  const manager = await findManager(env.DB, runner.id, params.system_id)
+  const { runner } = await authenticateRunner(c.env, c.request, raw, { heartbeat: false })
+  const manager = await findManager(c.env.DB, runner.id, params.system_id)
   // not_found!('Runner manager not found') → "404 <resource> Not Found"
   if (!manager) throw ApiError.notFound('Runner manager not found')
-  checkUnmodifiedSince(request, manager.updated_at ?? manager.created_at)
-  await deleteManager(env.DB, runner.id, params.system_id)
+  checkUnmodifiedSince(c.request, manager.updated_at ?? manager.created_at)
+  await deleteManager(c.env.DB, runner.id, params.system_id)
   return noContent()
 }
 
 /** POST /runners/reset_authentication_token — 201 with a fresh token; the old one stops working. */
-export async function resetAuthenticationToken(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const { runner } = await authenticateRunner(env, request, raw, { heartbeat: false })
+export async function resetAuthenticationToken(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { runner } = await authenticateRunner(c.env, c.request, raw, { heartbeat: false })
   const token = generateToken(runner.token_prefix)
-  await updateRunnerToken(env.DB, runner.id, await tokenDigest(token))
+  await updateRunnerToken(c.env.DB, runner.id, await tokenDigest(token))
   return json(resetTokenResult(token), { status: 201 })
 }
 
 const ProjectParams = v.looseObject({ id: Str })
 
 /** POST /projects/:id/runners/reset_registration_token — maintainer+; only the digest is kept. */
-export async function resetRegistrationToken(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
+export async function resetRegistrationToken(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
   const params = validate(ProjectParams, raw)
-  const ctx = await loadProject(env, request, raw, params.id)
+  const ctx = await loadProject(c, params.id)
   if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
   const token = generateToken(RUNNER_REGISTRATION_PREFIX)
-  await setRegistrationDigest(env.DB, ctx.project.id, await tokenDigest(token))
+  await setRegistrationDigest(c.env.DB, ctx.project.id, await tokenDigest(token))
   return json(resetTokenResult(token), { status: 201 })
 }

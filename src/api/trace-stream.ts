@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import type { ApiContext } from './context'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
 import { jobObject } from '../objects/JobObject'
@@ -20,7 +21,6 @@ import { jobObject } from '../objects/JobObject'
 const WAIT_MS = 20_000
 const MAX_STREAM_MS = 15 * 60_000
 const ARCHIVE_SLICE = 256 * 1024
-export const DEFAULT_RECHECK_SECONDS = 30
 
 /** Whether the caller may still read the log; false (or a throw) ends the stream. */
 export type AccessCheck = () => Promise<boolean>
@@ -29,16 +29,11 @@ export function wantsEventStream(request: Request): boolean {
   return (request.headers.get('Accept') ?? '').includes('text/event-stream')
 }
 
-export function recheckMs(env: Env): number {
-  const seconds = Number(env.LIVE_LOG_RECHECK_SECONDS ?? DEFAULT_RECHECK_SECONDS)
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_RECHECK_SECONDS) * 1000
-}
-
-export function streamTrace(request: Request, env: Env, row: JobViewRow, ctx: ExecutionContext, stillAllowed: AccessCheck): Response {
-  const start = Number(request.headers.get('Last-Event-ID') ?? '0')
+export function streamTrace(c: ApiContext, row: JobViewRow, stillAllowed: AccessCheck): Response {
+  const start = Number(c.request.headers.get('Last-Event-ID') ?? '0')
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
   const from = Number.isSafeInteger(start) && start > 0 ? start : 0
-  ctx.waitUntil(pump(env, row, from, writable.getWriter(), stillAllowed))
+  c.execution.waitUntil(pump(c.env, row, from, writable.getWriter(), stillAllowed, c.config.liveLogRecheckMs))
   return new Response(readable, {
     headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
   })
@@ -52,11 +47,11 @@ async function pump(
   start: number,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   stillAllowed: AccessCheck,
+  interval: number,
 ): Promise<void> {
   const encoder = new TextEncoder()
   const decoder = new TextDecoder()
   const send = (text: string) => writer.write(encoder.encode(text))
-  const interval = recheckMs(env)
   let nextCheck = Date.now() + interval
   /** Ends the stream (AccessEnded) once the caller's access is gone; checks at most once per interval. */
   const checkAccess = async () => {

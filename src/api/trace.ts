@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { loadProject, parseAfterAuthentication } from '../auth/access'
+import { loadProject, parseAfterAuthentication, type AuthRequest } from '../auth/access'
 import { can } from '../auth/policy'
 import type { Variable } from '../ci/types'
 import { traceKey } from '../blob/keys'
@@ -11,7 +11,7 @@ import { Int, IntIn, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { jobObject } from '../objects/JobObject'
 import { streamTrace, wantsEventStream } from './trace-stream'
-import { paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /** Gitlab::Ci::Trace::Stream::LIMIT_SIZE */
 export const TRACE_BYTE_LIMIT = 500 * 1024
@@ -27,18 +27,18 @@ const TraceParams = v.looseObject({
  * GET /projects/:id/jobs/:job_id/trace — the raw log. An archived log streams from R2 (never read
  * whole into memory); a running job's log comes from its Durable Object. No log → empty 200.
  */
-export async function trace(request: ApiRequest, env: Env, execution: ExecutionContext): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const params = await parseAfterAuthentication(env, request, raw, {}, () => validate(TraceParams, raw))
-  const row = await authorizeTrace(env, request, raw, params)
+export async function trace(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const params = await parseAfterAuthentication(c, () => validate(TraceParams, raw))
+  const row = await authorizeTrace(c, params)
   const headers = {
     'Content-Type': 'text/plain',
     'Content-Disposition': `infile; filename="${row.id}.log"`,
   }
-  if (wantsEventStream(request)) {
+  if (wantsEventStream(c.request)) {
     // The same checks again, periodically, for as long as the stream stays open.
-    const stillAllowed = () => authorizeTrace(env, request, raw, params).then(() => true)
-    return streamTrace(request, env, row, execution, stillAllowed)
+    const stillAllowed = () => authorizeTrace(c.recheck(), params).then(() => true)
+    return streamTrace(c, row, stillAllowed)
   }
   const offset = params.byte_offset ?? 0
   const limit = params.byte_limit
@@ -46,22 +46,17 @@ export async function trace(request: ApiRequest, env: Env, execution: ExecutionC
   if (row.trace_archived === 1) {
     if (offset >= row.trace_size) return new Response('', { headers })
     const length = Math.min(limit ?? row.trace_size - offset, row.trace_size - offset)
-    const object = await env.BLOBS.get(traceKey(row.id), { range: { offset, length } })
+    const object = await c.env.BLOBS.get(traceKey(row.id), { range: { offset, length } })
     return new Response(object?.body ?? '', { headers })
   }
-  return new Response(liveTrace(env, row.id, offset, limit), { headers })
+  return new Response(liveTrace(c.env, row.id, offset, limit), { headers })
 }
 
 /** The job whose log the caller may read (read_build, and read_build_trace for debug logs). */
-async function authorizeTrace(
-  env: Env,
-  request: Request,
-  raw: Record<string, unknown>,
-  params: v.InferOutput<typeof TraceParams>,
-): Promise<JobViewRow> {
-  const ctx = await loadProject<[JobViewRow, { variables: string }]>(env, request, raw, params.id, {}, (project) => [
-    projectJobStatement(env.DB, project, params.job_id),
-    jobPipelineVariablesStatement(env.DB, project, params.job_id),
+async function authorizeTrace(c: AuthRequest, params: v.InferOutput<typeof TraceParams>): Promise<JobViewRow> {
+  const ctx = await loadProject<[JobViewRow, { variables: string }]>(c, params.id, (project) => [
+    projectJobStatement(c.env.DB, project, params.job_id),
+    jobPipelineVariablesStatement(c.env.DB, project, params.job_id),
   ])
   if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
   const row = ctx.results[0].results[0]

@@ -9,18 +9,18 @@ import { validate } from '../http/params'
 import { json, noContent } from '../http/response'
 import { userWithAdmin } from '../present/user'
 import { isoTime } from '../present/time'
-import { externalUrl, paramsOf, type ApiRequest } from './request'
+import type { ApiContext } from './context'
 
 /** GET /user — the authenticated user. */
-export async function currentUser(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
-  return json(userWithAdmin(caller.user!, externalUrl(env)))
+export async function currentUser(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
+  return json(userWithAdmin(caller.user!, c.externalUrl))
 }
 
-async function requireAdmin(request: ApiRequest, env: Env) {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
+async function requireAdmin(c: ApiContext) {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
   return { raw, admin: caller.user! }
 }
@@ -35,34 +35,34 @@ const CreateUserParams = v.looseObject({
 const USERNAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,254}$/
 
 /** POST /users (admin) */
-export async function createUser(request: ApiRequest, env: Env): Promise<Response> {
-  const { raw } = await requireAdmin(request, env)
+export async function createUser(c: ApiContext): Promise<Response> {
+  const { raw } = await requireAdmin(c)
   const params = validate(CreateUserParams, raw)
   if (!USERNAME.test(params.username) || /\.(git|atom)$/.test(params.username)) {
     throw new ApiError(400, { message: { username: ['can contain only letters, digits, \'_\', \'-\' and \'.\'. Cannot start with \'-\' or end in \'.\', \'.git\' or \'.atom\'.'] } })
   }
-  const taken = await userExists(env.DB, params.username, params.email)
+  const taken = await userExists(c.env.DB, params.username, params.email)
   // GitLab answers 409 for a taken username or email (lib/api/users.rb).
   if (taken.email) throw ApiError.conflict('Email has already been taken')
   if (taken.username) throw ApiError.conflict('Username has already been taken')
   let row
   try {
-    row = await insertUser(env.DB, { username: params.username, name: params.name, email: params.email, isAdmin: params.admin, now: Date.now() })
+    row = await insertUser(c.env.DB, { username: params.username, name: params.name, email: params.email, isAdmin: params.admin, now: c.now })
   } catch {
     throw ApiError.conflict('Username has already been taken') // lost a race on the unique index
   }
-  return json(userWithAdmin(row, externalUrl(env)), { status: 201 })
+  return json(userWithAdmin(row, c.externalUrl), { status: 201 })
 }
 
 const UserIdParams = v.looseObject({ id: Int })
 
 /** GET /users/:id (admin) */
-export async function showUser(request: ApiRequest, env: Env): Promise<Response> {
-  const { raw } = await requireAdmin(request, env)
+export async function showUser(c: ApiContext): Promise<Response> {
+  const { raw } = await requireAdmin(c)
   const { id } = validate(UserIdParams, raw)
-  const row = await getUser(env.DB, id)
+  const row = await getUser(c.env.DB, id)
   if (!row) throw ApiError.notFound('User')
-  return json(userWithAdmin(row, externalUrl(env)))
+  return json(userWithAdmin(row, c.externalUrl))
 }
 
 const SCOPES = ['api', 'read_api', 'read_user', 'create_runner', 'manage_runner', 'read_repository', 'write_repository', 'read_registry', 'write_registry', 'sudo', 'admin_mode', 'k8s_proxy', 'self_rotate', 'ai_features'] as const
@@ -80,17 +80,17 @@ const CreateTokenParams = v.looseObject({
 })
 
 /** POST /users/:user_id/personal_access_tokens (admin): the token value is shown once. */
-export async function createPersonalAccessToken(request: ApiRequest, env: Env): Promise<Response> {
-  const { raw } = await requireAdmin(request, env)
+export async function createPersonalAccessToken(c: ApiContext): Promise<Response> {
+  const { raw } = await requireAdmin(c)
   const params = validate(CreateTokenParams, raw)
-  const owner = await getUser(env.DB, params.user_id)
+  const owner = await getUser(c.env.DB, params.user_id)
   if (!owner) throw ApiError.notFound('User')
-  const now = Date.now()
+  const now = c.now
   if (params.expires_at && Date.parse(`${params.expires_at}T00:00:00Z`) <= now - 86_400_000) {
     throw new ApiError(400, { message: { expires_at: ['must be in the future'] } })
   }
   const token = generateToken(PERSONAL_TOKEN_PREFIX)
-  const row = await insertToken(env.DB, {
+  const row = await insertToken(c.env.DB, {
     userId: owner.id, name: params.name, scopes: params.scopes, digest: await tokenDigest(token),
     expiresAt: params.expires_at ?? null, now,
   })
@@ -115,12 +115,12 @@ export async function createPersonalAccessToken(request: ApiRequest, env: Env): 
 const RevokeParams = v.looseObject({ token_id: Int })
 
 /** DELETE /personal_access_tokens/:token_id — the owner or an admin revokes a token. */
-export async function revokePersonalAccessToken(request: ApiRequest, env: Env): Promise<Response> {
-  const raw = await paramsOf(request, env)
-  const caller = await authenticate(env, request, raw)
+export async function revokePersonalAccessToken(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
   const { token_id } = validate(RevokeParams, raw)
-  const ownerId = await tokenOwnerId(env.DB, token_id)
+  const ownerId = await tokenOwnerId(c.env.DB, token_id)
   if (ownerId === null || (ownerId !== caller.user!.id && caller.user!.is_admin !== 1)) throw ApiError.notFound()
-  await revokeToken(env.DB, ownerId, token_id)
+  await revokeToken(c.env.DB, ownerId, token_id)
   return noContent()
 }

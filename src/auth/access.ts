@@ -2,7 +2,9 @@ import type { Env } from '../env'
 import type { UserRow } from '../db/users'
 import { projectRefCondition, type ProjectRow } from '../db/projects'
 import { ApiError } from '../http/errors'
-import { extractCredential, type Credential } from './credentials'
+import { isExecuting } from '../ci/statuses'
+import type { Credential } from './credentials'
+import type { RouteAuth } from './route-auth'
 import { canReadProject, type ProjectAccess } from './policy'
 import { parseScopes, requireScope } from './scopes'
 import { digestsEqual, tokenDigest } from './tokens'
@@ -26,14 +28,18 @@ export interface ProjectContext<T extends unknown[] = unknown[]> {
   results: { [K in keyof T]: D1Result<T[K]> }
 }
 
-export interface AccessOptions {
-  /** Route accepts CI job tokens (route_setting :authentication, job_token_allowed: true). */
-  jobTokenAllowed?: boolean
-  /** `before { authenticate! }`: anonymous callers get 401. */
-  requireUser?: boolean
+/**
+ * What authentication needs of a request, built once per request by the API's context: the
+ * route's declared authentication (which credentials, which scopes, anonymous or not), the
+ * credential read once, and the request's clock.
+ */
+export interface AuthRequest {
+  readonly env: Env
+  readonly request: Request
+  readonly now: number
+  readonly auth: RouteAuth
+  credential(): Promise<Credential>
 }
-
-const EXECUTING = new Set(['running', 'canceling'])
 
 interface CallerRow extends UserRow {
   t_digest: string
@@ -75,17 +81,17 @@ async function callerStatements(env: Env, credential: Credential): Promise<{ cal
   }
 }
 
-function resolveCaller(request: Request, credential: Credential, digest: string | undefined, row: CallerRow | null, now: number): Caller {
+function resolveCaller(c: AuthRequest, credential: Credential, digest: string | undefined, row: CallerRow | null): Caller {
   if (credential.kind === 'none') return { user: null }
   if (!row || !digest || !digestsEqual(row.t_digest, digest)) throw ApiError.unauthorized()
   if (credential.kind === 'personal') {
     if (row.t_revoked) throw ApiError.unauthorized()
     // GitLab tokens expire at the start of their expires_at day (UTC).
-    if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= now) throw ApiError.unauthorized()
-    requireScope(parseScopes(row.t_scopes), request.method, new URL(request.url).pathname)
+    if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= c.now) throw ApiError.unauthorized()
+    requireScope(parseScopes(row.t_scopes), c.request.method, c.auth.scopes)
   } else {
     // A job token works only while its job runs (EXECUTING) and is not erased, and needs a user.
-    if (!EXECUTING.has(row.job_status ?? '') || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
+    if (!isExecuting(row.job_status) || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
   }
   if (row.state !== 'active') throw ApiError.unauthorized()
   const user: UserRow = {
@@ -97,13 +103,13 @@ function resolveCaller(request: Request, credential: Credential, digest: string 
   return caller
 }
 
-/** Authenticates without a project (e.g. GET /user). Anonymous → 401 when required. */
-export async function authenticate(env: Env, request: Request, params: Record<string, unknown>, options: AccessOptions = {}): Promise<Caller> {
-  const credential = extractCredential(request, params, options.jobTokenAllowed ?? false)
-  const { caller: statement, digest } = await callerStatements(env, credential)
+/** Authenticates without a project (e.g. GET /user). Anonymous → 401 unless the route accepts it. */
+export async function authenticate(c: AuthRequest): Promise<Caller> {
+  const credential = await c.credential()
+  const { caller: statement, digest } = await callerStatements(c.env, credential)
   const row = statement ? await statement.first<CallerRow>() : null
-  const caller = resolveCaller(request, credential, digest, row, Date.now())
-  if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
+  const caller = resolveCaller(c, credential, digest, row)
+  if (!c.auth.anonymous && !caller.user) throw ApiError.unauthorized()
   return caller
 }
 
@@ -113,18 +119,12 @@ export async function authenticate(env: Env, request: Request, params: Record<st
  * first anyway (the valid path stays one round trip); only when it rejects the request are the
  * credentials checked before its error is let through.
  */
-export async function parseAfterAuthentication<T>(
-  env: Env,
-  request: Request,
-  params: Record<string, unknown>,
-  options: { jobTokenAllowed?: boolean },
-  parse: () => T,
-): Promise<T> {
-  if (extractCredential(request, params, options.jobTokenAllowed ?? false).kind === 'none') throw ApiError.unauthorized()
+export async function parseAfterAuthentication<T>(c: AuthRequest, parse: () => T): Promise<T> {
+  if ((await c.credential()).kind === 'none') throw ApiError.unauthorized()
   try {
     return parse()
   } catch (error) {
-    if (error instanceof ApiError) await authenticate(env, request, params, { ...options, requireUser: true })
+    if (error instanceof ApiError) await authenticate({ ...c, credential: () => c.credential(), auth: { ...c.auth, anonymous: false } })
     throw error
   }
 }
@@ -135,14 +135,12 @@ export async function parseAfterAuthentication<T>(
  * `extra` receives the SQL condition and value that select the project, to use in subqueries.
  */
 export async function loadProject<T extends unknown[] = unknown[]>(
-  env: Env,
-  request: Request,
-  params: Record<string, unknown>,
+  c: AuthRequest,
   ref: string,
-  options: AccessOptions = {},
   extra: (project: { sql: string; value: string | number }) => D1PreparedStatement[] = () => [],
 ): Promise<ProjectContext<T>> {
-  const credential = extractCredential(request, params, options.jobTokenAllowed ?? false)
+  const env = c.env
+  const credential = await c.credential()
   const who = await callerStatements(env, credential)
   const condition = projectRefCondition(ref)
   const projectStatement = env.DB.prepare(
@@ -153,8 +151,8 @@ export async function loadProject<T extends unknown[] = unknown[]>(
   const statements = [...(who.caller ? [who.caller] : []), projectStatement, ...extra(projectSubquery(condition))]
   const results = await env.DB.batch(statements)
   const callerRow = who.caller ? ((results.shift()!.results[0] as CallerRow | undefined) ?? null) : null
-  const caller = resolveCaller(request, credential, who.digest, callerRow, Date.now())
-  if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
+  const caller = resolveCaller(c, credential, who.digest, callerRow)
+  if (!c.auth.anonymous && !caller.user) throw ApiError.unauthorized()
   const projectRow = results.shift()!.results[0] as (ProjectRow & { member_access: number }) | undefined
   if (!projectRow) throw ApiError.notFound('Project')
   const { member_access, ...project } = projectRow

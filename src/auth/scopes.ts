@@ -12,9 +12,10 @@ import { ApiError } from '../http/errors'
  *
  * Every other scope (`write_repository`, `read_registry`, `create_runner`, `sudo`, …) opens none
  * of the API: `write_repository` is for git over HTTP only. A refused token gets GitLab's 403,
- * whose `scope` lists the endpoint's registered scopes, endpoint first, then API::API's.
+ * whose `scope` lists the endpoint's registered scopes, endpoint first, then API::API's. Which
+ * endpoint class a route belongs to is declared with the route in `src/routes.ts`.
  */
-interface RegisteredScope {
+export interface RegisteredScope {
   name: string
   /** The `if:` condition: any method, GET/HEAD only, or POST only. */
   when: 'any' | 'read' | 'post'
@@ -25,32 +26,23 @@ const API_SCOPES: RegisteredScope[] = [
   { name: 'read_api', when: 'read' },
 ]
 
-/** Endpoint classes that register more scopes, by the path under /api/v4 they serve (first match). */
-const ENDPOINT_SCOPES: Array<{ path: RegExp; scopes: RegisteredScope[] }> = [
-  { path: /^\/user\/runners$/, scopes: [{ name: 'create_runner', when: 'post' }] }, // API::UserRunners
-  { path: /^\/(user|users)(\/|$)/, scopes: [{ name: 'read_user', when: 'read' }] }, // API::Users
-  { path: /^\/projects\/[^/]+\/repository\/files(\/|$)/, scopes: [{ name: 'read_repository', when: 'read' }] }, // API::Files
-]
-
-const DESCRIPTION = 'The request requires higher privileges than provided by the access token.'
-
-function registeredScopes(pathname: string): RegisteredScope[] {
-  const path = pathname.replace(/^\/api\/v4(?=\/|$)/, '')
-  const endpoint = ENDPOINT_SCOPES.find((entry) => entry.path.test(path))?.scopes ?? []
-  return [...endpoint, ...API_SCOPES]
-}
+/** The scopes endpoint classes register beyond API::API's; routes declare theirs in the route table. */
+export const ENDPOINT_SCOPES = {
+  /** API::UserRunners */
+  userRunners: [{ name: 'create_runner', when: 'post' }],
+  /** API::Users */
+  users: [{ name: 'read_user', when: 'read' }],
+  /** API::Files */
+  files: [{ name: 'read_repository', when: 'read' }],
+} as const satisfies Record<string, readonly RegisteredScope[]>
 
 /** Throws GitLab's `403 insufficient_scope` unless one of `tokenScopes` opens this request. */
-export function requireScope(tokenScopes: readonly string[], method: string, pathname: string): void {
-  const registered = registeredScopes(pathname)
+export function requireScope(tokenScopes: readonly string[], method: string, endpointScopes: readonly RegisteredScope[]): void {
+  const registered = [...endpointScopes, ...API_SCOPES]
   const holds = { any: true, read: method === 'GET' || method === 'HEAD', post: method === 'POST' }
   const passing = registered.filter((scope) => holds[scope.when]).map((scope) => scope.name)
   if (passing.some((name) => tokenScopes.includes(name))) return
-  throw new ApiError(403, {
-    error: 'insufficient_scope',
-    error_description: DESCRIPTION,
-    scope: registered.map((scope) => scope.name).join(' '),
-  })
+  throw ApiError.insufficientScope(registered.map((scope) => scope.name).join(' '))
 }
 
 /** The stored scopes column (a JSON array); anything unreadable holds no scope. */

@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import { configOf, type Config } from '../config'
 import { countFailure, deleteEndedWindows } from '../db/auth-failures'
 import { ApiError } from '../http/errors'
 
@@ -13,21 +14,11 @@ import { ApiError } from '../http/errors'
  * so valid tokens are never slowed or refused, from any address. Anonymous requests are not
  * failures, and requests without a client address (not through Cloudflare) are not counted.
  */
-const DEFAULT_LIMIT = 10
-const DEFAULT_WINDOW_SECONDS = 60
+export type ThrottleSettings = Config['authFailures']
 
-export interface ThrottleSettings {
-  limit: number
-  windowMs: number
-}
-
+/** The settings of `env` (parsed in config.ts, where the defaults live). */
 export function throttleSettings(env: Env): ThrottleSettings {
-  const limit = Number(env.AUTH_FAILURE_LIMIT ?? DEFAULT_LIMIT)
-  const window = Number(env.AUTH_FAILURE_WINDOW_SECONDS ?? DEFAULT_WINDOW_SECONDS)
-  return {
-    limit: Number.isFinite(limit) && limit >= 0 ? Math.floor(limit) : DEFAULT_LIMIT,
-    windowMs: (Number.isFinite(window) && window > 0 ? window : DEFAULT_WINDOW_SECONDS) * 1000,
-  }
+  return configOf(env).authFailures
 }
 
 /** Whether the request presented any credential (a failure with none is not a failed login). */
@@ -42,14 +33,14 @@ export function presentsCredential(request: Request): boolean {
  * Records one failed authentication of `request`'s address. Returns the 429 to answer instead
  * when the address is over its limit, else undefined (answer the 401).
  */
-export async function recordAuthFailure(env: Env, request: Request, now = Date.now()): Promise<ApiError | undefined> {
+export async function recordAuthFailure(env: Env, request: Request, now: number): Promise<ApiError | undefined> {
   const { limit, windowMs } = throttleSettings(env)
   const address = request.headers.get('CF-Connecting-IP')
   if (limit === 0 || !address) return undefined
   const row = await countFailure(env.DB, address, now, windowMs)
   if (!row || row.failures <= limit) return undefined
   const retryAfter = Math.max(1, Math.ceil((row.window_start + windowMs - now) / 1000))
-  return new ApiError(429, { message: 'Retry later' }, { 'Retry-After': String(retryAfter) })
+  return ApiError.throttled(retryAfter)
 }
 
 /** Cron housekeeping: windows that have ended. */

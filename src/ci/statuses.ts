@@ -28,6 +28,18 @@ export const EXECUTING_STATUSES: readonly JobStatus[] = ['running', 'canceling']
 export const ALIVE_STATUSES: readonly JobStatus[] = ['created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'canceling']
 export const CANCELABLE_STATUSES: readonly JobStatus[] = ['created', 'waiting_for_resource', 'preparing', 'waiting_for_callback', 'pending', 'running', 'scheduled']
 
+/** The statuses a build's log is archived and its token dropped on (after_transition any => [:success, :failed, :canceled]). */
+export const FINISHED_STATUSES: readonly JobStatus[] = ['success', 'failed', 'canceled']
+
+/** Running or canceling: on a runner, its job token alive. */
+export function isExecuting(status: string | null | undefined): boolean {
+  return (EXECUTING_STATUSES as readonly (string | null | undefined)[]).includes(status)
+}
+
+export function isFinished(status: string | null | undefined): boolean {
+  return (FINISHED_STATUSES as readonly (string | null | undefined)[]).includes(status)
+}
+
 export function isStatus(value: string): value is JobStatus {
   return (AVAILABLE_STATUSES as readonly string[]).includes(value)
 }

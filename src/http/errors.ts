@@ -57,4 +57,32 @@ export class ApiError extends Error {
     return new ApiError(413, { message: '413 Request Entity Too Large' })
   }
 
+  /** ActiveRecord validation errors as the API renders them: `{"message": {field: [..]}}`. */
+  static fieldErrors(errors: Record<string, string[]>, status = 400): ApiError {
+    return new ApiError(status, { message: errors })
+  }
+
+  /** Rack::OAuth2's answer to a personal access token without a scope that opens the request. */
+  static insufficientScope(scope: string): ApiError {
+    return new ApiError(403, {
+      error: 'insufficient_scope',
+      error_description: 'The request requires higher privileges than provided by the access token.',
+      scope,
+    })
+  }
+
+  /** Failed-authentication throttling (Rack::Attack), in the API's body style. */
+  static throttled(retryAfterSeconds: number): ApiError {
+    return new ApiError(429, { message: 'Retry later' }, { 'Retry-After': String(retryAfterSeconds) })
+  }
+
+  static internal(): ApiError {
+    return new ApiError(500, { message: '500 Internal Server Error' })
+  }
+
+  /** The same error with more response headers (`Job-Status`, `Range`). */
+  withHeaders(headers: Record<string, string>): ApiError {
+    return new ApiError(this.status, this.body, { ...this.headers, ...headers })
+  }
+
 }

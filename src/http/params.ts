@@ -10,12 +10,11 @@ import { paramObject, parseNestedPairs, sanitizeJson, type ParamObject } from '.
  */
 export type RawParams = Record<string, unknown>
 
-const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
-
 export async function readParams(
   request: Request,
   routeParams: Record<string, string>,
-  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+  /** the configured limit (config.ts) */
+  maxBodyBytes: number,
 ): Promise<RawParams> {
   const url = new URL(request.url)
   const query = parseNestedPairs(url.searchParams.entries())

@@ -1,6 +1,7 @@
-import { DEFAULT_TIMER_LIMITS, nextDeadline, type TimedJob, type TimerLimits } from '../ci/timers'
+import { nextDeadline, type TimedJob, type TimerLimits } from '../ci/timers'
 import type { JobRow } from '../db/jobs'
 import type { Env } from '../env'
+import { configOf } from '../config'
 
 /**
  * The one alarm of a job's Durable Object, and what it remembers in the object's storage to set
@@ -15,12 +16,7 @@ export class JobAlarms {
   ) {}
 
   limits(): TimerLimits {
-    const read = (value: string | undefined, fallback: number) => (value && Number(value) > 0 ? Number(value) : fallback)
-    return {
-      stuckSeconds: read(this.env.JOB_STUCK_SECONDS, DEFAULT_TIMER_LIMITS.stuckSeconds),
-      pendingNoRunnerSeconds: read(this.env.PENDING_NO_RUNNER_SECONDS, DEFAULT_TIMER_LIMITS.pendingNoRunnerSeconds),
-      pendingMaxSeconds: read(this.env.PENDING_MAX_SECONDS, DEFAULT_TIMER_LIMITS.pendingMaxSeconds),
-    }
+    return configOf(this.env).timers
   }
 
   /** Remembers the job's times for the stuck/timeout rules and re-arms the alarm. */

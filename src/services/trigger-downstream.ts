@@ -4,7 +4,7 @@ import type { Env } from '../env'
 import type { JobRow } from '../db/jobs'
 import { getPipeline } from '../db/pipelines'
 import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
-import { externalUrl } from '../api/request'
+import { configOf } from '../config'
 import { createPipeline } from './create-pipeline'
 
 /**
@@ -24,7 +24,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   if (trigger.include) {
     const created = await createPipeline(env.DB, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
-      configPath: trigger.include, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
+      configPath: trigger.include, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
     })
     return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
   }
@@ -34,7 +34,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   if (!(await mayRunPipelines(env, target, bridge.user_id))) return { ok: false, reason: 'insufficient_bridge_permissions' }
   const created = await createPipeline(env.DB, {
     project: target, ref: trigger.branch ?? target.default_branch ?? 'main', userId: bridge.user_id, source: 'pipeline',
-    variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
+    variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
   })
   return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
 }

@@ -1,3 +1,4 @@
+import type { IRequest } from 'itty-router'
 import type { Env } from '../env'
 import { ApiError } from '../http/errors'
 import { errorResponse } from '../http/response'
@@ -49,13 +50,17 @@ export function matchLogViewer(url: URL): { projectPath: string; jobId: number }
   return { projectPath: match[1], jobId: Number(match[2]) }
 }
 
-/** GET (or HEAD) of a web page or asset; undefined when the path is not one. */
-export async function webPage(url: URL, env: Env): Promise<Response | undefined> {
-  if (url.pathname.startsWith(ASSET_BASE)) {
-    const asset = ASSETS[url.pathname.slice(ASSET_BASE.length)]
-    if (!asset) return errorResponse(ApiError.notFound())
-    return new Response(asset.body, { headers: { 'Content-Type': asset.type, 'Cache-Control': 'no-cache' } })
-  }
+/** GET (or HEAD) `/-/edgejobs/:asset`: the viewer's script or style. */
+export function asset(request: IRequest): Response {
+  const file = Object.hasOwn(ASSETS, request.params.asset) ? ASSETS[request.params.asset] : undefined
+  if (!file) return errorResponse(ApiError.notFound())
+  return new Response(file.body, { headers: { 'Content-Type': file.type, 'Cache-Control': 'no-cache' } })
+}
+
+/** GET (or HEAD) of a job's web page; undefined when the path is not one (the API answers). */
+export async function jobPage(request: IRequest, env: Env): Promise<Response | undefined> {
+  const url = new URL(request.url)
+  if (url.pathname.startsWith(ASSET_BASE)) return errorResponse(ApiError.notFound())
   const viewer = matchLogViewer(url)
   if (!viewer) return undefined
   let projectPath: string | undefined

@@ -1,0 +1,77 @@
+import type { Env } from './env'
+import { DEFAULT_TIMER_LIMITS } from './ci/timers'
+
+/**
+ * The Worker's configuration, read from `env` (wrangler.toml `[vars]`, secrets, .dev.vars) and
+ * validated in one place: every default lives here. A value that is missing, not a number or out
+ * of range falls back to its default rather than failing requests.
+ */
+export interface Config {
+  /** GitLab's external_url without a trailing slash: base of web_url, Link headers, CI_* URLs. */
+  externalUrl: string
+  /** Largest JSON/form request body accepted (413 beyond). */
+  maxBodyBytes: number
+  /** The job timers (ci/timers.ts), in seconds. */
+  timers: { stuckSeconds: number; pendingNoRunnerSeconds: number; pendingMaxSeconds: number }
+  /** How often an open live-log stream checks the caller's access again. */
+  liveLogRecheckMs: number
+  /** Failed-authentication throttling per client address; limit 0 turns it off. */
+  authFailures: { limit: number; windowMs: number }
+  /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
+  benchRoutes: boolean
+}
+
+export const DEFAULTS = {
+  externalUrl: 'http://localhost:8787',
+  maxBodyBytes: 4 * 1024 * 1024,
+  ...DEFAULT_TIMER_LIMITS,
+  liveLogRecheckSeconds: 30,
+  authFailureLimit: 10,
+  authFailureWindowSeconds: 60,
+} as const
+
+const parsed = new WeakMap<object, Config>()
+
+/** The configuration of `env`, parsed once per env object. */
+export function configOf(env: Env): Config {
+  let config = parsed.get(env)
+  if (!config) {
+    config = parse(env)
+    parsed.set(env, config)
+  }
+  return config
+}
+
+function parse(env: Env): Config {
+  return {
+    externalUrl: (env.EXTERNAL_URL || DEFAULTS.externalUrl).replace(/\/+$/, ''),
+    maxBodyBytes: positive(env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
+    timers: {
+      stuckSeconds: positive(env.JOB_STUCK_SECONDS, DEFAULTS.stuckSeconds),
+      pendingNoRunnerSeconds: positive(env.PENDING_NO_RUNNER_SECONDS, DEFAULTS.pendingNoRunnerSeconds),
+      pendingMaxSeconds: positive(env.PENDING_MAX_SECONDS, DEFAULTS.pendingMaxSeconds),
+    },
+    liveLogRecheckMs: positive(env.LIVE_LOG_RECHECK_SECONDS, DEFAULTS.liveLogRecheckSeconds) * 1000,
+    authFailures: {
+      limit: Math.floor(atLeastZero(env.AUTH_FAILURE_LIMIT, DEFAULTS.authFailureLimit)),
+      windowMs: positive(env.AUTH_FAILURE_WINDOW_SECONDS, DEFAULTS.authFailureWindowSeconds) * 1000,
+    },
+    benchRoutes: env.BENCH_ROUTES === '1',
+  }
+}
+
+function number(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = number(value)
+  return n !== undefined && n > 0 ? n : fallback
+}
+
+function atLeastZero(value: string | undefined, fallback: number): number {
+  const n = number(value)
+  return n !== undefined && n >= 0 ? n : fallback
+}
