@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { authenticate } from '../auth/access'
 import { getLimitSettings, updateLimitSettings, DEFAULT_MAX_ARTIFACTS_SIZE_MB, DEFAULT_TRACE_SIZE_LIMIT_MB, type LimitSettings } from '../db/settings'
+import { authorizeAdmin } from '../auth/policy'
 import { ApiError } from '../http/errors'
 import { IntIn } from '../http/param-types'
 import { validate } from '../http/params'
@@ -23,7 +24,7 @@ function present(settings: LimitSettings) {
 async function requireAdmin(c: ApiContext): Promise<Record<string, unknown>> {
   const raw = await c.params()
   const caller = await authenticate(c)
-  if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+  authorizeAdmin(caller)
   return raw
 }
 

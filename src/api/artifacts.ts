@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { authenticateJob, presentedJobToken } from '../auth/job-auth'
-import { can } from '../auth/policy'
+import { authorize } from '../auth/policy'
 import { digestsEqual, tokenDigest } from '../auth/tokens'
 import {
   artifactOfType, buildInProject, deleteArtifactsStatement, jobArtifactsStatement, jobByTokenDigest, keepArtifactsStatements,
@@ -188,7 +188,7 @@ async function loadBuildArtifacts(c: ApiContext) {
 /** GET /projects/:id/jobs/:job_id/artifacts — the archive (read_build). */
 export async function download(c: ApiContext): Promise<Response> {
   const { ctx, row } = await loadBuildArtifacts(c)
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   if (!row) throw ApiError.notFound()
   return archiveResponse(c.env, row.id, c.now)
 }
@@ -216,7 +216,7 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
     projectJobStatement(c.env.DB, project, params.job_id),
     jobArtifactsStatement(c.env.DB, params.job_id),
   ])
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row || row.type !== 'build') throw ApiError.notFound()
   const artifacts = ctx.results[1].results
@@ -277,7 +277,7 @@ function percentDecodeBytes(text: string): Uint8Array {
 /** DELETE /projects/:id/jobs/:job_id/artifacts — every artifact but the log; 204. */
 export async function destroy(c: ApiContext): Promise<Response> {
   const { ctx, row, artifacts } = await loadBuildArtifacts(c)
-  if (!can(ctx.access, 'admin_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'admin_build')
   if (!row) throw ApiError.notFound()
   const removable = artifacts.filter((artifact) => artifact.file_type !== 'trace')
   if (removable.length > 0) {
@@ -294,9 +294,9 @@ export async function destroy(c: ApiContext): Promise<Response> {
 /** POST /projects/:id/jobs/:job_id/artifacts/keep — the artifacts no longer expire; 200 Job. */
 export async function keep(c: ApiContext): Promise<Response> {
   const { ctx, row, artifacts } = await loadBuildArtifacts(c)
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   if (!row) throw ApiError.notFound()
-  if (!can(ctx.access, 'keep_job_artifacts')) throw ApiError.forbidden()
+  authorize(ctx.access, 'keep_job_artifacts')
   if (!artifacts.some((artifact) => artifact.file_type === 'archive')) throw ApiError.notFound()
   await c.env.DB.batch(keepArtifactsStatements(c.env.DB, row.id))
   const view = await getJobView(c.env.DB, row.id)

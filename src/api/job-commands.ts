@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject, type ProjectContext } from '../auth/access'
 import { extractCredential } from '../auth/credentials'
-import { can, canEraseJob } from '../auth/policy'
+import { authorize, can, canEraseJob } from '../auth/policy'
 import type { JobViewRow } from '../db/job-views'
 import { getJobView } from '../db/job-views'
 import { projectJobStatement } from '../db/job-lists'
@@ -15,6 +15,7 @@ import { jobObject } from '../objects/JobObject'
 import { pipelineObject } from '../objects/PipelineObject'
 import { bridge as presentBridge, job as presentJob } from '../present/job'
 import type { ApiContext } from './context'
+import { accepted, refusalError } from './refusals'
 
 /**
  * The job commands (lib/api/ci/jobs.rb). Handlers stay thin: params, auth, policy, one JobObject
@@ -58,11 +59,11 @@ export async function cancel(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(CancelParams, raw)
   const ctx = await loadJob(c, params.id, params.job_id)
-  if (!can(ctx.access, 'cancel_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'cancel_build')
   const row = jobOf(ctx, true)
-  if (params.force && !can(ctx.access, 'force_cancel_build')) throw ApiError.forbidden()
+  if (params.force) authorize(ctx.access, 'force_cancel_build')
   const result = await jobObject(c.env, row.id).cancel(row.id, { force: params.force, known: row })
-  if (!result) throw ApiError.notFound()
+  if (!result) throw refusalError('not_found')
   if (result.changed) processLater(c, result.job, false)
   return present(c, result.view!, 201, 'job')
 }
@@ -75,10 +76,9 @@ export async function retry(c: ApiContext): Promise<Response> {
   const params = validate(RetryParams, raw)
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, false)
-  if (!can(ctx.access, 'retry_job')) throw ApiError.forbidden()
+  authorize(ctx.access, 'retry_job')
   rejectInputs(params.inputs)
-  const result = await jobObject(c.env, row.id).retry(row.id, { userId: ctx.caller.user!.id, known: row })
-  if (!result.ok) throw ApiError.forbidden('Job is not retryable')
+  const result = accepted(await jobObject(c.env, row.id).retry(row.id, { userId: ctx.caller.user!.id, known: row }))
   if (result.job.type === 'bridge') {
     // The new bridge answers `pending`; its downstream pipeline is made after the response
     // (Ci::CreateDownstreamPipelineWorker), and processing follows as for play.
@@ -104,8 +104,7 @@ export async function erase(c: ApiContext): Promise<Response> {
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, true)
   if (!canEraseJob(ctx.access, ctx.caller.user!.id, row.user_id)) throw ApiError.forbidden()
-  const result = await jobObject(c.env, row.id).erase(row.id, { userId: ctx.caller.user!.id })
-  if (!result.ok) throw ApiError.forbidden('Job is not erasable!')
+  const result = accepted(await jobObject(c.env, row.id).erase(row.id, { userId: ctx.caller.user!.id }))
   return present(c, result.view, 201, 'job')
 }
 
@@ -122,16 +121,15 @@ export async function play(c: ApiContext): Promise<Response> {
   if ((await c.credential()).kind === 'none') throw ApiError.unauthorized()
   const params = validate(PlayParams, raw)
   const ctx = await loadJob(c, params.id, params.job_id)
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   const row = jobOf(ctx, false)
-  if (!can(ctx.access, 'play_job')) throw ApiError.forbidden()
+  authorize(ctx.access, 'play_job')
   rejectInputs(params.job_inputs)
   const variables = params.job_variables_attributes?.map((item) => ({ key: item.key, value: item.value }))
-  const result = await jobObject(c.env, row.id).play(row.id, {
+  const result = accepted(await jobObject(c.env, row.id).play(row.id, {
     userId: ctx.caller.user!.id,
     jobVariables: variables ? JSON.stringify(variables) : undefined,
-  })
-  if (!result.ok) throw ApiError.badRequest('Unplayable Job')
+  }))
   if (result.retried) return presentAfterProcessing(c, result.job, 200, 'auto')
   processLater(c, result.job, true)
   return present(c, result.view!, 200, 'auto')

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { authenticate, loadProject, type Caller } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize } from '../auth/policy'
 import { insertClusterAgent, jobPipelineStatement, projectAgentsStatement, type ClusterAgentRow } from '../db/cluster-agents'
 import { getJobView } from '../db/job-views'
 import { ApiError } from '../http/errors'
@@ -61,9 +61,9 @@ export async function createClusterAgent(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(CreateAgentParams, raw)
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
+  authorize(ctx.access, 'admin_project')
   if (params.name.length > 63 || !AGENT_NAME.test(params.name)) {
-    throw new ApiError(400, { message: { name: ['can contain only lowercase letters, digits, and \'-\', but cannot start or end with \'-\''] } })
+    throw ApiError.fieldErrors({ name: ['can contain only lowercase letters, digits, and \'-\', but cannot start or end with \'-\''] })
   }
   const row = await insertClusterAgent(c.env.DB, {
     project_id: ctx.project.id,
@@ -71,6 +71,6 @@ export async function createClusterAgent(c: ApiContext): Promise<Response> {
     configuration: JSON.stringify(params.configuration ?? {}),
     created_at: c.now,
   })
-  if (!row) throw new ApiError(400, { message: { name: ['has already been taken'] } })
+  if (!row) throw ApiError.fieldErrors({ name: ['has already been taken'] })
   return json(clusterAgent(row, ctx.project, ctx.caller.user!.id), { status: 201 })
 }

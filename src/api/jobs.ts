@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject, parseAfterAuthentication } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize } from '../auth/policy'
 import type { JobViewRow } from '../db/job-views'
 import { projectJobsStatement, projectJobStatement } from '../db/job-lists'
 import { ApiError } from '../http/errors'
@@ -33,7 +33,7 @@ export async function list(c: ApiContext): Promise<Response> {
   const ctx = await loadProject<[JobViewRow]>(c, params.id, (project) => [
     projectJobsStatement(c.env.DB, project, { ...filter, beforeId: keyset?.beforeId }, perPage + 1, offset?.offset ?? 0),
   ])
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   const rows = ctx.results[0].results
   const hasNext = rows.length > perPage
   const page = rows.slice(0, perPage)
@@ -58,7 +58,7 @@ export async function show(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = await parseAfterAuthentication(c, () => validate(JobParams, raw))
   const { ctx, row } = await loadBuild(c, raw, params.job_id, params.id)
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   if (!row) throw ApiError.notFound()
   return json(presentJob(row, c.externalUrl, c.now))
 }

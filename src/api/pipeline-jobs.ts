@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize, can } from '../auth/policy'
 import type { JobViewRow } from '../db/job-views'
 import { pipelineJobsStatements } from '../db/job-lists'
 import { ApiError } from '../http/errors'
@@ -52,7 +52,7 @@ async function listOfPipeline(c: ApiContext, type: 'build' | 'bridge'): Promise<
       return [s.pipeline, s.page, s.count]
     },
   )
-  if (!can(ctx.access, type === 'build' ? 'read_pipeline' : 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, type === 'build' ? 'read_pipeline' : 'read_build')
   if (!ctx.results[0].results[0]) throw ApiError.notFound()
   // The finder needs read_build on the pipeline; without it GitLab answers an empty list.
   const readable = can(ctx.access, 'read_build')

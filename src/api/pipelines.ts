@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize } from '../auth/policy'
 import { AVAILABLE_STATUSES } from '../ci/statuses'
 import type { Variable } from '../ci/types'
 import { pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
@@ -37,9 +37,9 @@ export async function create(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(CreateParams, raw)
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'create_pipeline')) throw ApiError.forbidden()
+  authorize(ctx.access, 'create_pipeline')
   if (params.inputs && Object.keys(params.inputs).length > 0) {
-    throw new ApiError(400, { message: { base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] } })
+    throw ApiError.fieldErrors({ base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] })
   }
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
   const created = await createPipeline(c.env.DB, {
@@ -47,7 +47,7 @@ export async function create(c: ApiContext): Promise<Response> {
     externalUrl: c.externalUrl, now: c.now,
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
-  if (!created.ok) throw new ApiError(400, { message: { base: created.errors } })
+  if (!created.ok) throw ApiError.fieldErrors({ base: created.errors })
   await pipelineObject(c.env, created.pipeline.id).process(created.pipeline.id)
   const view = await pipelineViewStatement(c.env.DB, created.pipeline.id, ctx.project.id).first<PipelineViewRow>()
   return json(presentDetailed(view!, c), { status: 201 })
@@ -62,7 +62,7 @@ export async function show(c: ApiContext): Promise<Response> {
   const ctx = await loadProject<[PipelineViewRow]>(c, params.id, (project) => [
     pipelineViewStatement(c.env.DB, params.pipeline_id, project),
   ])
-  if (!can(ctx.access, 'read_pipeline')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_pipeline')
   const view = ctx.results[0].results[0]
   if (!view) throw ApiError.notFound()
   return json(presentDetailed(view, c))
@@ -97,7 +97,7 @@ export async function list(c: ApiContext): Promise<Response> {
   const ctx = await loadProject<[PipelineViewRow, { n: number }]>(c, params.id, (project) =>
     pipelineListStatement(c.env.DB, project, filter, page),
   )
-  if (!can(ctx.access, 'read_pipeline')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_pipeline')
   const rows = ctx.results[0].results
   const total = ctx.results[1].results[0]?.n ?? 0
   const hasNext = rows.length > page.perPage

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { authenticate, loadProject, parseAfterAuthentication } from '../auth/access'
-import { AccessLevel, can, VALID_ACCESS_LEVELS } from '../auth/policy'
+import { AccessLevel, authorize, can, VALID_ACCESS_LEVELS } from '../auth/policy'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'
 import {
   insertProject, memberPageStatements, memberWithUser, projectPathTaken, updateProject, upsertMember,
@@ -40,12 +40,12 @@ export async function createProject(c: ApiContext): Promise<Response> {
   const name = params.name ?? params.path!
   const path = params.path ?? name.trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '')
   const invalid = { ...nameErrors(name), ...pathErrors(path) }
-  if (Object.keys(invalid).length > 0) throw new ApiError(400, { message: invalid })
+  if (Object.keys(invalid).length > 0) throw ApiError.fieldErrors(invalid)
   checkBuildTimeout(params.build_timeout)
   const namespacePath = caller.user!.username
   const fullPath = `${namespacePath}/${path}`
   if (await projectPathTaken(c.env.DB, fullPath)) {
-    throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
+    throw ApiError.fieldErrors({ path: ['has already been taken'], name: ['has already been taken'] })
   }
   const now = c.now
   const row = await insertProject(c.env.DB, {
@@ -55,7 +55,7 @@ export async function createProject(c: ApiContext): Promise<Response> {
     ci_job_token_scope_enabled: 0, default_branch: params.default_branch ?? null, creator_id: caller.user!.id,
     created_at: now, runnersTokenDigest: await tokenDigest(generateToken(RUNNER_REGISTRATION_PREFIX)),
   }).catch(() => {
-    throw new ApiError(400, { message: { path: ['has already been taken'], name: ['has already been taken'] } })
+    throw ApiError.fieldErrors({ path: ['has already been taken'], name: ['has already been taken'] })
   })
   return json(project(row, c.externalUrl), { status: 201 })
 }
@@ -81,7 +81,7 @@ const ONE_MONTH = 2_629_746
 function checkBuildTimeout(timeout: number | undefined): void {
   // Project validation: >= 10 minutes and < 1 month (app/models/project.rb).
   if (timeout !== undefined && (timeout < 600 || timeout >= ONE_MONTH)) {
-    throw new ApiError(400, { message: { build_timeout: ['needs to be between 10 minutes and 1 month'] } })
+    throw ApiError.fieldErrors({ build_timeout: ['needs to be between 10 minutes and 1 month'] })
   }
 }
 
@@ -124,12 +124,12 @@ export async function updateProjectSettings(c: ApiContext): Promise<Response> {
     return parsed
   })
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'admin_project')) throw ApiError.forbidden()
+  authorize(ctx.access, 'admin_project')
   // lib/api/projects.rb: renaming needs rename_project, any visibility param change_visibility_level.
-  if (params.name && !can(ctx.access, 'rename_project')) throw ApiError.forbidden()
-  if (params.visibility !== undefined && !can(ctx.access, 'change_visibility_level')) throw ApiError.forbidden()
+  if (params.name) authorize(ctx.access, 'rename_project')
+  if (params.visibility !== undefined) authorize(ctx.access, 'change_visibility_level')
   const invalidName = params.name === undefined ? {} : nameErrors(params.name)
-  if (invalidName.name) throw new ApiError(400, { message: invalidName })
+  if (invalidName.name) throw ApiError.fieldErrors(invalidName)
   checkBuildTimeout(params.build_timeout)
   const changes: ProjectUpdate = {}
   if (params.name !== undefined) changes.name = params.name
@@ -160,9 +160,9 @@ export async function addMember(c: ApiContext): Promise<Response> {
   // The members API authenticates every route first (lib/api/members.rb: before { authenticate! }).
   const params = await parseAfterAuthentication(c, () => validate(AddMemberParams, raw))
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'admin_project_member')) throw ApiError.forbidden()
+  authorize(ctx.access, 'admin_project_member')
   // Only owners (and admins) may grant the owner role.
-  if (params.access_level === AccessLevel.owner && !can(ctx.access, 'manage_owners')) throw ApiError.forbidden()
+  if (params.access_level === AccessLevel.owner) authorize(ctx.access, 'manage_owners')
   const userId = /^\d{1,15}$/.test(params.user_id.trim()) ? Number(params.user_id) : undefined
   const user = userId === undefined ? null : await getUser(c.env.DB, userId)
   if (!user) throw ApiError.notFound('User')
@@ -181,7 +181,7 @@ export async function listAllMembers(c: ApiContext): Promise<Response> {
   const ctx = await loadProject<[MemberPageRow, { total: number }]>(c, id, (selected) =>
     memberPageStatements(c.env.DB, selected, { offset: page.offset, limit: page.perPage + 1 }, MAX_COUNT_LIMIT),
   )
-  if (!can(ctx.access, 'read_project_member')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_project_member')
   const [rows, count] = ctx.results
   const members = rows.results.map(memberWithUser)
   const total = count.results[0]?.total ?? 0

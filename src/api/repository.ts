@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize } from '../auth/policy'
 import { findCommit, getBranch, hasAnyBranch, readFileAt, writeCommit, type CommitRow } from '../db/repository'
 import { ApiError } from '../http/errors'
 import { FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
@@ -43,7 +43,7 @@ async function commitFile(c: ApiContext, action: 'create' | 'update'): Promise<R
   const params = validate(FileParams, raw)
   // No `authenticate!` here in GitLab: anonymous callers get 404 or 403 like everyone else.
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'push_code')) throw ApiError.forbidden()
+  authorize(ctx.access, 'push_code')
   const content = decodeContent(params.content, params.encoding)
   if (new TextEncoder().encode(content).byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
   const filePath = params.file_path
@@ -160,7 +160,7 @@ export async function showCommit(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(CommitParams, raw)
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_code')
   const row = await findCommit(c.env.DB, ctx.project.id, params.sha)
   if (!row) throw ApiError.notFound('Commit')
   return json(commitDetail(row, ctx.project.full_path, c.externalUrl))
@@ -177,7 +177,7 @@ export async function rawFile(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(RawFileParams, raw)
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_code')
   const ref = params.ref ?? ctx.project.default_branch
   const commitRow = ref ? await findCommit(c.env.DB, ctx.project.id, ref) : null
   if (!commitRow) throw ApiError.notFound('Commit')

@@ -144,11 +144,11 @@ export async function patchTrace(c: ApiContext): Promise<Response> {
     await jobObject(c.env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
     await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)
     const dropped = jobForbidden(job.status === 'canceling' ? 'canceled' : 'failed')
-    throw new ApiError(403, { error: '403 Forbidden' }, dropped.headers)
+    throw ApiError.plain(403, '403 Forbidden').withHeaders(dropped.headers)
   }
   const data = await hideSecrets(body, { jobToken: job.token, registrationDigest: job.runners_token_digest })
   const result = await jobObject(c.env, job.id).appendTrace(job.id, start, data)
-  if (!result.ok) throw new ApiError(416, { error: '416 Range Not Satisfiable' }, { Range: `0-${result.length}` })
+  if (!result.ok) throw ApiError.plain(416, '416 Range Not Satisfiable').withHeaders({ Range: `0-${result.length}` })
   await touch(c.env, job, c.now)
   return new Response(null, {
     status: 202,

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { authenticate, loadProject } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize, authorizeAdmin } from '../auth/policy'
 import { authenticateRunner } from '../auth/runner'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, RUNNER_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import {
@@ -69,11 +69,11 @@ function newRunner(
 ): NewRunner {
   // Runner#maximum_timeout validation: nil or at least 10 minutes.
   if (settings.maximum_timeout !== undefined && settings.maximum_timeout < 600) {
-    throw new ApiError(400, { message: { maximum_timeout: ['needs to be at least 10 minutes'] } })
+    throw ApiError.fieldErrors({ maximum_timeout: ['needs to be at least 10 minutes'] })
   }
   // Ci::Runner#tag_constraints
   if ((settings.tag_list?.length ?? 0) > TAG_LIST_MAX_LENGTH) {
-    throw errors === 'model' ? new ApiError(400, { message: { tags_list: [TOO_MANY_TAGS] } }) : ApiError.badRequest(`Tags list ${TOO_MANY_TAGS}`)
+    throw errors === 'model' ? ApiError.fieldErrors({ tags_list: [TOO_MANY_TAGS] }) : ApiError.badRequest(`Tags list ${TOO_MANY_TAGS}`)
   }
   return {
     ...scope,
@@ -95,11 +95,11 @@ export async function createUserRunner(c: ApiContext): Promise<Response> {
   const params = validate(CreateRunnerParams, raw)
   let projectId: number | null = null
   if (params.runner_type === 'instance_type') {
-    if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+    authorizeAdmin(caller)
   } else if (params.runner_type === 'project_type') {
     if (params.project_id === undefined) throw ApiError.invalid('project_id', 'is missing')
     const ctx = await loadProject(c, String(params.project_id))
-    if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
+    authorize(ctx.access, 'create_runner')
     projectId = ctx.project.id
   } else {
     throw ApiError.badRequest('group_type runners are not supported: edgejobs has no groups')
@@ -184,7 +184,7 @@ export async function resetRegistrationToken(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(ProjectParams, raw)
   const ctx = await loadProject(c, params.id)
-  if (!can(ctx.access, 'create_runner')) throw ApiError.forbidden()
+  authorize(ctx.access, 'create_runner')
   const token = generateToken(RUNNER_REGISTRATION_PREFIX)
   await setRegistrationDigest(c.env.DB, ctx.project.id, await tokenDigest(token))
   return json(resetTokenResult(token), { status: 201 })

@@ -1,5 +1,6 @@
 import type { Env } from '../env'
 import type { ApiContext } from './context'
+import { ApiError } from '../http/errors'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
 import { jobObject } from '../objects/JobObject'
@@ -80,7 +81,7 @@ async function pump(
     if (row.erased_at === null) offset = await sendArchivedRest(env, row.id, offset, decoder, send, checkAccess)
     await send(event('end', decoder.decode(), offset))
   } catch (error) {
-    if (error instanceof AccessEnded) await send(event('error', { message: '401 Unauthorized' }, offset)).catch(() => undefined)
+    if (error instanceof AccessEnded) await send(event('error', ApiError.unauthorized().body, offset)).catch(() => undefined)
     // otherwise the client went away
   } finally {
     await writer.close().catch(() => undefined)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject, parseAfterAuthentication, type AuthRequest } from '../auth/access'
-import { can } from '../auth/policy'
+import { authorize, can } from '../auth/policy'
 import type { Variable } from '../ci/types'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
@@ -58,12 +58,12 @@ async function authorizeTrace(c: AuthRequest, params: v.InferOutput<typeof Trace
     projectJobStatement(c.env.DB, project, params.job_id),
     jobPipelineVariablesStatement(c.env.DB, project, params.job_id),
   ])
-  if (!can(ctx.access, 'read_build')) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row || row.type !== 'build') throw ApiError.notFound()
   // read_build_trace: a debug-mode log may hold secrets, only users who can update builds read it.
   const pipelineVariables = ctx.results[1].results[0]?.variables ?? '[]'
-  if (debugMode(row, pipelineVariables) && !can(ctx.access, 'update_build')) throw ApiError.forbidden()
+  if (debugMode(row, pipelineVariables)) authorize(ctx.access, 'update_build')
   return row
 }
 

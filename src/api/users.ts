@@ -3,6 +3,7 @@ import type { Env } from '../env'
 import { authenticate } from '../auth/access'
 import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId } from '../db/users'
+import { authorizeAdmin } from '../auth/policy'
 import { ApiError } from '../http/errors'
 import { Bool, Int, IsoDate, NonBlankStr, Str } from '../http/param-types'
 import { validate } from '../http/params'
@@ -21,7 +22,7 @@ export async function currentUser(c: ApiContext): Promise<Response> {
 async function requireAdmin(c: ApiContext) {
   const raw = await c.params()
   const caller = await authenticate(c)
-  if (caller.user!.is_admin !== 1) throw ApiError.forbidden()
+  authorizeAdmin(caller)
   return { raw, admin: caller.user! }
 }
 
@@ -39,7 +40,7 @@ export async function createUser(c: ApiContext): Promise<Response> {
   const { raw } = await requireAdmin(c)
   const params = validate(CreateUserParams, raw)
   if (!USERNAME.test(params.username) || /\.(git|atom)$/.test(params.username)) {
-    throw new ApiError(400, { message: { username: ['can contain only letters, digits, \'_\', \'-\' and \'.\'. Cannot start with \'-\' or end in \'.\', \'.git\' or \'.atom\'.'] } })
+    throw ApiError.fieldErrors({ username: ['can contain only letters, digits, \'_\', \'-\' and \'.\'. Cannot start with \'-\' or end in \'.\', \'.git\' or \'.atom\'.'] })
   }
   const taken = await userExists(c.env.DB, params.username, params.email)
   // GitLab answers 409 for a taken username or email (lib/api/users.rb).
@@ -87,7 +88,7 @@ export async function createPersonalAccessToken(c: ApiContext): Promise<Response
   if (!owner) throw ApiError.notFound('User')
   const now = c.now
   if (params.expires_at && Date.parse(`${params.expires_at}T00:00:00Z`) <= now - 86_400_000) {
-    throw new ApiError(400, { message: { expires_at: ['must be in the future'] } })
+    throw ApiError.fieldErrors({ expires_at: ['must be in the future'] })
   }
   const token = generateToken(PERSONAL_TOKEN_PREFIX)
   const row = await insertToken(c.env.DB, {

@@ -44,7 +44,7 @@ export function presentedJobToken(request: Request, params: Record<string, unkno
 
 export function jobForbidden(status: string | undefined, reason?: string): ApiError {
   const error = ApiError.forbidden(reason)
-  return status ? new ApiError(error.status, error.body, { 'Job-Status': status }) : error
+  return status ? error.withHeaders({ 'Job-Status': status }) : error
 }
 
 export async function authenticateJob(env: Env, jobId: number, token: string): Promise<AuthenticatedJob> {

@@ -1,3 +1,4 @@
+import { ApiError } from '../http/errors'
 /**
  * GitLab's role table for the abilities edgejobs needs (gitlab-behavior.md §1.5;
  * app/policies/project_policy.rb, config/authz/roles/*.yml, app/policies/ci/build_policy.rb).
@@ -66,6 +67,16 @@ export function canReadProject(access: ProjectAccess): boolean {
 const BUILD_ABILITIES: ReadonlySet<ProjectAbility> = new Set<ProjectAbility>([
   'read_build', 'cancel_build', 'update_build', 'play_job', 'retry_job', 'keep_job_artifacts', 'admin_build', 'force_cancel_build',
 ])
+
+/** GitLab's `authorize!`: 403 Forbidden unless the caller has the ability on the project. */
+export function authorize(access: ProjectAccess, ability: ProjectAbility): void {
+  if (!can(access, ability)) throw ApiError.forbidden()
+}
+
+/** `authenticated_as_admin!`: 403 unless the caller is an administrator. */
+export function authorizeAdmin(caller: { user: { is_admin: number } | null }): void {
+  if (caller.user?.is_admin !== 1) throw ApiError.forbidden()
+}
 
 export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
   if (!canReadProject(access)) return false

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
 import { autoRetryAllowed } from '../ci/auto-retry'
+import type { Refused } from '../ci/refusals'
 import type { JobStatus } from '../ci/statuses'
 import { dueAction } from '../ci/timers'
 import { applyEvent, type JobEvent } from '../ci/transitions'
@@ -27,10 +28,10 @@ export interface JobResult {
   view?: JobViewRow
 }
 
-export type RetryResult = { ok: true; job: JobRow } | { ok: false; reason: 'not_retryable' | 'not_found' }
+export type RetryResult = { ok: true; job: JobRow } | Refused
 /** `retried`: the played job had finished, so a new job was made (it still needs processing). */
-export type PlayResult = { ok: true; job: JobRow; retried: boolean; view?: JobViewRow } | { ok: false; reason: 'unplayable' | 'not_found' }
-export type EraseResult = { ok: true; job: JobRow; view: JobViewRow } | { ok: false; reason: 'not_erasable' | 'not_found' }
+export type PlayResult = { ok: true; job: JobRow; retried: boolean; view?: JobViewRow } | Refused
+export type EraseResult = { ok: true; job: JobRow; view: JobViewRow } | Refused
 
 /** A job row handed in by a caller: it may be stale, so a "no change" decision on it is re-checked. */
 type KnownRow = JobRow
