@@ -527,6 +527,7 @@ describe('invalid configs create nothing', () => {
     ['extends nested too deep', `${Array.from({ length: 12 }, (_, i) => `.e${i}: { extends: .e${i + 1} }`).join('\n')}\n.e12: { script: x }\njob: { extends: .e0 }`,
       ['.e11: nesting too deep in `extends`']],
     ['an invalid coverage regex', 'build: { script: x, coverage: "/(unclosed/" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
+    ['a lookbehind in coverage (not RE2)', 'build: { script: x, coverage: "/(?<=total )\\\\d+/" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
     ['coverage without slashes', 'build: { script: x, coverage: "total" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
     ['artifacts when of the wrong value', 'build: { script: x, artifacts: { when: sometimes } }', ['jobs:build:artifacts when should be one of: on_success, on_failure, always']],
     ['artifacts expire_in that is no duration', 'build: { script: x, artifacts: { expire_in: 7 elephants } }', ['jobs:build:artifacts expire in should be a duration']],

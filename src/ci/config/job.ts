@@ -1,4 +1,5 @@
 import { isFailureReason } from '../failure-reasons'
+import { compileRe2 } from '../re2'
 import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, RetryPolicy, Variable, When } from '../types'
 import { readArtifacts, readCaches } from './artifacts'
 import { MAX_BUILD_TIMEOUT, parseDuration } from './duration'
@@ -210,17 +211,8 @@ function readTimeout(location: string, value: unknown, errors: string[]): number
 /** `coverage: /regex/`, kept without its slashes. */
 function readCoverage(location: string, value: unknown, errors: string[]): string | undefined {
   const source = typeof value === 'string' && value.length >= 2 && value.startsWith('/') && value.endsWith('/') ? value.slice(1, -1) : null
-  if (source !== null && compiles(source)) return source
+  if (source !== null && compileRe2(source) !== null) return source
   errors.push(entryError(location, 'config must be a regular expression with re2 syntax'))
-}
-
-function compiles(source: string): boolean {
-  try {
-    new RegExp(source)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** `retry: n` or `retry: {max, when, exit_codes}`; `when` defaults to always unless exit codes are given. */
