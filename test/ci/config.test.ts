@@ -501,7 +501,6 @@ describe('invalid configs create nothing', () => {
     ['unknown keys', 'build: { script: x, foo: 1, bar: 2 }', ['jobs:build config contains unknown keys: foo, bar']],
     ['known but unsupported keys', 'build: { script: x, environment: production, resource_group: prod }',
       ['jobs:build config uses unsupported keys: environment, resource_group (edgejobs does not support them)']],
-    ['include', 'include: other.yml\nbuild: { script: x }', ['root config uses unsupported keys: include (edgejobs does not support them)']],
     ['unsupported default keys', 'default: { hooks: {}, foo: 1 }\nbuild: { script: x }',
       ['default config contains unknown keys: foo', 'default config uses unsupported keys: hooks (edgejobs does not support them)']],
     ['trigger next to script', 'build: { script: x, trigger: g/p }', ['jobs:build config contains unknown keys: trigger']],
@@ -580,10 +579,9 @@ describe('invalid configs create nothing', () => {
     expect(message).toMatch(/^Nested mappings are not allowed in compact mappings at line 3, column 10/)
   })
 
-  it('!reference tags are refused, not misread', () => {
-    expect(errors('.setup: { script: [a] }\njob:\n  script:\n    - !reference [.setup, script]\n')).toEqual([
-      '!reference tags are not supported (edgejobs does not support them) at line 4, column 7',
-    ])
+  it('!reference tags resolve against the whole config (nested arrays flattened)', () => {
+    expect(job('.setup: { script: [a, b] }\njob:\n  script:\n    - !reference [.setup, script]\n    - c\n', 'job').options.script).toEqual(['a', 'b', 'c'])
+    expect(errors('job:\n  script:\n    - !reference [.setup, script]\n')).toEqual(['!reference [".setup", "script"] could not be found'])
   })
 
   it('a config over 1 MB is too big', () => {

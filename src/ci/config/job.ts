@@ -10,6 +10,7 @@ import {
   BRIDGE_KEYWORDS, checkKeys, entryError, INHERITED_KEYWORDS, isHash, JOB_KEYWORDS, type Config, type InheritedKeyword,
 } from './keywords'
 import { readDependencies, readNeeds } from './needs'
+import { readPolicy, withDefaultOnly, type Policy } from './policy'
 import { JOB_RULES, readRules, readStartIn, type Rule } from './rules'
 import { readTrigger } from './trigger'
 
@@ -47,7 +48,17 @@ export interface JobSpec {
   coverageRegex?: string
   variables: Variable[]
   rules?: Rule[]
+  /** `only`/`except` (with GitLab's default `only` when neither rules nor workflow rules remove it) */
+  only?: Policy
+  except?: Policy
   options: JobOptions
+}
+
+/** What a job entry needs to know about the rest of the config. */
+export interface JobContext {
+  defaults: JobDefaults
+  /** `workflow:rules` exist: unwritten `only`/`except` defaults are dropped */
+  workflowRules: boolean
 }
 
 type Kind = JobSpec['kind']
@@ -86,7 +97,7 @@ function assign<K extends InheritedKeyword>(values: JobDefaults, key: K, value: 
 }
 
 /** A visible job: a build when it has `script:`, a bridge when it has `trigger:`. */
-export function readJob(name: string, value: unknown, defaults: JobDefaults, errors: string[]): JobSpec | undefined {
+export function readJob(name: string, value: unknown, context: JobContext, errors: string[]): JobSpec | undefined {
   if (!isHash(value) || !('script' in value || 'run' in value || 'trigger' in value)) {
     errors.push(entryError('jobs', `${name} config should implement the script:, run:, or trigger: keyword`))
     return undefined
@@ -97,8 +108,8 @@ export function readJob(name: string, value: unknown, defaults: JobDefaults, err
   const kind: Kind = 'script' in value || 'run' in value ? 'build' : 'bridge'
   checkKeys(location, value, kind === 'build' ? JOB_KEYWORDS : BRIDGE_KEYWORDS, errors)
   const config = withoutNulls(value)
-  const job = readProcessable(location, name, kind, config, errors)
-  if (kind === 'build') readBuild(location, value, config, defaults, job, errors)
+  const job = readProcessable(location, name, kind, config, context, errors)
+  if (kind === 'build') readBuild(location, value, config, context.defaults, job, errors)
   else job.options.trigger = readTrigger(`${location}:trigger`, config.trigger, errors)
   return errors.length === count ? job : undefined
 }
@@ -109,13 +120,14 @@ function withoutNulls(config: Config): Config {
 }
 
 /** The keys builds and bridges share (Entry::Processable). */
-function readProcessable(location: string, name: string, kind: Kind, config: Config, errors: string[]): JobSpec {
+function readProcessable(location: string, name: string, kind: Kind, config: Config, context: JobContext, errors: string[]): JobSpec {
   const when = readWhen(location, kind, config.when, errors)
   const allowFailure = readAllowFailure(location, kind, config.allow_failure, errors)
   const job: JobSpec = {
     name,
     kind,
-    stage: readStage(`${location}:stage`, config.stage, errors),
+    // `type:` is the deprecated spelling of `stage:`; `stage` wins.
+    stage: readStage(`${location}:stage`, config.stage ?? config.type, errors),
     when,
     allowFailure: allowFailure.ignore ?? when === 'manual',
     needs: config.needs === undefined ? null : (readNeeds(`${location}:needs`, config.needs, errors) ?? null),
@@ -124,7 +136,25 @@ function readProcessable(location: string, name: string, kind: Kind, config: Con
     options: allowFailure.exitCodes ? { allow_failure_exit_codes: allowFailure.exitCodes } : {},
   }
   if (config.rules !== undefined) job.rules = readRules(`${location}:rules`, config.rules, JOB_RULES, errors)
+  readPolicies(location, config, context, job, errors)
   return job
+}
+
+/**
+ * `only`/`except` next to `rules` is an error; without either, `only` is GitLab's default unless
+ * the job has `rules` or the config has `workflow:rules` (Processable#compose!).
+ */
+function readPolicies(location: string, config: Config, context: JobContext, job: JobSpec, errors: string[]): void {
+  if (config.rules !== undefined) {
+    const disallowed = Object.keys(config).filter((key) => ['only', 'except', 'start_in'].includes(key))
+    if (disallowed.length > 0) errors.push(entryError(location, `config key may not be used with \`rules\`: ${disallowed.join(', ')}`))
+    return
+  }
+  const only = config.only === undefined ? undefined : readPolicy(`${location}:only`, config.only, errors)
+  const except = config.except === undefined ? undefined : readPolicy(`${location}:except`, config.except, errors)
+  if (only) job.only = withDefaultOnly(only)
+  else if (config.only === undefined && !context.workflowRules) job.only = withDefaultOnly({})
+  if (except) job.except = except
 }
 
 function readBuild(location: string, raw: Config, config: Config, defaults: JobDefaults, job: JobSpec, errors: string[]): void {
@@ -190,7 +220,6 @@ function readAllowFailure(location: string, kind: Kind, value: unknown, errors: 
 function readJobStartIn(location: string, when: JobSpec['when'], config: Config, errors: string[]): string | undefined {
   const hasRules = config.rules !== undefined
   const present = config.start_in !== undefined
-  if (hasRules && present) errors.push(entryError(location, 'config key may not be used with `rules`: start_in'))
   if ((hasRules || when !== 'delayed') && present) errors.push(entryError(location, 'start in must be blank'))
   if (when !== 'delayed') return undefined
   const startIn = readStartIn(location, config.start_in, errors)

@@ -14,8 +14,8 @@ export interface Keywords {
 
 /** Keys that are never job names (Entry::Root `reserved: true` nodes plus `default`/`workflow`). */
 export const ROOT_KEYWORDS: Keywords = {
-  supported: ['default', 'stages', 'variables', 'workflow', 'image', 'services', 'before_script', 'after_script', 'cache'],
-  unsupported: ['include', 'types', 'spec'],
+  supported: ['include', 'spec', 'default', 'stages', 'types', 'variables', 'workflow', 'image', 'services', 'before_script', 'after_script', 'cache'],
+  unsupported: [],
 }
 
 /** Entries a job inherits from `default:` (and from their deprecated top-level spelling). */
@@ -30,29 +30,32 @@ export const DEFAULT_KEYWORDS: Keywords = {
   unsupported: ['hooks', 'id_tokens', 'identity'],
 }
 
-const PROCESSABLE_UNSUPPORTED = ['only', 'except', 'inherit', 'resource_group', 'environment']
+const PROCESSABLE_UNSUPPORTED = ['inherit', 'resource_group', 'environment']
 
 export const JOB_KEYWORDS: Keywords = {
   supported: [
     'script', 'stage', 'extends', 'variables', 'image', 'services', 'before_script', 'after_script', 'when', 'start_in',
     'allow_failure', 'needs', 'dependencies', 'tags', 'timeout', 'retry', 'artifacts', 'cache', 'coverage',
-    'interruptible', 'rules',
+    'interruptible', 'rules', 'only', 'except', 'type',
   ],
   unsupported: [
-    ...PROCESSABLE_UNSUPPORTED, 'run', 'type', 'parallel', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
+    ...PROCESSABLE_UNSUPPORTED, 'run', 'parallel', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
     'pages', 'publish', 'manual_confirmation', 'dast_configuration',
   ],
 }
 
 export const BRIDGE_KEYWORDS: Keywords = {
-  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules'],
+  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except'],
   unsupported: [...PROCESSABLE_UNSUPPORTED, 'parallel'],
 }
 
 export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules'], unsupported: ['name', 'auto_cancel'] }
 
+/** A plain mapping (not an array, not a `!reference` tag). */
 export function isHash(value: unknown): value is Config {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 /**

@@ -33,7 +33,8 @@ export function readRoot(config: Config, errors: string[]): RootSpec {
   const unsupported = ROOT_KEYWORDS.unsupported.filter((key) => key in config)
   if (unsupported.length > 0) errors.push(unsupportedKeys('root', unsupported))
   const root: RootSpec = {
-    stages: readStages(config.stages, errors),
+    // `types:` is the deprecated spelling of `stages:`.
+    stages: readStages(config.stages ?? config.types, errors),
     variables: config.variables == null ? [] : (readVariables('variables', config.variables, GLOBAL_VARIABLE_DATA, errors) ?? []),
     defaults: readDefaults(config, errors),
     jobs: Object.entries(config).filter(([name]) => !reserved.includes(name)),

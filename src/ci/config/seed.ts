@@ -1,5 +1,7 @@
 import type { JobDefinition, PipelineDefinition, Variable } from '../types'
+import type { PipelineFacts } from './facts'
 import type { JobSpec } from './job'
+import { policiesAllow } from './policy'
 import { matchRules, type Rule } from './rules'
 
 /**
@@ -18,6 +20,7 @@ export interface SeedInput {
   jobs: JobSpec[]
   /** predefined and pipeline variables; they win over YAML variables of the same name */
   context: Record<string, string>
+  facts: PipelineFacts
 }
 
 const EDGE_STAGES = ['.pre', '.post']
@@ -57,8 +60,9 @@ function seedJob(job: JobSpec, globals: Variable[], input: SeedInput): JobDefini
   }
   if (job.timeout !== undefined) seeded.timeout = job.timeout
   if (job.coverageRegex !== undefined) seeded.coverageRegex = job.coverageRegex
-  if (!job.rules) return seeded
-  const rule = matchRules(job.rules, { ...variableRecord(globals), ...variableRecord(job.variables), ...input.context })
+  const variables = { ...variableRecord(globals), ...variableRecord(job.variables), ...input.context }
+  if (!job.rules) return policiesAllow(job.only, job.except, input.facts, variables) ? seeded : null
+  const rule = matchRules(job.rules, variables)
   return rule && rule.when !== 'never' ? applyRule(seeded, rule) : null
 }
 
