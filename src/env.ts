@@ -19,6 +19,10 @@ export interface Env {
   PENDING_NO_RUNNER_SECONDS?: string
   /** Seconds a pending job may wait at all (default 86400). */
   PENDING_MAX_SECONDS?: string
+  /** Base URL `include:template` files are fetched from (`<base>/<name>`); unset: templates are refused. */
+  CI_TEMPLATE_BASE_URL?: string
+  /** 'true' lets `include:remote` reach loopback and private addresses (refused by default). */
+  CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
 }

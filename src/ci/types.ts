@@ -10,6 +10,8 @@ export interface Need {
   name: string
   optional: boolean
   artifacts: boolean
+  /** `needs:parallel:matrix`: the instances of a matrix job to need (expanded away before storage) */
+  matrix?: Record<string, string[]>[]
 }
 
 export interface RetryPolicy {
@@ -85,6 +87,8 @@ export interface JobOptions {
   retry?: RetryPolicy
   allow_failure_exit_codes?: number[]
   interruptible?: boolean
+  /** the 1-based instance of a `parallel` job */
+  instance?: number
 }
 
 /** One job of a pipeline as the config defines it, after `rules` have been evaluated. */

@@ -1,10 +1,11 @@
-import { parseCiConfig } from '../ci/config/parse'
+import { resolveCiConfig } from '../ci/config/parse'
 import { parseDuration } from '../ci/config/duration'
 import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
 import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import { findCommit, readFileAt, type CommitRow } from '../db/repository'
+import { configSources, projectHandle, type CiSourceSettings } from './ci-sources'
 import { pipelineVariables } from './predefined-variables'
 
 /**
@@ -25,6 +26,12 @@ export interface CreatePipelineInput {
   parent?: { pipelineId: number; bridgeJobId: number }
   externalUrl: string
   now: number
+  /** values for the config's `spec:inputs` */
+  inputs?: Record<string, unknown>
+  /** a push that updated the branch: its previous head (the diff `rules:changes` and `only:changes` see) */
+  beforeSha?: string
+  /** template source, private remote includes, fetch */
+  includeSettings?: CiSourceSettings
 }
 
 export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[] }
@@ -40,7 +47,19 @@ export async function createPipeline(db: D1Database, input: CreatePipelineInput)
     return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
   }
   const context = contextVariables(input, commit)
-  const parsed = parseCiConfig(source, { variables: context })
+  const sources = configSources(db, input.userId, input.externalUrl, input.includeSettings)
+  const project = projectHandle(input.project)
+  const modifiedPaths = input.source === 'push' && input.beforeSha && input.beforeSha !== ZERO_SHA
+    ? await sources.repository.changedPaths(project, input.beforeSha, commit.sha)
+    : null
+  const parsed = await resolveCiConfig(source, {
+    variables: context,
+    facts: { modifiedPaths, projectPath: input.project.full_path },
+    inputs: input.inputs,
+    sources,
+    project,
+    sha: commit.sha,
+  })
   if (!parsed.ok) return parsed
   const statements = insertStatements(db, input, commit, parsed.pipeline)
   const results = await db.batch<PipelineRow>(statements)
@@ -62,7 +81,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
     insertPipelineStatement(db, {
       project_id: input.project.id,
       sha: commit.sha,
-      before_sha: parents[0] ?? ZERO_SHA,
+      before_sha: input.beforeSha ?? parents[0] ?? ZERO_SHA,
       ref: input.ref,
       tag: 0,
       source: input.source,

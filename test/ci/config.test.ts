@@ -558,7 +558,7 @@ describe('invalid configs create nothing', () => {
     ['a delayed rule without start_in', 'build: { script: x, rules: [{ when: delayed }] }',
       ["jobs:build:rules:rule start in can't be blank", 'jobs:build:rules:rule start in should be a duration', 'jobs:build:rules:rule start in should not exceed the limit']],
     ['start_in in a rule that is not delayed', 'build: { script: x, rules: [{ when: manual, start_in: 1h }] }', ['jobs:build:rules:rule config contains disallowed keys: start_in']],
-    ['rules:changes', 'build: { script: x, rules: [{ changes: [a] }] }', ['jobs:build:rules:rule config uses unsupported keys: changes (edgejobs does not support them)']],
+    ['rules:changes of the wrong type', 'build: { script: x, rules: [{ changes: a }] }', ['jobs:build:rules:rule:changes should be an array or a hash']],
     ['workflow with unknown keys', 'workflow: { rules: [{ when: always }], variables: {} }\nbuild: { script: x }', ['workflow config contains unknown keys: variables']],
     ['a workflow rule with a job-only when', 'workflow: { rules: [{ when: manual }] }\nbuild: { script: x }', ['workflow:rules:rule when unknown value: manual']],
     ['image both top-level and in default', 'image: a\ndefault: { image: b }\nbuild: { script: x }', ['image is defined in top-level and `default:` entry']],

@@ -10,6 +10,7 @@ import {
   BRIDGE_KEYWORDS, checkKeys, entryError, INHERITED_KEYWORDS, isHash, JOB_KEYWORDS, type Config, type InheritedKeyword,
 } from './keywords'
 import { readDependencies, readNeeds } from './needs'
+import { readParallel, type ParallelSpec } from './parallel-entry'
 import { readPolicy, withDefaultOnly, type Policy } from './policy'
 import { JOB_RULES, readRules, readStartIn, type Rule } from './rules'
 import { readTrigger } from './trigger'
@@ -51,6 +52,7 @@ export interface JobSpec {
   /** `only`/`except` (with GitLab's default `only` when neither rules nor workflow rules remove it) */
   only?: Policy
   except?: Policy
+  parallel?: ParallelSpec
   options: JobOptions
 }
 
@@ -137,6 +139,7 @@ function readProcessable(location: string, name: string, kind: Kind, config: Con
   }
   if (config.rules !== undefined) job.rules = readRules(`${location}:rules`, config.rules, JOB_RULES, errors)
   readPolicies(location, config, context, job, errors)
+  if (config.parallel !== undefined) job.parallel = readParallel(`${location}:parallel`, config.parallel, kind, errors)
   return job
 }
 

@@ -36,20 +36,20 @@ export const JOB_KEYWORDS: Keywords = {
   supported: [
     'script', 'stage', 'extends', 'variables', 'image', 'services', 'before_script', 'after_script', 'when', 'start_in',
     'allow_failure', 'needs', 'dependencies', 'tags', 'timeout', 'retry', 'artifacts', 'cache', 'coverage',
-    'interruptible', 'rules', 'only', 'except', 'type',
+    'interruptible', 'rules', 'only', 'except', 'type', 'parallel',
   ],
   unsupported: [
-    ...PROCESSABLE_UNSUPPORTED, 'run', 'parallel', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
+    ...PROCESSABLE_UNSUPPORTED, 'run', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
     'pages', 'publish', 'manual_confirmation', 'dast_configuration',
   ],
 }
 
 export const BRIDGE_KEYWORDS: Keywords = {
-  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except'],
-  unsupported: [...PROCESSABLE_UNSUPPORTED, 'parallel'],
+  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except', 'parallel'],
+  unsupported: [...PROCESSABLE_UNSUPPORTED],
 }
 
-export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules'], unsupported: ['name', 'auto_cancel'] }
+export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules', 'name', 'auto_cancel'], unsupported: [] }
 
 /** A plain mapping (not an array, not a `!reference` tag). */
 export function isHash(value: unknown): value is Config {

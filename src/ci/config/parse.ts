@@ -1,12 +1,15 @@
+import { expandExisting } from './expand-variables'
 import { resolveExtends } from './extends'
 import { factsFromVariables, type PipelineFacts } from './facts'
 import { validateGraph } from './graph'
 import { expandIncludes, IncludeError, type IncludeContext } from './include'
 import { interpolate, InputsError } from './inputs'
 import { readJob, type JobSpec } from './job'
+import { expandParallel } from './parallel'
 import { isHash, type Config } from './keywords'
 import { loadCiYaml } from './load'
 import { ReferenceError, resolveReferences } from './reference'
+import { existsKey, type ClauseData } from './rule-clauses'
 import { readRoot, type RootSpec } from './root'
 import { seedPipeline, type ParseResult } from './seed'
 import type { ConfigSources, ProjectHandle } from './sources'
@@ -64,7 +67,52 @@ export async function resolveCiConfig(source: string, context: ResolveContext): 
   if (context.facts?.files === undefined && usesExists(config)) {
     facts.files = await context.sources.repository.listFiles(context.project, context.sha)
   }
-  return buildPipeline(config, context.variables, facts)
+  const clauseData = await prefetchClauseData(config, context)
+  return buildPipeline(config, context.variables, facts, clauseData)
+}
+
+/**
+ * The repository answers `rules:changes:compare_to` and `rules:exists:project` need, fetched
+ * before the synchronous seeding: the diff since the merge base of each ref, the files of each
+ * other project (as the user may read it).
+ */
+async function prefetchClauseData(config: Config, context: ResolveContext): Promise<ClauseData> {
+  const data: ClauseData = { compareDiffs: new Map(), projectFiles: new Map() }
+  const { repository } = context.sources
+  const walk = async (value: unknown): Promise<void> => {
+    if (Array.isArray(value)) {
+      for (const item of value) await walk(item)
+      return
+    }
+    if (!isHash(value)) return
+    const changes = value.changes
+    if (isHash(changes) && typeof changes.compare_to === 'string') {
+      const ref = expandExisting(changes.compare_to, context.variables)
+      if (!data.compareDiffs.has(ref)) {
+        const base = await repository.resolveRef(context.project, ref)
+        const mergeBase = base ? await repository.mergeBase(context.project, base, context.sha) : null
+        data.compareDiffs.set(ref, mergeBase ? await repository.changedPaths(context.project, mergeBase, context.sha) : null)
+      }
+    }
+    const exists = value.exists
+    if (isHash(exists) && typeof exists.project === 'string') {
+      const project = expandExisting(exists.project, context.variables)
+      const ref = typeof exists.ref === 'string' ? expandExisting(exists.ref, context.variables) : undefined
+      const key = existsKey(project, ref)
+      if (!data.projectFiles.has(key)) data.projectFiles.set(key, await projectFiles(context, project, ref))
+    }
+    for (const child of Object.values(value)) await walk(child)
+  }
+  await walk(config)
+  return data
+}
+
+async function projectFiles(context: ResolveContext, path: string, ref: string | undefined): Promise<string[] | string> {
+  const project = await context.sources.findProject(path)
+  if (!project) return `rules:exists:project \`${path}\` not found or access denied`
+  const sha = await context.sources.repository.resolveRef(project, ref ?? 'HEAD')
+  if (!sha) return `rules:exists:ref \`${ref}\` is not a valid ref in project \`${path}\``
+  return context.sources.repository.listFiles(project, sha)
 }
 
 function loadContent(source: string, context: ConfigContext): { ok: true; config: Config } | { ok: false; errors: string[] } {
@@ -85,7 +133,7 @@ function usesExists(value: unknown): boolean {
   return Object.entries(value).some(([key, child]) => (key === 'exists' && child != null) || usesExists(child))
 }
 
-function buildPipeline(merged: Config, variables: Record<string, string>, facts: PipelineFacts): ParseResult {
+function buildPipeline(merged: Config, variables: Record<string, string>, facts: PipelineFacts, clauseData?: ClauseData): ParseResult {
   const extended = resolveExtends(merged)
   if (!extended.ok) return { ok: false, errors: [extended.error] }
   let config: Config
@@ -97,12 +145,13 @@ function buildPipeline(merged: Config, variables: Record<string, string>, facts:
   }
   const errors: string[] = []
   const root = readRoot(config, errors)
-  const jobs = readJobs(root, errors)
+  const read = readJobs(root, errors)
   if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] }
+  const jobs = expandParallel(read)
   const graphError = validateGraph(root.stages, jobs)
   if (graphError) return { ok: false, errors: [graphError] }
   const { stages, workflowRules } = root
-  return seedPipeline({ stages, variables: root.variables, workflowRules, jobs, context: variables, facts })
+  return seedPipeline({ stages, variables: root.variables, workflowRules, jobs, context: variables, facts, clauseData })
 }
 
 /** Visible jobs in config order; hidden ones (".name") only serve as `extends` bases and anchors. */

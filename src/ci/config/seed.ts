@@ -2,6 +2,7 @@ import type { JobDefinition, PipelineDefinition, Variable } from '../types'
 import type { PipelineFacts } from './facts'
 import type { JobSpec } from './job'
 import { policiesAllow } from './policy'
+import { RuleClauseError, type ClauseData } from './rule-clauses'
 import { matchRules, type Rule } from './rules'
 
 /**
@@ -21,6 +22,7 @@ export interface SeedInput {
   /** predefined and pipeline variables; they win over YAML variables of the same name */
   context: Record<string, string>
   facts: PipelineFacts
+  clauseData?: ClauseData
 }
 
 const EDGE_STAGES = ['.pre', '.post']
@@ -30,13 +32,26 @@ const NO_JOBS =
 export function seedPipeline(input: SeedInput): ParseResult {
   let variables = input.variables
   if (input.workflowRules) {
-    const rule = matchRules(input.workflowRules, { ...variableRecord(variables), ...input.context })
+    let rule: Rule | undefined
+    try {
+      rule = matchRules(input.workflowRules, { ...variableRecord(variables), ...input.context }, input.facts, input.clauseData)
+    } catch (error) {
+      if (error instanceof RuleClauseError) return { ok: false, errors: [`Failed to parse rule for workflow: ${error.message}`] }
+      throw error
+    }
     if (!rule || rule.when === 'never') return { ok: false, errors: ['Pipeline filtered out by workflow rules.'] }
     variables = mergeVariables(variables, rule.variables)
   }
-  const jobs = input.jobs
-    .map((job) => seedJob(job, variables, input))
-    .filter((job): job is JobDefinition => job !== null)
+  const jobs: JobDefinition[] = []
+  for (const job of input.jobs) {
+    try {
+      const seeded = seedJob(job, variables, input)
+      if (seeded) jobs.push(seeded)
+    } catch (error) {
+      if (error instanceof RuleClauseError) return { ok: false, errors: [`Failed to parse rule for ${job.name}: ${error.message}`] }
+      throw error
+    }
+  }
   const errors = resolveNeeds(jobs)
   if (errors.length > 0) return { ok: false, errors }
   // A pipeline of only .pre and .post jobs does not run either.
@@ -62,7 +77,7 @@ function seedJob(job: JobSpec, globals: Variable[], input: SeedInput): JobDefini
   if (job.coverageRegex !== undefined) seeded.coverageRegex = job.coverageRegex
   const variables = { ...variableRecord(globals), ...variableRecord(job.variables), ...input.context }
   if (!job.rules) return policiesAllow(job.only, job.except, input.facts, variables) ? seeded : null
-  const rule = matchRules(job.rules, variables)
+  const rule = matchRules(job.rules, variables, input.facts, input.clauseData)
   return rule && rule.when !== 'never' ? applyRule(seeded, rule) : null
 }
 
@@ -80,6 +95,8 @@ function applyRule(job: JobDefinition, rule: Rule): JobDefinition {
     when,
     allowFailure: rule.allowFailure ?? job.allowFailure,
     variables: mergeVariables(job.variables, rule.variables),
+    // rules:needs replace the job's needs entirely.
+    needs: rule.needs ?? job.needs,
     options,
   }
 }
