@@ -5,7 +5,9 @@ import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import { findCommit, readFileAt, type CommitRow } from '../db/repository'
+import { inheritedVariables } from '../ci/config/seed'
 import { configSources, projectHandle, type CiSourceSettings } from './ci-sources'
+import { completeJobs } from './creation-values'
 import { pipelineVariables } from './predefined-variables'
 
 /**
@@ -61,6 +63,7 @@ export async function createPipeline(db: D1Database, input: CreatePipelineInput)
     sha: commit.sha,
   })
   if (!parsed.ok) return parsed
+  await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
   const statements = insertStatements(db, input, commit, parsed.pipeline)
   const results = await db.batch<PipelineRow>(statements)
   return { ok: true, pipeline: results[0].results[0] }
@@ -105,7 +108,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
 function newJob(input: CreatePipelineInput, definition: PipelineDefinition, job: JobDefinition): NewJob {
   // yaml_variables: global variables overridden by the job's own, as GitLab stores them on the job.
   const variables = new Map<string, Variable>()
-  for (const v of [...definition.variables, ...job.variables]) variables.set(v.key, v)
+  for (const v of [...inheritedVariables(definition.variables, job.inheritVariables), ...job.variables]) variables.set(v.key, v)
   const startIn = job.options.start_in ? parseDuration(job.options.start_in) : null
   const options = { ...job.options, start_in_seconds: startIn ?? undefined, job_timeout: job.timeout }
   return {

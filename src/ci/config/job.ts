@@ -1,6 +1,6 @@
 import { isFailureReason } from '../failure-reasons'
 import { compileRe2 } from '../re2'
-import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, RetryPolicy, Variable, When } from '../types'
+import type { ArtifactsSpec, CacheSpec, EnvironmentSpec, IdTokenSpec, ImageSpec, JobOptions, Need, RetryPolicy, Variable, When } from '../types'
 import { readArtifacts, readCaches } from './artifacts'
 import { MAX_BUILD_TIMEOUT, parseDuration } from './duration'
 import {
@@ -9,7 +9,10 @@ import {
 import {
   BRIDGE_KEYWORDS, checkKeys, entryError, INHERITED_KEYWORDS, isHash, JOB_KEYWORDS, type Config, type InheritedKeyword,
 } from './keywords'
+import { readEnvironment } from './environment'
+import { readHooks, readIdTokens, readSecrets } from './identity'
 import { readDependencies, readNeeds } from './needs'
+import { readPages, readRelease } from './release'
 import { readParallel, type ParallelSpec } from './parallel-entry'
 import { readPolicy, withDefaultOnly, type Policy } from './policy'
 import { JOB_RULES, readRules, readStartIn, type Rule } from './rules'
@@ -22,6 +25,8 @@ import { readTrigger } from './trigger'
  */
 
 export interface JobDefaults {
+  hooks?: { pre_get_sources_script: string[] }
+  id_tokens?: Record<string, IdTokenSpec>
   image?: ImageSpec
   services?: ImageSpec[]
   before_script?: string[]
@@ -53,6 +58,11 @@ export interface JobSpec {
   only?: Policy
   except?: Policy
   parallel?: ParallelSpec
+  environment?: EnvironmentSpec
+  /** `inherit:variables`: which global variables the job gets (true: all) */
+  inheritVariables: boolean | string[]
+  /** `inherit:default`: which `default:` entries the job takes (absent: all) */
+  inheritDefault?: boolean | string[]
   options: JobOptions
 }
 
@@ -82,6 +92,8 @@ const READERS: { [K in InheritedKeyword]: Reader<K> } = {
   retry: readRetry,
   artifacts: readArtifacts,
   interruptible: readBoolean,
+  hooks: readHooks,
+  id_tokens: readIdTokens,
 }
 
 /** The entries of `keys` that `config` sets; `location` is '' at the top level. */
@@ -111,7 +123,7 @@ export function readJob(name: string, value: unknown, context: JobContext, error
   checkKeys(location, value, kind === 'build' ? JOB_KEYWORDS : BRIDGE_KEYWORDS, errors)
   const config = withoutNulls(value)
   const job = readProcessable(location, name, kind, config, context, errors)
-  if (kind === 'build') readBuild(location, value, config, context.defaults, job, errors)
+  if (kind === 'build') readBuild(location, value, config, inheritedDefaults(context.defaults, job), job, errors)
   else job.options.trigger = readTrigger(`${location}:trigger`, config.trigger, errors)
   return errors.length === count ? job : undefined
 }
@@ -135,12 +147,51 @@ function readProcessable(location: string, name: string, kind: Kind, config: Con
     needs: config.needs === undefined ? null : (readNeeds(`${location}:needs`, config.needs, errors) ?? null),
     tags: [],
     variables: config.variables === undefined ? [] : (readVariables(`${location}:variables`, config.variables, JOB_VARIABLE_DATA, errors) ?? []),
+    inheritVariables: true,
     options: allowFailure.exitCodes ? { allow_failure_exit_codes: allowFailure.exitCodes } : {},
   }
   if (config.rules !== undefined) job.rules = readRules(`${location}:rules`, config.rules, JOB_RULES, errors)
   readPolicies(location, config, context, job, errors)
   if (config.parallel !== undefined) job.parallel = readParallel(`${location}:parallel`, config.parallel, kind, errors)
+  if (config.environment !== undefined) {
+    job.environment = readEnvironment(`${location}:environment`, config.environment, errors)
+    if (job.environment) job.options.environment = job.environment
+  }
+  if (config.resource_group !== undefined) {
+    if (typeof config.resource_group === 'string') job.options.resource_group = config.resource_group
+    else errors.push(entryError(location, 'resource group should be a string'))
+  }
+  if (config.inherit !== undefined) readInherit(`${location}:inherit`, config.inherit, job, errors)
   return job
+}
+
+const INHERIT_DEFAULT_KEYS = [
+  'before_script', 'after_script', 'hooks', 'cache', 'image', 'services', 'interruptible', 'timeout', 'retry', 'tags', 'artifacts', 'id_tokens',
+]
+
+/** `inherit: {default, variables}`: true, false, or the names to take (entry/inherit/*.rb). */
+function readInherit(location: string, value: unknown, job: JobSpec, errors: string[]): void {
+  if (!isHash(value)) {
+    errors.push(entryError(location, 'config should be a hash'))
+    return
+  }
+  checkKeys(location, value, { supported: ['default', 'variables'], unsupported: [] }, errors)
+  const read = (key: 'default' | 'variables', allowed?: string[]): boolean | string[] | undefined => {
+    const entry = value[key]
+    if (entry == null) return undefined
+    if (typeof entry === 'boolean') return entry
+    if (!isStringArray(entry)) {
+      errors.push(entryError(`${location}:${key}`, 'config should be a bool or array of strings'))
+      return undefined
+    }
+    const unknown = allowed ? entry.filter((name) => !allowed.includes(name)) : []
+    if (unknown.length > 0) errors.push(entryError(`${location}:${key}`, `config contains unknown values: ${unknown.join(', ')}`))
+    return entry
+  }
+  const defaults = read('default', INHERIT_DEFAULT_KEYS)
+  if (defaults !== undefined) job.inheritDefault = defaults
+  const variables = read('variables')
+  if (variables !== undefined) job.inheritVariables = variables
 }
 
 /**
@@ -160,6 +211,14 @@ function readPolicies(location: string, config: Config, context: JobContext, job
   if (except) job.except = except
 }
 
+/** The `default:` entries `inherit:default` lets the job take. */
+function inheritedDefaults(defaults: JobDefaults, job: JobSpec): JobDefaults {
+  const inherit = job.inheritDefault ?? true
+  if (inherit === true) return defaults
+  if (inherit === false) return {}
+  return Object.fromEntries(Object.entries(defaults).filter(([key]) => inherit.includes(key))) as JobDefaults
+}
+
 function readBuild(location: string, raw: Config, config: Config, defaults: JobDefaults, job: JobSpec, errors: string[]): void {
   const values: JobDefaults = { ...defaults, ...readInheritable(location, config, INHERITED_KEYWORDS, errors) }
   const script = raw.script == null ? undefined : readCommands(`${location}:script`, raw.script, errors)
@@ -170,7 +229,14 @@ function readBuild(location: string, raw: Config, config: Config, defaults: JobD
     ...job.options,
     ...definedOnly({ before_script: values.before_script, script, after_script: values.after_script }),
     ...definedOnly({ image: values.image, services: values.services, artifacts: values.artifacts, cache: values.cache }),
-    ...definedOnly({ retry: values.retry, interruptible: values.interruptible }),
+    ...definedOnly({ retry: values.retry, interruptible: values.interruptible, hooks: values.hooks, id_tokens: values.id_tokens }),
+  }
+  if (config.release !== undefined) job.options.release = readRelease(`${location}:release`, config.release, errors)
+  const pages = readPages(location, job.name, config.pages, config.publish, errors)
+  if (pages) job.options.pages = pages
+  if (config.secrets !== undefined) {
+    const secrets = readSecrets(`${location}:secrets`, config.secrets, errors)
+    if (secrets) job.options.secrets = secrets
   }
   if (config.coverage !== undefined) job.coverageRegex = readCoverage(`${location}:coverage`, config.coverage, errors)
   const startIn = readJobStartIn(location, job.when, config, errors)

@@ -20,33 +20,31 @@ export const ROOT_KEYWORDS: Keywords = {
 
 /** Entries a job inherits from `default:` (and from their deprecated top-level spelling). */
 export const INHERITED_KEYWORDS = [
-  'image', 'services', 'before_script', 'after_script', 'cache', 'tags', 'timeout', 'retry', 'artifacts', 'interruptible',
+  'image', 'services', 'before_script', 'after_script', 'cache', 'tags', 'timeout', 'retry', 'artifacts', 'interruptible', 'hooks', 'id_tokens',
 ] as const
 export type InheritedKeyword = (typeof INHERITED_KEYWORDS)[number]
 export const TOP_LEVEL_DEFAULTS: readonly InheritedKeyword[] = ['image', 'services', 'before_script', 'after_script', 'cache']
 
 export const DEFAULT_KEYWORDS: Keywords = {
   supported: INHERITED_KEYWORDS,
-  unsupported: ['hooks', 'id_tokens', 'identity'],
+  unsupported: ['identity'],
 }
 
-const PROCESSABLE_UNSUPPORTED = ['inherit', 'resource_group', 'environment']
+const PROCESSABLE_KEYWORDS = ['inherit', 'resource_group', 'environment']
 
 export const JOB_KEYWORDS: Keywords = {
   supported: [
     'script', 'stage', 'extends', 'variables', 'image', 'services', 'before_script', 'after_script', 'when', 'start_in',
     'allow_failure', 'needs', 'dependencies', 'tags', 'timeout', 'retry', 'artifacts', 'cache', 'coverage',
-    'interruptible', 'rules', 'only', 'except', 'type', 'parallel',
+    'interruptible', 'rules', 'only', 'except', 'type', 'parallel', ...PROCESSABLE_KEYWORDS, 'release', 'secrets', 'hooks',
+    'id_tokens', 'pages', 'publish', 'manual_confirmation',
   ],
-  unsupported: [
-    ...PROCESSABLE_UNSUPPORTED, 'run', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
-    'pages', 'publish', 'manual_confirmation', 'dast_configuration',
-  ],
+  unsupported: ['run', 'identity', 'dast_configuration'],
 }
 
 export const BRIDGE_KEYWORDS: Keywords = {
-  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except', 'parallel'],
-  unsupported: [...PROCESSABLE_UNSUPPORTED],
+  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except', 'parallel', ...PROCESSABLE_KEYWORDS],
+  unsupported: [],
 }
 
 export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules', 'name', 'auto_cancel'], unsupported: [] }

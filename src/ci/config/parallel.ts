@@ -29,16 +29,29 @@ export function expandParallel(jobs: JobSpec[]): JobSpec[] {
       continue
     }
     list.forEach((instance, index) => {
+      const own = instance.combination ? rewriteLinks(withMatrixNeeds(job, instance.combination), instances) : rewritten
       const variables: Variable[] = [
         ...rewritten.variables.filter((variable) => !(instance.combination && Object.hasOwn(instance.combination, variable.key))),
         ...Object.entries(instance.combination ?? {}).map(([key, value]) => ({ key, value })),
         { key: 'CI_NODE_INDEX', value: String(index + 1) },
         { key: 'CI_NODE_TOTAL', value: String(list.length) },
       ]
-      expanded.push({ ...rewritten, name: instance.name, variables, options: { ...rewritten.options, instance: index + 1 } })
+      expanded.push({ ...own, name: instance.name, variables, options: { ...own.options, instance: index + 1 } })
     })
   }
   return expanded
+}
+
+/** `$[[ matrix.VAR ]]` in a matrix job's needs takes the instance's value (newer GitLab). */
+function withMatrixNeeds(job: JobSpec, combination: Record<string, string>): JobSpec {
+  if (!job.needs) return job
+  const fill = (text: string) => text.replace(/\$\[\[\s*matrix\.(\w+)\s*\]\]/g, (whole, name: string) => combination[name] ?? whole)
+  const needs = job.needs.map((need) => ({
+    ...need,
+    name: fill(need.name),
+    ...(need.matrix ? { matrix: need.matrix.map((item) => Object.fromEntries(Object.entries(item).map(([key, values]) => [key, values.map(fill)]))) } : {}),
+  }))
+  return { ...job, needs }
 }
 
 function instancesOf(name: string, parallel: ParallelSpec): Instance[] {

@@ -73,9 +73,10 @@ function seedJob(job: JobSpec, globals: Variable[], input: SeedInput): JobDefini
     variables: job.variables,
     options: job.options,
   }
+  if (job.inheritVariables !== true) seeded.inheritVariables = job.inheritVariables
   if (job.timeout !== undefined) seeded.timeout = job.timeout
   if (job.coverageRegex !== undefined) seeded.coverageRegex = job.coverageRegex
-  const variables = { ...variableRecord(globals), ...variableRecord(job.variables), ...input.context }
+  const variables = { ...variableRecord(inheritedVariables(globals, job.inheritVariables)), ...variableRecord(job.variables), ...input.context }
   if (!job.rules) return policiesAllow(job.only, job.except, input.facts, variables) ? seeded : null
   const rule = matchRules(job.rules, variables, input.facts, input.clauseData)
   return rule && rule.when !== 'never' ? applyRule(seeded, rule) : null
@@ -117,6 +118,13 @@ function resolveNeeds(jobs: JobDefinition[]): string[] {
     job.needs = job.needs.filter((need) => names.has(need.name))
   }
   return errors
+}
+
+/** The global variables `inherit:variables` lets a job see. */
+export function inheritedVariables(globals: readonly Variable[], inherit: boolean | string[] | undefined): readonly Variable[] {
+  if (inherit === undefined || inherit === true) return globals
+  if (inherit === false) return []
+  return globals.filter((variable) => inherit.includes(variable.key))
 }
 
 function variableRecord(variables: readonly Variable[]): Record<string, string> {
