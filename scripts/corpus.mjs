@@ -2,7 +2,7 @@
 // path, checked against test/ci/corpus-expected.json (`npm run corpus -- --update` rewrites it).
 // Bundles scripts/corpus/run.ts with esbuild (wrangler's) and runs it on the pinned Node.
 // CI_CORPUS_DIR overrides the corpus location. Without a corpus it prints a note and succeeds.
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -17,4 +17,12 @@ const out = join(root, 'node_modules/.cache/corpus/run.mjs')
 mkdirSync(dirname(out), { recursive: true })
 await build({ entryPoints: [join(root, 'scripts/corpus/run.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'warning' })
 const { runCorpus } = await import(pathToFileURL(out).href)
-process.exit(await runCorpus(corpus, join(root, 'test/ci/corpus-expected.json'), process.argv.includes('--update')))
+const expectedPath = join(root, 'test/ci/corpus-expected.json')
+const update = process.argv.includes('--update')
+const files = readFileSync(join(corpus, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1).map((line) => {
+  const [file, repository] = line.split('\t')
+  return { file, repository, source: readFileSync(join(corpus, 'files', file), 'utf8') }
+})
+const { status, outcomes } = await runCorpus(files, update ? null : JSON.parse(readFileSync(expectedPath, 'utf8')), expectedPath)
+if (update) writeFileSync(expectedPath, `${JSON.stringify(outcomes, null, 1)}\n`)
+process.exit(status)

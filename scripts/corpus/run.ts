@@ -3,8 +3,6 @@
  * through the same config path pipeline creation uses (resolveCiConfig), for the events a new
  * user's project sees, compared with the expected outcome recorded per file.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { resolveCiConfig, type ParseResult } from '../../src/ci/config/parse'
 import { isHash, type Config } from '../../src/ci/config/keywords'
 import { loadCiYaml } from '../../src/ci/config/load'
@@ -73,14 +71,22 @@ const EVENTS: { name: string; source: string; ref: string; tag?: boolean; defaul
   { name: 'web', source: 'web', ref: 'main', defaultBranch: 'main' },
 ]
 
-export async function runCorpus(corpusDir: string, expectedPath: string, update: boolean): Promise<number> {
-  const index = readFileSync(join(corpusDir, 'INDEX.tsv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t'))
-  const expected: Record<string, Outcome> = update ? {} : JSON.parse(readFileSync(expectedPath, 'utf8'))
+export interface CorpusFile {
+  file: string
+  repository: string
+  source: string
+}
+
+/**
+ * Every file's outcome, compared with `expected` (null: record them). Returns the exit status
+ * and the outcomes; the caller (scripts/corpus.mjs) does the file I/O.
+ */
+export async function runCorpus(files: CorpusFile[], expected: Record<string, Outcome> | null, expectedPath: string): Promise<{ status: number; outcomes: Record<string, Outcome> }> {
+  const update = expected === null
   const outcomes: Record<string, Outcome> = {}
   const mismatches: string[] = []
   let times: { file: string; ms: number }[] = []
-  for (const [file, repository] of index) {
-    const source = readFileSync(join(corpusDir, 'files', file), 'utf8')
+  for (const { file, repository, source } of files) {
     const started = performance.now()
     outcomes[file] = await outcomeOf(source, repository)
     times.push({ file, ms: performance.now() - started })
@@ -88,16 +94,15 @@ export async function runCorpus(corpusDir: string, expectedPath: string, update:
       mismatches.push(`${file}: expected ${JSON.stringify(expected[file])}\n        got ${JSON.stringify(outcomes[file])}`)
     }
   }
-  if (update) writeFileSync(expectedPath, `${JSON.stringify(outcomes, null, 1)}\n`)
-  report(index.map(([file, repository]) => ({ file, repository, outcome: outcomes[file] })))
+  report(files.map(({ file, repository }) => ({ file, repository, outcome: outcomes[file] })))
   times = times.sort((a, b) => b.ms - a.ms).slice(0, 3)
   console.log(`slowest: ${times.map((t) => `${t.file} ${t.ms.toFixed(1)} ms`).join(', ')}`)
   if (mismatches.length > 0) {
     console.log(`\n${mismatches.length} outcome(s) differ from ${expectedPath}:\n  ${mismatches.join('\n  ')}`)
-    return 1
+    return { status: 1, outcomes }
   }
   console.log(update ? `expected outcomes written to ${expectedPath}` : 'every outcome matches the expected one')
-  return 0
+  return { status: 0, outcomes }
 }
 
 function report(rows: { file: string; repository: string; outcome: Outcome }[]): void {
@@ -170,6 +175,20 @@ async function outcomeWith(source: string, repository: string, stubBody: string)
 /** Errors an included file's jobs and hidden bases would have prevented. */
 function isMissingContentError(error: string): boolean {
   return /unknown keys in `extends`|should contain at least one visible job|config should implement the script:, run:, or trigger: keyword|could not be found$|job: undefined need|job: chosen stage .* does not exist/.test(error)
+}
+
+/** One creation of a corpus file for a push to main, included files standing in (the benchmark's unit). */
+export async function resolveCorpusFile(source: string, repository: string): Promise<ParseResult> {
+  const event = EVENTS[0]
+  const project: ProjectHandle = { id: 1, path: repository.toLowerCase(), defaultBranch: event.defaultBranch, visibility: 'public' }
+  const body = standInContent(source)?.text ?? '{}\n'
+  return resolveCiConfig(source, {
+    variables: variablesFor(project, event),
+    facts: { source: event.source, ref: event.ref, tag: false, projectPath: project.path, modifiedPaths: null },
+    sources: corpusSources(source, stubbedInputs(source), new Set(), componentHost(source), body),
+    project,
+    sha: SHA,
+  })
 }
 
 function isEventDependent(errors: string[]): boolean {
