@@ -252,3 +252,37 @@ CREATE TABLE IF NOT EXISTS application_settings (
   ci_jobs_trace_size_limit INTEGER,  -- MB per job log
   updated_at INTEGER NOT NULL
 );
+
+-- Environments and deployments (GitLab's environments, job_environments, deployments). A job's
+-- `environment:` creates the environment (by expanded name) and links the job; `action: start`
+-- jobs are deployments, whose status is read from the job's status.
+CREATE TABLE IF NOT EXISTS environments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  external_url TEXT,
+  tier TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS job_environments (
+  job_id INTEGER PRIMARY KEY REFERENCES jobs(id),
+  environment_id INTEGER NOT NULL REFERENCES environments(id),
+  action TEXT NOT NULL                  -- start, stop, prepare, verify, access
+);
+CREATE INDEX IF NOT EXISTS job_environments_environment ON job_environments(environment_id, job_id);
+CREATE TABLE IF NOT EXISTS deployments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  iid INTEGER NOT NULL,
+  environment_id INTEGER NOT NULL REFERENCES environments(id),
+  job_id INTEGER NOT NULL UNIQUE REFERENCES jobs(id),
+  ref TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, iid)
+);
+CREATE INDEX IF NOT EXISTS deployments_environment ON deployments(environment_id, id DESC);

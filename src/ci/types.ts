@@ -89,6 +89,8 @@ export interface EnvironmentSpec {
   auto_stop_in?: string
   deployment_tier?: 'production' | 'staging' | 'testing' | 'development' | 'other'
   kubernetes?: Record<string, unknown>
+  /** set at pipeline creation with the expanded name (CI_ENVIRONMENT_SLUG) */
+  slug?: string
 }
 
 export interface ReleaseSpec {

@@ -1,6 +1,7 @@
 import { resolveCiConfig } from '../ci/config/parse'
 import { parseDuration } from '../ci/config/duration'
 import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
+import { environmentStatements } from '../db/environments'
 import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
@@ -101,6 +102,13 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
   })
   for (const job of definition.jobs) {
     statements.push(insertJobStatement(db, newJob(input, definition, job), INSERTED_PIPELINE_ID))
+    const environment = job.options.environment
+    if (environment?.slug) {
+      statements.push(...environmentStatements(db, {
+        projectId: input.project.id, jobName: job.name, environment: { ...environment, slug: environment.slug },
+        ref: input.ref, sha: commit.sha, userId: input.userId, now: input.now,
+      }))
+    }
   }
   return statements
 }

@@ -70,10 +70,10 @@ async function expandEnvironment(job: JobDefinition, variables: Record<string, s
     job.options = options
     return
   }
-  const url = spec.url === undefined ? undefined : expandVariables(spec.url, { ...variables, CI_ENVIRONMENT_NAME: name })
-  const tier = spec.deployment_tier ?? guessTier(name)
   const slug = await environmentSlug(name)
-  job.options = { ...job.options, environment: { ...spec, name, ...(url === undefined ? {} : { url }), deployment_tier: tier } }
+  const url = spec.url === undefined ? undefined : expandVariables(spec.url, { ...variables, CI_ENVIRONMENT_NAME: name, CI_ENVIRONMENT_SLUG: slug })
+  const tier = spec.deployment_tier ?? guessTier(name)
+  job.options = { ...job.options, environment: { ...spec, name, ...(url === undefined ? {} : { url }), deployment_tier: tier, slug } }
   const added: Variable[] = [
     { key: 'CI_ENVIRONMENT_NAME', value: name },
     { key: 'CI_ENVIRONMENT_SLUG', value: slug },
