@@ -77,6 +77,8 @@ export interface TriggerSpec {
   branch?: string
   /** child pipeline: path of a file in the same project */
   include?: string
+  /** child pipeline: include items beyond one local file (project, remote, template, component, several files) */
+  includes?: unknown[]
   strategy?: 'depend'
   forward?: { yaml_variables: boolean; pipeline_variables: boolean }
 }

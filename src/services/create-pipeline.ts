@@ -26,6 +26,8 @@ export interface CreatePipelineInput {
   variables: Variable[]
   /** a file in the project to use instead of the project's CI config (child pipelines) */
   configPath?: string
+  /** the config text itself (a child pipeline's `trigger:include` items, as `{"include": [...]}`) */
+  configSource?: string
   parent?: { pipelineId: number; bridgeJobId: number }
   externalUrl: string
   now: number
@@ -45,7 +47,7 @@ export async function createPipeline(db: D1Database, input: CreatePipelineInput)
   const commit = await findCommit(db, input.project.id, input.sha ?? input.ref)
   if (!commit) return { ok: false, errors: ['Reference not found'] }
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
-  const source = await readFileAt(db, commit, configPath)
+  const source = input.configSource ?? (await readFileAt(db, commit, configPath))
   if (source === null) {
     return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { eventually } from '../job-driver'
 import { addMember, api, apiJson, commitFile, createProject, createUser, type TestProject } from '../world'
 
 /** Pipeline creation reading `include:` files, `rules:exists` and inputs from the repository store. */
@@ -106,6 +107,22 @@ describe('include', () => {
     ].join('\n')
     const res = await create(project, ci)
     expect(await jobNames(project, res.body.id)).toEqual(['a', 'test'])
+  })
+})
+
+describe('child pipelines of several includes', () => {
+  it('trigger:include takes up to three include items of any kind, with inputs', async () => {
+    const project = await createProject()
+    await commitFile(project, 'ci/a.yml', 'child_a: {script: a}\n')
+    await commitFile(project, 'ci/b.yml', 'spec: {inputs: {who: }}\n---\n"child_$[[ inputs.who ]]": {script: b}\n')
+    const res = await create(project, 'kid:\n  trigger:\n    include: [ci/a.yml, {local: ci/b.yml, inputs: {who: bob}}]\n')
+    expect(res.status).toBe(201)
+    const bridge = await eventually(async () => {
+      const bridges = await apiJson('GET', `/projects/${project.id}/pipelines/${res.body.id}/bridges`, { token: project.owner.token })
+      expect(bridges.body[0].downstream_pipeline).not.toBeNull()
+      return bridges.body[0]
+    })
+    expect(await jobNames(project, bridge.downstream_pipeline.id)).toEqual(['child_a', 'child_bob'])
   })
 })
 
