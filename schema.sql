@@ -286,3 +286,16 @@ CREATE TABLE IF NOT EXISTS deployments (
   UNIQUE (project_id, iid)
 );
 CREATE INDEX IF NOT EXISTS deployments_environment ON deployments(environment_id, id DESC);
+
+-- Resource groups (GitLab's ci_resource_groups): one job at a time per project and key. A job
+-- ready to run that cannot take the resource waits in `waiting_for_resource`.
+CREATE TABLE IF NOT EXISTS resource_groups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  key TEXT NOT NULL,
+  process_mode TEXT NOT NULL DEFAULT 'unordered',  -- unordered, oldest_first, newest_first
+  holder_job_id INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, key)
+);

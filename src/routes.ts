@@ -12,6 +12,7 @@ import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
+import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
 import * as users from './api/users'
 
@@ -48,6 +49,10 @@ router
   .get('/projects/:id/environments/:environment_id', environments.showEnvironment)
   .get('/projects/:id/deployments', environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', environments.showDeployment)
+  // Resource groups
+  .get('/projects/:id/resource_groups', resourceGroups.list)
+  .get('/projects/:id/resource_groups/:key', resourceGroups.show)
+  .put('/projects/:id/resource_groups/:key', resourceGroups.update)
   // Jobs
   .get('/projects/:id/jobs', jobs.list)
   .get('/projects/:id/jobs/:job_id', jobs.show)
