@@ -155,6 +155,8 @@ export interface JobDefinition {
   variables: Variable[]
   /** `inherit:variables`: the global variables the job gets (true: all) */
   inheritVariables?: boolean | string[]
+  /** set when the job is created failed (environment_creation_failure) */
+  failureReason?: string
   options: JobOptions
 }
 

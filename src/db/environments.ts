@@ -84,7 +84,7 @@ export interface EnvironmentFilter {
 }
 
 export function environmentListStatements(db: D1Database, project: { sql: string; value: string | number }, filter: EnvironmentFilter, limit: number, offset: number): D1PreparedStatement[] {
-  const where = [`e.project_id = (SELECT p.id FROM projects p WHERE ${project.sql})`]
+  const where = [`e.project_id = ${project.sql}`]
   const binds: (string | number)[] = [project.value]
   if (filter.name !== undefined) {
     where.push('e.name = ?')
@@ -104,7 +104,7 @@ export function environmentListStatements(db: D1Database, project: { sql: string
 }
 
 export function environmentStatement(db: D1Database, project: { sql: string; value: string | number }, id: number): D1PreparedStatement {
-  return db.prepare(`${ENVIRONMENT_SELECT} WHERE e.id = ? AND e.project_id = (SELECT p.id FROM projects p WHERE ${project.sql})`).bind(id, project.value)
+  return db.prepare(`${ENVIRONMENT_SELECT} WHERE e.id = ? AND e.project_id = ${project.sql}`).bind(id, project.value)
 }
 
 const DEPLOYMENT_SELECT = `SELECT d.*, COALESCE(j.finished_at, j.started_at, j.updated_at, d.created_at) AS updated_at, j.status AS job_status,
@@ -120,7 +120,7 @@ export function deploymentListStatements(
   limit: number,
   offset: number,
 ): D1PreparedStatement[] {
-  const where = [`d.project_id = (SELECT p.id FROM projects p WHERE ${project.sql})`]
+  const where = [`d.project_id = ${project.sql}`]
   const binds: (string | number)[] = [project.value]
   if (filter.environment !== undefined) {
     where.push('e.name = ?')
@@ -139,7 +139,7 @@ export function deploymentListStatements(
 }
 
 export function deploymentStatement(db: D1Database, project: { sql: string; value: string | number }, id: number): D1PreparedStatement {
-  return db.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = ? AND d.project_id = (SELECT p.id FROM projects p WHERE ${project.sql})`).bind(id, project.value)
+  return db.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = ? AND d.project_id = ${project.sql}`).bind(id, project.value)
 }
 
 export function lastDeploymentStatement(db: D1Database, environmentId: number): D1PreparedStatement {

@@ -104,6 +104,13 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
   })
   for (const job of definition.jobs) {
     statements.push(insertJobStatement(db, newJob(input, definition, job), INSERTED_PIPELINE_ID))
+    if (job.failureReason) {
+      statements.push(
+        db
+          .prepare(`UPDATE jobs SET status = 'failed', failure_reason = ?, finished_at = ? WHERE pipeline_id = ${INSERTED_PIPELINE_ID} AND name = ?`)
+          .bind(job.failureReason, input.now, job.name),
+      )
+    }
     const environment = job.options.environment
     if (environment?.slug) {
       statements.push(...environmentStatements(db, {

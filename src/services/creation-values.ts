@@ -59,8 +59,8 @@ async function cacheWithKey(
 
 /**
  * Name and url expanded with the job's variables (unknown ones become ""). An expanded name that
- * is no longer valid leaves the job without an environment (GitLab fails such a job with
- * environment_creation_failure).
+ * is no longer valid fails the job at creation with environment_creation_failure, as
+ * Environments::CreateForJobService does (T19).
  */
 async function expandEnvironment(job: JobDefinition, variables: Record<string, string>): Promise<void> {
   const spec = job.options.environment!
@@ -68,6 +68,7 @@ async function expandEnvironment(job: JobDefinition, variables: Record<string, s
   if (!validEnvironmentName(name) || name.trim() === '') {
     const { environment: _dropped, ...options } = job.options
     job.options = options
+    job.failureReason = 'environment_creation_failure'
     return
   }
   const slug = await environmentSlug(name)

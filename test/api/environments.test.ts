@@ -66,6 +66,15 @@ describe('environments and deployments', () => {
     ]))
   })
 
+  it('T19: a name that expands to an invalid one creates the job failed (environment_creation_failure)', async () => {
+    const project = await createProject()
+    const pipeline = await createPipelineFrom(project, 'deploy: {script: x, environment: review/$UNDEFINED_VAR}\nother: {script: y}\n')
+    const jobs = await jobsByName(project, pipeline.id)
+    expect(jobs.deploy).toMatchObject({ status: 'failed', failure_reason: 'environment_creation_failure' })
+    expect(jobs.other.status).toBe('pending')
+    expect((await apiJson('GET', `/projects/${project.id}/environments`, { token: project.owner.token })).body).toEqual([])
+  })
+
   it('a private project hides them; a missing environment is 404', async () => {
     const project = await createProject()
     await createPipelineFrom(project, 'deploy: {script: x, environment: production}\n')
