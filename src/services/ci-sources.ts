@@ -55,28 +55,47 @@ async function findReadableProject(db: D1Database, path: string, userId: number 
   return readable ? projectHandle(row) : null
 }
 
-/** A GET without credentials, bounded in time and size; loopback and private addresses are refused unless allowed. */
+/**
+ * A GET without credentials, bounded in time and size; loopback and private addresses are refused
+ * unless allowed, redirects included (each hop is checked, at most 5).
+ */
 export async function fetchRemote(url: string, settings: CiSourceSettings): Promise<RemoteResult> {
-  let parsed: URL
+  let target: URL
   try {
-    parsed = new URL(url)
+    target = new URL(url)
   } catch {
     return { ok: false, reason: 'invalid' }
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return { ok: false, reason: 'invalid' }
-  const blocked = settings.allowPrivateRemotes ? null : blockedReason(parsed.hostname)
-  if (blocked) return { ok: false, reason: 'blocked', detail: `URL is blocked: ${blocked}` }
-  let response: Response
-  try {
-    response = await (settings.fetch ?? fetch)(parsed.toString(), { redirect: 'follow', signal: AbortSignal.timeout(REMOTE_TIMEOUT_MS) })
-  } catch (error) {
-    const name = error instanceof Error ? error.name : ''
-    return { ok: false, reason: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'socket' }
+  const signal = AbortSignal.timeout(REMOTE_TIMEOUT_MS)
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') return { ok: false, reason: 'invalid' }
+    const blocked = settings.allowPrivateRemotes ? null : blockedReason(target.hostname)
+    if (blocked) return { ok: false, reason: 'blocked', detail: `URL is blocked: ${blocked}` }
+    let response: Response
+    try {
+      response = await (settings.fetch ?? fetch)(target.toString(), { redirect: 'manual', signal })
+    } catch (error) {
+      const name = error instanceof Error ? error.name : ''
+      return { ok: false, reason: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'socket' }
+    }
+    const location = response.headers.get('location')
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel()
+      try {
+        target = new URL(location, target)
+      } catch {
+        return { ok: false, reason: 'invalid' }
+      }
+      continue
+    }
+    if (response.status >= 400) return { ok: false, reason: 'http', status: response.status }
+    const body = await readBounded(response, REMOTE_MAX_BYTES)
+    return body === null ? { ok: false, reason: 'too_big' } : { ok: true, body }
   }
-  if (response.status >= 400) return { ok: false, reason: 'http', status: response.status }
-  const body = await readBounded(response, REMOTE_MAX_BYTES)
-  return body === null ? { ok: false, reason: 'too_big' } : { ok: true, body }
+  return { ok: false, reason: 'http', status: 310 }
 }
+
+const MAX_REDIRECTS = 5
 
 async function readBounded(response: Response, limit: number): Promise<string | null> {
   if (!response.body) return ''

@@ -395,5 +395,17 @@ describe('remote fetch bounds', () => {
     }
     expect(await fetchRemote('https://example.com/a.yml', { fetch: slow as unknown as typeof fetch })).toEqual({ ok: false, reason: 'timeout' })
     expect(await fetchRemote('http://127.0.0.1/a.yml', {})).toMatchObject({ ok: false, reason: 'blocked' })
+    // A redirect to a private address is refused like the address itself.
+    const redirect = async () => new Response(null, { status: 302, headers: { location: 'http://10.0.0.1/secret.yml' } })
+    expect(await fetchRemote('https://example.com/a.yml', { fetch: redirect as typeof fetch })).toEqual({
+      ok: false, reason: 'blocked', detail: 'URL is blocked: Requests to the local network are not allowed',
+    })
+    const hops: string[] = []
+    const follow = async (url: string) => {
+      hops.push(url)
+      return url.endsWith('/a.yml') ? new Response(null, { status: 301, headers: { location: '/b.yml' } }) : new Response('b: {script: x}')
+    }
+    expect(await fetchRemote('https://example.com/a.yml', { fetch: follow as unknown as typeof fetch })).toEqual({ ok: true, body: 'b: {script: x}' })
+    expect(hops).toEqual(['https://example.com/a.yml', 'https://example.com/b.yml'])
   })
 })
