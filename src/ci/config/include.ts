@@ -73,14 +73,14 @@ export async function expandIncludes(config: Config, context: IncludeContext, st
     if (!(await rulesAllow(item, context))) continue
     for (const expanded of await expandLocation(item, context)) locations.push(match(expanded))
   }
-  const fetched: Fetched[] = []
-  for (const location of locations) {
-    state.count += 1
-    if (state.count > MAX_INCLUDES) throw new IncludeError(`Maximum of ${MAX_INCLUDES} nested includes are allowed!`)
-  }
-  // Fetch a level's files together (GitLab fetches remote ones 4 at a time).
-  const results = await Promise.all(locations.map((location) => fetchLocation(location, context, state)))
-  fetched.push(...results)
+  state.count += locations.length
+  if (state.count > MAX_INCLUDES) throw new IncludeError(`Maximum of ${MAX_INCLUDES} nested includes are allowed!`)
+  // A level's files are fetched together (GitLab fetches remote ones 4 at a time).
+  const settled = await Promise.allSettled(locations.map((location) => fetchLocation(location, context, state)))
+  // The first failing include in config order is the one reported.
+  const failed = settled.find((result) => result.status === 'rejected')
+  if (failed) throw failed.reason
+  const fetched = settled.map((result) => (result as PromiseFulfilledResult<Fetched>).value)
   let merged: Config = {}
   for (const file of fetched) {
     state.bytes += file.content.length
