@@ -68,6 +68,8 @@ export function runnerPayload(ctx: PayloadContext) {
     credentials: [],
     features: { trace_sections: true, failure_reasons: FAILURE_REASONS },
     dependencies: dependencies(ctx, options),
+    // Ci::BuildRunnerPresenter#runner_hooks: only when the job has hooks.
+    ...(options.hooks ? { hooks: [{ name: 'pre_get_sources_script', script: options.hooks.pre_get_sources_script }] } : {}),
   }
 }
 
