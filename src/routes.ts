@@ -2,6 +2,7 @@ import { Router } from 'itty-router'
 import { benchRoutes } from './bench/routes'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
@@ -11,6 +12,7 @@ import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
+import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
 import * as users from './api/users'
 
@@ -42,6 +44,15 @@ router
   .get('/projects/:id/pipelines/:pipeline_id', pipelines.show)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', pipelineJobs.bridges)
+  // Environments and deployments
+  .get('/projects/:id/environments', environments.listEnvironments)
+  .get('/projects/:id/environments/:environment_id', environments.showEnvironment)
+  .get('/projects/:id/deployments', environments.listDeployments)
+  .get('/projects/:id/deployments/:deployment_id', environments.showDeployment)
+  // Resource groups
+  .get('/projects/:id/resource_groups', resourceGroups.list)
+  .get('/projects/:id/resource_groups/:key', resourceGroups.show)
+  .put('/projects/:id/resource_groups/:key', resourceGroups.update)
   // Jobs
   .get('/projects/:id/jobs', jobs.list)
   .get('/projects/:id/jobs/:job_id', jobs.show)

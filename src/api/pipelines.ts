@@ -12,6 +12,7 @@ import { validate } from '../http/params'
 import { json } from '../http/response'
 import { pipelineObject } from '../objects/PipelineObject'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
+import { includeSettings } from '../services/ci-sources'
 import { createPipeline } from '../services/create-pipeline'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
 
@@ -38,13 +39,10 @@ export async function create(request: ApiRequest, env: Env): Promise<Response> {
   const params = validate(CreateParams, raw)
   const ctx = await loadProject(env, request, raw, params.id)
   if (!can(ctx.access, 'create_pipeline')) throw ApiError.forbidden()
-  if (params.inputs && Object.keys(params.inputs).length > 0) {
-    throw new ApiError(400, { message: { base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] } })
-  }
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
   const created = await createPipeline(env.DB, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
-    externalUrl: externalUrl(env), now: Date.now(),
+    externalUrl: externalUrl(env), now: Date.now(), inputs: params.inputs, includeSettings: includeSettings(env),
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
   if (!created.ok) throw new ApiError(400, { message: { base: created.errors } })
