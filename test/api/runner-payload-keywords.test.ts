@@ -32,6 +32,7 @@ describe('runner payload from CI keywords', () => {
       expect.objectContaining({ artifact_type: 'dotenv', name: '.env', paths: ['build.env'], artifact_format: 'gzip', when: 'always' }),
       expect.objectContaining({ artifact_type: 'cobertura', paths: ['cov.xml'] }),
     ]))
-    expect(payload.cache[0].key).toMatch(/^ci-[0-9a-f]{40}$/)
+    // The files digest, then GitLab's separated-caches suffix (issue #11).
+    expect(payload.cache[0].key).toMatch(/^ci-[0-9a-f]{40}-non_protected$/)
   })
 })
