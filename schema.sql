@@ -282,3 +282,49 @@ CREATE TABLE IF NOT EXISTS runner_queue_ticks (
   scope TEXT PRIMARY KEY,
   tick INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Environments and deployments (GitLab's environments, job_environments, deployments). A job's
+-- `environment:` creates the environment (by expanded name) and links the job; `action: start`
+-- jobs are deployments, whose status is read from the job's status.
+CREATE TABLE IF NOT EXISTS environments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  external_url TEXT,
+  tier TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS job_environments (
+  job_id INTEGER PRIMARY KEY REFERENCES jobs(id),
+  environment_id INTEGER NOT NULL REFERENCES environments(id),
+  action TEXT NOT NULL                  -- start, stop, prepare, verify, access
+);
+CREATE INDEX IF NOT EXISTS job_environments_environment ON job_environments(environment_id, job_id);
+CREATE TABLE IF NOT EXISTS deployments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  iid INTEGER NOT NULL,
+  environment_id INTEGER NOT NULL REFERENCES environments(id),
+  job_id INTEGER NOT NULL UNIQUE REFERENCES jobs(id),
+  ref TEXT NOT NULL,
+  sha TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, iid)
+);
+CREATE INDEX IF NOT EXISTS deployments_environment ON deployments(environment_id, id DESC);
+
+-- Resource groups (GitLab's ci_resource_groups): one job at a time per project and key. A job
+-- ready to run that cannot take the resource waits in `waiting_for_resource`.
+CREATE TABLE IF NOT EXISTS resource_groups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  key TEXT NOT NULL,
+  process_mode TEXT NOT NULL DEFAULT 'unordered',  -- unordered, oldest_first, newest_first
+  holder_job_id INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, key)
+);

@@ -17,6 +17,8 @@ export interface Config {
   liveLogRecheckMs: number
   /** Failed-authentication throttling per client address; limit 0 turns it off. */
   authFailures: { limit: number; windowMs: number }
+  /** `include:` sources: CI_TEMPLATE_BASE_URL (absent: templates refused), CI_REMOTE_INCLUDE_ALLOW_PRIVATE. */
+  includes: { allowPrivateRemotes: boolean; templateBaseUrl?: string }
   /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
   benchRoutes: boolean
 }
@@ -55,6 +57,10 @@ function parse(env: Env): Config {
     authFailures: {
       limit: Math.floor(atLeastZero(env.AUTH_FAILURE_LIMIT, DEFAULTS.authFailureLimit)),
       windowMs: positive(env.AUTH_FAILURE_WINDOW_SECONDS, DEFAULTS.authFailureWindowSeconds) * 1000,
+    },
+    includes: {
+      allowPrivateRemotes: env.CI_REMOTE_INCLUDE_ALLOW_PRIVATE === 'true',
+      ...(env.CI_TEMPLATE_BASE_URL ? { templateBaseUrl: env.CI_TEMPLATE_BASE_URL } : {}),
     },
     benchRoutes: env.BENCH_ROUTES === '1',
   }

@@ -25,6 +25,10 @@ export interface Env {
   AUTH_FAILURE_LIMIT?: string
   /** Length of that window in seconds (default 60). */
   AUTH_FAILURE_WINDOW_SECONDS?: string
+  /** Base URL `include:template` files are fetched from (`<base>/<name>`); unset: templates are refused. */
+  CI_TEMPLATE_BASE_URL?: string
+  /** 'true' lets `include:remote` reach loopback and private addresses (refused by default). */
+  CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
 }

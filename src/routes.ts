@@ -1,6 +1,7 @@
 import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
@@ -10,6 +11,7 @@ import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
+import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
 import * as users from './api/users'
 import { RouteTable } from './api/route-table'
@@ -59,6 +61,15 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
+  // Environments and deployments
+  .get('/projects/:id/environments', publicReadOrJob, environments.listEnvironments)
+  .get('/projects/:id/environments/:environment_id', publicReadOrJob, environments.showEnvironment)
+  .get('/projects/:id/deployments', publicReadOrJob, environments.listDeployments)
+  .get('/projects/:id/deployments/:deployment_id', publicReadOrJob, environments.showDeployment)
+  // Resource groups
+  .get('/projects/:id/resource_groups', personal, resourceGroups.list)
+  .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
+  .put('/projects/:id/resource_groups/:key', personal, resourceGroups.update)
   // Jobs
   .get('/projects/:id/jobs', personalOrJob, jobs.list)
   .get('/projects/:id/jobs/:job_id', personal, jobs.show)

@@ -12,6 +12,7 @@ import { validate } from '../http/params'
 import { json } from '../http/response'
 import { pipelineObject } from '../objects/PipelineObject'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
+import { includeSettings } from '../services/ci-sources'
 import { createPipeline } from '../services/create-pipeline'
 import type { ApiContext } from './context'
 
@@ -38,13 +39,10 @@ export async function create(c: ApiContext): Promise<Response> {
   const params = validate(CreateParams, raw)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'create_pipeline')
-  if (params.inputs && Object.keys(params.inputs).length > 0) {
-    throw ApiError.fieldErrors({ base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] })
-  }
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
   const created = await createPipeline(c.env.DB, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
-    externalUrl: c.externalUrl, now: c.now,
+    externalUrl: c.externalUrl, now: c.now, inputs: params.inputs, includeSettings: includeSettings(c.env),
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
   if (!created.ok) throw ApiError.fieldErrors({ base: created.errors })

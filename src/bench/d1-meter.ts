@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import { configOf } from '../config'
 
 /**
  * Benchmark metering of D1 (`npm run bench`, BENCH_ROUTES=1 only): the Worker's `env.DB` is
@@ -20,7 +21,7 @@ export const ROWS_READ_EACH_HEADER = 'X-Bench-D1-Rows-Read-Each'
 
 /** Runs `handler` with a metered DB when metering is on and reports the counts on its response. */
 export async function withD1Meter<T>(env: Env, handler: (env: Env) => Promise<T>): Promise<T> {
-  if (env.BENCH_ROUTES !== '1') return handler(env)
+  if (!configOf(env).benchRoutes) return handler(env)
   const meter: D1Meter = { roundTrips: 0, rowsRead: 0, each: [] }
   const result = await handler({ ...env, DB: meteredD1(env.DB, meter) })
   if (!(result instanceof Response)) return result

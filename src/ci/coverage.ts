@@ -1,10 +1,10 @@
 /**
  * Coverage extraction from a job log (state-machine.md §13).
  * Source: gitlabhq lib/gitlab/ci/trace/stream.rb `extract_coverage` (newest, with timestamp
- * stripping). GitLab compiles the regex with RE2; JavaScript's engine is close enough for the
- * patterns `coverage:` accepts, and a pattern JavaScript rejects yields no coverage, as a bad
- * regex does in GitLab.
+ * stripping). The regex is compiled with RE2 as in GitLab (`(?i)` works; a pattern RE2 rejects
+ * yields no coverage, as a bad regex does in GitLab).
  */
+import { compileRe2, regexpLiteral, type Re2 } from './re2'
 
 /**
  * The runner's per-line header (FF_TIMESTAMPS): ISO-8601 time with microseconds, a space, two hex
@@ -31,8 +31,8 @@ export function extractCoverage(log: string, regex: string): number | null {
  * undefined: nothing usable on this line, keep looking upwards. null: the scan's last element
  * is an unmatched group, on which GitLab's `gsub` raises and the whole extraction gives up.
  */
-function coverageInLine(line: string, pattern: RegExp): number | null | undefined {
-  const matches = [...line.matchAll(pattern)]
+function coverageInLine(line: string, pattern: Re2): number | null | undefined {
+  const matches = pattern.scan(line)
   if (matches.length === 0) return undefined
   const last = matches[matches.length - 1]
   // String#scan yields the groups when there are any, else the whole match; take the last one.
@@ -43,13 +43,7 @@ function coverageInLine(line: string, pattern: RegExp): number | null | undefine
 }
 
 /** `coverage:` is written `/pattern/` (optionally with flags); a bare pattern is accepted too. */
-function compile(regex: string): RegExp | null {
-  const slashed = /^\/(.*)\/([a-z]*)$/s.exec(regex)
-  const source = slashed ? slashed[1] : regex
-  const flags = (slashed ? slashed[2] : '').replace(/[^ims]/g, '')
-  try {
-    return new RegExp(source, `${flags}g`)
-  } catch {
-    return null
-  }
+function compile(regex: string): Re2 | null {
+  const literal = regexpLiteral(regex)
+  return literal ? compileRe2(literal.source, literal.flags) : compileRe2(regex)
 }

@@ -10,6 +10,7 @@ import type { JobState } from './types'
  */
 export type JobEvent =
   | { type: 'enqueue' }
+  | { type: 'request_resource' }
   | { type: 'run' }
   | { type: 'success' }
   | { type: 'drop'; reason: string | null; exitCode?: number | null }
@@ -49,7 +50,8 @@ const from = (job: JobState, statuses: readonly JobStatus[], to: JobStatus) =>
 function targetStatus(job: JobState, event: JobEvent, now: number): JobStatus | undefined {
   const build = job.kind === 'build'
   switch (event.type) {
-    case 'enqueue': return from(job, ['created', 'skipped', 'manual', 'scheduled'], 'pending')
+    case 'enqueue': return from(job, ['created', 'skipped', 'manual', 'scheduled', 'waiting_for_resource'], 'pending')
+    case 'request_resource': return from(job, ['created', 'skipped', 'manual', 'scheduled'], 'waiting_for_resource')
     case 'run': return from(job, ['pending'], 'running')
     // The runner's final report for a canceling job ends it as canceled, whatever it reports.
     case 'success': return job.status === 'canceling' ? 'canceled' : from(job, SUCCESS_FROM, 'success')

@@ -10,6 +10,8 @@ export interface Need {
   name: string
   optional: boolean
   artifacts: boolean
+  /** `needs:parallel:matrix`: the instances of a matrix job to need (expanded away before storage) */
+  matrix?: Record<string, string[]>[]
 }
 
 export interface RetryPolicy {
@@ -38,6 +40,8 @@ export interface ImageSpec {
   ports?: unknown[]
   variables?: Variable[]
   pull_policy?: string[]
+  /** `docker: {platform, user}`, `kubernetes: {user}` */
+  executor_opts?: Record<string, Record<string, string>>
 }
 
 export interface ArtifactsSpec {
@@ -47,7 +51,11 @@ export interface ArtifactsSpec {
   untracked: boolean
   when: 'on_success' | 'on_failure' | 'always'
   expire_in?: string
-  reports: { junit?: string[]; dotenv?: string[] }
+  /** report type → paths; `coverage_report` is `{coverage_format, path}` */
+  reports: { [type: string]: string[] | undefined } & { coverage_report?: { coverage_format: string; path: string } }
+  expose_as?: string
+  public?: boolean
+  access?: 'none' | 'developer' | 'all'
 }
 
 export interface CacheSpec {
@@ -57,8 +65,9 @@ export interface CacheSpec {
   policy: 'pull-push' | 'pull' | 'push'
   when: 'on_success' | 'on_failure' | 'always'
   fallback_keys: string[]
-  /** cache:unprotect — the key gets `-non_protected` even on a protected ref */
   unprotect?: boolean
+  /** `key: {files, prefix}`: the key is computed from these files when the pipeline is created */
+  key_files?: { files: string[]; prefix?: string }
 }
 
 export interface TriggerSpec {
@@ -68,8 +77,37 @@ export interface TriggerSpec {
   branch?: string
   /** child pipeline: path of a file in the same project */
   include?: string
+  /** child pipeline: include items beyond one local file (project, remote, template, component, several files) */
+  includes?: unknown[]
   strategy?: 'depend'
   forward?: { yaml_variables: boolean; pipeline_variables: boolean }
+}
+
+export interface EnvironmentSpec {
+  name: string
+  action: 'start' | 'stop' | 'prepare' | 'verify' | 'access'
+  url?: string
+  on_stop?: string
+  auto_stop_in?: string
+  deployment_tier?: 'production' | 'staging' | 'testing' | 'development' | 'other'
+  kubernetes?: Record<string, unknown>
+  /** set at pipeline creation with the expanded name (CI_ENVIRONMENT_SLUG) */
+  slug?: string
+}
+
+export interface ReleaseSpec {
+  tag_name: string
+  description: string
+  name?: string
+  tag_message?: string
+  ref?: string
+  released_at?: string
+  milestones?: string | string[]
+  assets?: { links: Record<string, unknown>[] }
+}
+
+export interface IdTokenSpec {
+  aud: string | string[]
 }
 
 /** What a job keeps of its CI config (stored as JSON in jobs.options). */
@@ -87,6 +125,16 @@ export interface JobOptions {
   retry?: RetryPolicy
   allow_failure_exit_codes?: number[]
   interruptible?: boolean
+  /** the 1-based instance of a `parallel` job */
+  instance?: number
+  /** as written; `name`/`url` expanded at pipeline creation */
+  environment?: EnvironmentSpec
+  resource_group?: string
+  release?: ReleaseSpec
+  pages?: Record<string, unknown>
+  hooks?: { pre_get_sources_script: string[] }
+  id_tokens?: Record<string, IdTokenSpec>
+  secrets?: Record<string, unknown>
 }
 
 /** One job of a pipeline as the config defines it, after `rules` have been evaluated. */
@@ -105,6 +153,10 @@ export interface JobDefinition {
   coverageRegex?: string
   /** job-level variables (global ones are on the pipeline definition) */
   variables: Variable[]
+  /** `inherit:variables`: the global variables the job gets (true: all) */
+  inheritVariables?: boolean | string[]
+  /** set when the job is created failed (environment_creation_failure) */
+  failureReason?: string
   options: JobOptions
 }
 

@@ -65,3 +65,10 @@ export function jobViewStatement(db: D1Database, jobId: number): D1PreparedState
 export function getJobView(db: D1Database, jobId: number): Promise<JobViewRow | null> {
   return jobViewStatement(db, jobId).first<JobViewRow>()
 }
+
+/** The entity rows of the jobs `ids` (a deployments page's jobs), in one query. */
+export async function jobViewsByIds(db: D1Database, ids: number[]): Promise<JobViewRow[]> {
+  if (ids.length === 0) return []
+  const { results } = await db.prepare(`${JOB_VIEW_SELECT} WHERE j.id IN (${ids.map(() => '?').join(', ')})`).bind(...ids).all<JobViewRow>()
+  return results
+}

@@ -18,6 +18,7 @@ import { changesBetween, stateOf } from './job-state'
 import { JobAlarms, timedJob } from './job-alarms'
 import { archiveTraceWrites, LiveTrace } from './live-trace'
 import { pipelineObject } from './PipelineObject'
+import { releaseResource, takeResource } from '../db/resource-groups'
 import { SerialQueue } from './serial'
 
 /** A command's outcome: the job row after it, and whether it changed anything. */
@@ -65,7 +66,19 @@ export class JobObject extends DurableObject<Env> {
 
   /** enqueue / actionize / schedule / skip decided by processing, or `process` to reopen a skipped job. */
   async processEvent(jobId: number, event: ProcessEvent | 'process', known?: KnownRow): Promise<JobStatus | null> {
-    const result = await this.queue.run(() => this.transition(jobId, { type: event }, { row: known, stale: true }))
+    const result = await this.queue.run(async () => {
+      const row = known ?? (await getJob(this.env.DB, jobId))
+      // A job of a resource group runs only while it holds the group's resource; otherwise it waits.
+      const group = row && event === 'enqueue' ? resourceGroupOf(row) : undefined
+      const take = () => takeResource(this.env.DB, row!.project_id, group!, { id: row!.id, pipelineId: row!.pipeline_id }, Date.now())
+      if (row && group && !(await take())) {
+        const waiting = await this.transition(jobId, { type: 'request_resource' }, { row, stale: true })
+        // The holder may have let go between the two writes, seeing no waiting job: try once more.
+        if (waiting?.changed && (await take())) return this.transition(jobId, { type: 'enqueue' }, { row: waiting.job })
+        return waiting
+      }
+      return this.transition(jobId, { type: event }, { row: row ?? undefined, stale: true })
+    })
     if (!result?.changed) return result?.job.status ?? null
     await this.afterTransition(result.job)
     return result.job.status
@@ -345,6 +358,7 @@ export class JobObject extends DurableObject<Env> {
   /** After a committed transition: bridges trigger, failed jobs auto-retry, delayed jobs get an alarm. */
   private async afterTransition(job: JobRow): Promise<void> {
     if (job.type === 'build') await this.alarms.watch(job)
+    await this.releaseResourceIfDone(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
       // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
       // pending and whoever made it pending has had its answer.
@@ -352,6 +366,19 @@ export class JobObject extends DurableObject<Env> {
     }
     if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
     if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
+  }
+
+  /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
+  private async releaseResourceIfDone(job: JobRow): Promise<void> {
+    const group = resourceGroupOf(job)
+    if (!group || !['success', 'failed', 'canceled', 'skipped'].includes(job.status)) return
+    const next = await releaseResource(this.env.DB, job.project_id, group, job.id, Date.now())
+    if (next === null) return
+    const status = await jobObject(this.env, next).processEvent(next, 'enqueue')
+    if (status === 'pending') {
+      const row = await getJob(this.env.DB, next)
+      if (row) await pipelineObject(this.env, row.pipeline_id).requestProcess(row.pipeline_id)
+    }
   }
 
   private async maybeAutoRetry(job: JobRow): Promise<void> {
@@ -421,6 +448,13 @@ export class JobObject extends DurableObject<Env> {
     await this.afterTransition(result.job)
     await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
   }
+}
+
+/** The job's expanded `resource_group`, if it has one. */
+function resourceGroupOf(row: JobRow): string | undefined {
+  if (!row.options.includes('resource_group')) return undefined
+  const group = (JSON.parse(row.options) as JobOptions).resource_group
+  return group ? group : undefined
 }
 
 export function jobObject(env: Env, jobId: number) {

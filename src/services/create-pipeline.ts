@@ -1,10 +1,14 @@
-import { parseCiConfig } from '../ci/config/parse'
+import { resolveCiConfig } from '../ci/config/parse'
 import { parseDuration } from '../ci/config/duration'
 import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
+import { environmentStatements } from '../db/environments'
 import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import { findCommit, readFileAt, type CommitRow } from '../db/repository'
+import { inheritedVariables } from '../ci/config/seed'
+import { configSources, projectHandle, type CiSourceSettings } from './ci-sources'
+import { completeJobs } from './creation-values'
 import { pipelineVariables } from './predefined-variables'
 
 /**
@@ -22,9 +26,17 @@ export interface CreatePipelineInput {
   variables: Variable[]
   /** a file in the project to use instead of the project's CI config (child pipelines) */
   configPath?: string
+  /** the config text itself (a child pipeline's `trigger:include` items, as `{"include": [...]}`) */
+  configSource?: string
   parent?: { pipelineId: number; bridgeJobId: number }
   externalUrl: string
   now: number
+  /** values for the config's `spec:inputs` */
+  inputs?: Record<string, unknown>
+  /** a push that updated the branch: its previous head (the diff `rules:changes` and `only:changes` see) */
+  beforeSha?: string
+  /** template source, private remote includes, fetch */
+  includeSettings?: CiSourceSettings
 }
 
 export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[] }
@@ -35,13 +47,26 @@ export async function createPipeline(db: D1Database, input: CreatePipelineInput)
   const commit = await findCommit(db, input.project.id, input.sha ?? input.ref)
   if (!commit) return { ok: false, errors: ['Reference not found'] }
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
-  const source = await readFileAt(db, commit, configPath)
+  const source = input.configSource ?? (await readFileAt(db, commit, configPath))
   if (source === null) {
     return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
   }
   const context = contextVariables(input, commit)
-  const parsed = parseCiConfig(source, { variables: context })
+  const sources = configSources(db, input.userId, input.externalUrl, input.includeSettings)
+  const project = projectHandle(input.project)
+  const modifiedPaths = input.source === 'push' && input.beforeSha && input.beforeSha !== ZERO_SHA
+    ? await sources.repository.changedPaths(project, input.beforeSha, commit.sha)
+    : null
+  const parsed = await resolveCiConfig(source, {
+    variables: context,
+    facts: { modifiedPaths, projectPath: input.project.full_path },
+    inputs: input.inputs,
+    sources,
+    project,
+    sha: commit.sha,
+  })
   if (!parsed.ok) return parsed
+  await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
   const statements = insertStatements(db, input, commit, parsed.pipeline)
   const results = await db.batch<PipelineRow>(statements)
   return { ok: true, pipeline: results[0].results[0] }
@@ -62,7 +87,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
     insertPipelineStatement(db, {
       project_id: input.project.id,
       sha: commit.sha,
-      before_sha: parents[0] ?? ZERO_SHA,
+      before_sha: input.beforeSha ?? parents[0] ?? ZERO_SHA,
       ref: input.ref,
       tag: 0,
       source: input.source,
@@ -79,6 +104,20 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
   })
   for (const job of definition.jobs) {
     statements.push(insertJobStatement(db, newJob(input, definition, job), INSERTED_PIPELINE_ID))
+    if (job.failureReason) {
+      statements.push(
+        db
+          .prepare(`UPDATE jobs SET status = 'failed', failure_reason = ?, finished_at = ? WHERE pipeline_id = ${INSERTED_PIPELINE_ID} AND name = ?`)
+          .bind(job.failureReason, input.now, job.name),
+      )
+    }
+    const environment = job.options.environment
+    if (environment?.slug) {
+      statements.push(...environmentStatements(db, {
+        projectId: input.project.id, jobName: job.name, environment: { ...environment, slug: environment.slug },
+        ref: input.ref, sha: commit.sha, userId: input.userId, now: input.now,
+      }))
+    }
   }
   return statements
 }
@@ -86,7 +125,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
 function newJob(input: CreatePipelineInput, definition: PipelineDefinition, job: JobDefinition): NewJob {
   // yaml_variables: global variables overridden by the job's own, as GitLab stores them on the job.
   const variables = new Map<string, Variable>()
-  for (const v of [...definition.variables, ...job.variables]) variables.set(v.key, v)
+  for (const v of [...inheritedVariables(definition.variables, job.inheritVariables), ...job.variables]) variables.set(v.key, v)
   const startIn = job.options.start_in ? parseDuration(job.options.start_in) : null
   const options = { ...job.options, start_in_seconds: startIn ?? undefined, job_timeout: job.timeout }
   return {

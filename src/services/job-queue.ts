@@ -87,7 +87,7 @@ function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedState
 export function requiredRunnerFeatures(options: JobOptions): string[] {
   const needed: string[] = []
   const reports = options.artifacts?.reports ?? {}
-  if (Object.values(reports).some((paths) => (paths?.length ?? 0) > 0)) needed.push('upload_multiple_artifacts')
+  if (Object.values(reports).some((paths) => paths !== undefined && (!Array.isArray(paths) || paths.length > 0))) needed.push('upload_multiple_artifacts')
   if ((options.artifacts?.exclude.length ?? 0) > 0) needed.push('artifacts_exclude')
   if ((options.allow_failure_exit_codes?.length ?? 0) > 0 || (options.retry?.exitCodes.length ?? 0) > 0) needed.push('return_exit_code')
   if ((options.cache ?? []).some((cache) => cache.fallback_keys.length > 0)) needed.push('fallback_cache_keys')

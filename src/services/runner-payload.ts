@@ -76,6 +76,8 @@ export function runnerPayload(ctx: PayloadContext) {
     credentials: [],
     features: { trace_sections: true, failure_reasons: FAILURE_REASONS },
     dependencies: deps.map(({ id, name, token, artifacts_file }) => ({ id, name, token, ...(artifacts_file ? { artifacts_file } : {}) })),
+    // Ci::BuildRunnerPresenter#runner_hooks: only when the job has hooks.
+    ...(options.hooks ? { hooks: [{ name: 'pre_get_sources_script', script: options.hooks.pre_get_sources_script }] } : {}),
   }
 }
 
@@ -162,7 +164,7 @@ function steps(options: JobOptions, timeout: number) {
 }
 
 function image(spec: ImageSpec) {
-  return { name: spec.name, entrypoint: spec.entrypoint ?? null, ports: spec.ports ?? [], executor_opts: {}, pull_policy: spec.pull_policy ?? null }
+  return { name: spec.name, entrypoint: spec.entrypoint ?? null, ports: spec.ports ?? [], executor_opts: spec.executor_opts ?? {}, pull_policy: spec.pull_policy ?? null }
 }
 
 function service(spec: ImageSpec) {
@@ -183,14 +185,34 @@ function artifacts(spec: ArtifactsSpec) {
       when: spec.when, expire_in: spec.expire_in ?? null, artifact_type: 'archive', artifact_format: 'zip',
     })
   }
-  // BuildRunnerPresenter#create_reports: default file name and type_and_format_pairs' format.
-  if (spec.reports.junit?.length) {
-    out.push({ name: 'junit.xml', paths: spec.reports.junit, when: 'always', expire_in: spec.expire_in ?? null, artifact_type: 'junit', artifact_format: 'gzip' })
+  for (const [type, paths] of Object.entries(spec.reports)) {
+    if (type === 'coverage_report') continue
+    if (!Array.isArray(paths) || paths.length === 0) continue
+    out.push({ name: REPORT_FILE_NAMES[type] ?? type, paths, when: 'always', expire_in: spec.expire_in ?? null, artifact_type: type, artifact_format: reportFormat(type) })
   }
-  if (spec.reports.dotenv?.length) {
-    out.push({ name: '.env', paths: spec.reports.dotenv, when: 'always', expire_in: spec.expire_in ?? null, artifact_type: 'dotenv', artifact_format: 'gzip' })
+  const coverage = spec.reports.coverage_report
+  if (coverage) {
+    const type = coverage.coverage_format
+    out.push({ name: REPORT_FILE_NAMES[type] ?? type, paths: [coverage.path], when: 'always', expire_in: spec.expire_in ?? null, artifact_type: type, artifact_format: 'gzip' })
   }
   return out
+}
+
+/** Ci::JobArtifact::DEFAULT_FILE_NAMES for the report types a runner uploads. */
+const REPORT_FILE_NAMES: Record<string, string> = {
+  junit: 'junit.xml', dotenv: '.env', cobertura: 'cobertura-coverage.xml', jacoco: 'jacoco.xml', codequality: 'gl-code-quality-report.json',
+  sast: 'gl-sast-report.json', secret_detection: 'gl-secret-detection-report.json', dependency_scanning: 'gl-dependency-scanning-report.json',
+  container_scanning: 'gl-container-scanning-report.json', dast: 'gl-dast-report.json', metrics: 'metrics.txt', terraform: 'tfplan.json',
+  lsif: 'lsif.json', accessibility: 'gl-accessibility.json', annotations: 'gl-annotations.json', cyclonedx: 'gl-sbom.cdx.json',
+  browser_performance: 'browser-performance.json', load_performance: 'load-performance.json', performance: 'performance.json',
+  license_scanning: 'gl-license-scanning-report.json', requirements: 'requirements.json',
+}
+
+/** Ci::JobArtifact's file formats: security and quality reports are raw, the rest gzip (lsif zip). */
+function reportFormat(type: string): string {
+  if (type === 'lsif') return 'zip'
+  const gzip = ['junit', 'metrics', 'dotenv', 'cobertura', 'jacoco', 'cluster_applications', 'cyclonedx', 'annotations', 'repository_xray']
+  return gzip.includes(type) ? 'gzip' : 'raw'
 }
 
 /**

@@ -5,6 +5,7 @@ import type { JobRow } from '../db/jobs'
 import { getPipeline } from '../db/pipelines'
 import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
 import { configOf } from '../config'
+import { includeSettings } from './ci-sources'
 import { createPipeline } from './create-pipeline'
 
 /**
@@ -21,10 +22,11 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   if (!trigger || !parent || !project) return { ok: false, reason: 'invalid_bridge_trigger' }
   const variables = forwardedVariables(bridge, parent.variables, trigger.forward)
   const now = Date.now()
-  if (trigger.include) {
+  if (trigger.include || trigger.includes) {
     const created = await createPipeline(env.DB, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
-      configPath: trigger.include, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
+      ...(trigger.includes ? { configSource: JSON.stringify({ include: trigger.includes }) } : { configPath: trigger.include }), parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
+      includeSettings: includeSettings(env),
     })
     return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
   }
@@ -35,6 +37,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   const created = await createPipeline(env.DB, {
     project: target, ref: trigger.branch ?? target.default_branch ?? 'main', userId: bridge.user_id, source: 'pipeline',
     variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
+    includeSettings: includeSettings(env),
   })
   return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
 }

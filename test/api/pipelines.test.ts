@@ -187,7 +187,8 @@ describe('invalid configs create nothing', () => {
     ['needs on a later stage', 'a:\n  stage: build\n  script: x\n  needs: [b]\nb:\n  stage: test\n  script: echo b\n', /need b is not defined in current or prior stages/],
     ['a cycle', 'a:\n  script: x\n  needs: [b]\nb:\n  script: echo b\n  needs: [a]\n', /circular dependencies/],
     ['wrong types', 'a:\n  script: {x: 1}\n', /script/],
-    ['unsupported keyword', 'a:\n  script: x\n  environment: prod\n', /environment/],
+    ['unsupported keyword', 'a:\n  run: [{name: x, script: x}]\n', /unsupported keys: run/],
+    ['a missing include', 'include: nope.yml\na:\n  script: x\n', /Local file `nope.yml` does not exist!/],
     ['a 2 MB config', `a:\n  script: x\n# ${'x'.repeat(2 * 1024 * 1024)}\n`, /too big/],
   ]
   it.each(cases)('%s → 400 with a clear message', async (_name, ci, message) => {

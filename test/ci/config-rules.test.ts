@@ -42,6 +42,11 @@ describe('rules:if expressions', () => {
     ['$BRANCH =~ /^MA/', false],
     ['$BRANCH =~ /^MA/i', true],
     ['$TEXT =~ /^feature\\/log/', true],
+    // RE2 syntax JavaScript lacks: inline flags, \\A and \\z, POSIX classes, ungreedy
+    ['$BRANCH =~ /(?i)^MAIN$/', true],
+    ['$BRANCH =~ /\\Amain\\z/', true],
+    ['$BRANCH =~ /^[[:alpha:]]+$/', true],
+    ['$BRANCH =~ /^m.*?n$/U', true],
     ['$BRANCH !~ /^dev/', true],
     ['$BRANCH !~ /^ma/', false],
     ['$UNDEFINED =~ /^$/', true],
@@ -79,7 +84,8 @@ describe('rules:if expressions', () => {
     ['$A == "x")'],
     ['$A "x"'],
     ['$A =~ /[/'],
-    ['$A =~ /x/U'],
+    ['$A =~ /(?<!x)y/'],
+    ['$A =~ /(a)\\1/'],
     ['"unterminated'],
     ['$A == nil'],
   ])('%j is invalid syntax', (expression) => {

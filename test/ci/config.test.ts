@@ -499,21 +499,20 @@ describe('invalid configs create nothing', () => {
       ['jobs:build:retry when contains unknown values: flaky']],
     ['retry of the wrong type', 'build: { script: x, retry: often }', ['jobs:build:retry config has to be either an integer or a hash']],
     ['unknown keys', 'build: { script: x, foo: 1, bar: 2 }', ['jobs:build config contains unknown keys: foo, bar']],
-    ['known but unsupported keys', 'build: { script: x, environment: production, resource_group: prod }',
-      ['jobs:build config uses unsupported keys: environment, resource_group (edgejobs does not support them)']],
-    ['include', 'include: other.yml\nbuild: { script: x }', ['root config uses unsupported keys: include (edgejobs does not support them)']],
-    ['unsupported default keys', 'default: { hooks: {}, foo: 1 }\nbuild: { script: x }',
-      ['default config contains unknown keys: foo', 'default config uses unsupported keys: hooks (edgejobs does not support them)']],
+    ['an environment name GitLab refuses (T19)', 'deploy: { script: x, environment: "production:eu" }',
+      ["jobs:deploy:environment name can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'"]],
+    ['a resource group of the wrong type', 'build: { script: x, resource_group: [a] }', ['jobs:build resource group should be a string']],
+    ['unknown default keys', 'default: { hooks: {}, foo: 1 }\nbuild: { script: x }', ['default config contains unknown keys: foo']],
     ['trigger next to script', 'build: { script: x, trigger: g/p }', ['jobs:build config contains unknown keys: trigger']],
     ['script on a bridge is not a thing: image is unknown there', 'b: { trigger: g/p, image: alpine }', ['jobs:b config contains unknown keys: image']],
     ['a bad trigger strategy', 'b: { trigger: { project: g/p, strategy: wait } }', ['jobs:b:trigger strategy should be depend']],
     ['a trigger of the wrong type', 'b: { trigger: [g/p] }', ['jobs:b:trigger has to be either a string or a hash']],
-    ['a child pipeline of several files', 'b: { trigger: { include: [a.yml, b.yml] } }',
-      ['jobs:b:trigger:include config should name exactly one local file (edgejobs does not support more)']],
+    ['a child pipeline of too many files', 'b: { trigger: { include: [a.yml, b.yml, c.yml, d.yml] } }',
+      ['jobs:b:trigger:include config must contain between 1 and 3 includes']],
     ['a forward flag of the wrong type', 'b: { trigger: { project: g/p, forward: { yaml_variables: sometimes } } }',
       ['jobs:b:trigger:forward yaml variables should be a boolean value']],
-    ['a child pipeline from another project', 'b: { trigger: { include: [{ project: g/p, file: a.yml }] } }',
-      ['jobs:b:trigger:include config uses unsupported keys: project, file (edgejobs does not support them)']],
+    ['a child pipeline from job artifacts', 'b: { trigger: { include: [{ artifact: gen.yml, job: generate }] } }',
+      ['jobs:b:trigger:include config uses unsupported keys: artifact, job (edgejobs does not support them)']],
     ['start_in without delayed', 'build: { script: x, start_in: 1 hour }', ['jobs:build start in must be blank']],
     ['delayed without start_in', 'build: { script: x, when: delayed }', ['jobs:build start in should be a duration', 'jobs:build start in should not exceed the limit']],
     ['start_in above one week', 'build: { script: x, when: delayed, start_in: 8 days }', ['jobs:build start in should not exceed the limit']],
@@ -527,13 +526,13 @@ describe('invalid configs create nothing', () => {
     ['extends nested too deep', `${Array.from({ length: 12 }, (_, i) => `.e${i}: { extends: .e${i + 1} }`).join('\n')}\n.e12: { script: x }\njob: { extends: .e0 }`,
       ['.e11: nesting too deep in `extends`']],
     ['an invalid coverage regex', 'build: { script: x, coverage: "/(unclosed/" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
+    ['a lookbehind in coverage (not RE2)', 'build: { script: x, coverage: "/(?<=total )\\\\d+/" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
     ['coverage without slashes', 'build: { script: x, coverage: "total" }', ['jobs:build:coverage config must be a regular expression with re2 syntax']],
     ['artifacts when of the wrong value', 'build: { script: x, artifacts: { when: sometimes } }', ['jobs:build:artifacts when should be one of: on_success, on_failure, always']],
     ['artifacts expire_in that is no duration', 'build: { script: x, artifacts: { expire_in: 7 elephants } }', ['jobs:build:artifacts expire in should be a duration']],
     ['artifacts paths of the wrong type', 'build: { script: x, artifacts: { paths: dist } }', ['jobs:build:artifacts paths should be an array of strings']],
-    // reports:dotenv is supported now (issue #11); sast is not.
-    ['unsupported artifact reports', 'build: { script: x, artifacts: { reports: { sast: a.json } } }',
-      ['jobs:build:artifacts:reports config uses unsupported keys: sast (edgejobs does not support them)']],
+    ['unknown artifact reports', 'build: { script: x, artifacts: { reports: { dotenvs: a.env } } }',
+      ['jobs:build:artifacts:reports config contains unknown keys: dotenvs']],
     // lib/gitlab/ci/config/entry/reports.rb: `validates :dotenv, array_of_strings_or_string: true`
     ['dotenv reports of the wrong type', 'build: { script: x, artifacts: { reports: { dotenv: { a: b } } } }',
       ['jobs:build:artifacts:reports dotenv should be an array of strings or a string']],
@@ -541,9 +540,9 @@ describe('invalid configs create nothing', () => {
     ['a cache unprotect that is no boolean', 'build: { script: x, cache: { key: k, unprotect: maybe } }',
       ['jobs:build:cache:unprotect config should be a boolean value']],
     ['a cache key with a slash', 'build: { script: x, cache: { key: a/b } }', ['jobs:build:cache:key config cannot contain the "/" character']],
-    ['a cache key from files', 'build: { script: x, cache: { key: { files: [Gemfile.lock] } } }',
-      ['jobs:build:cache:key config uses unsupported keys: files (edgejobs does not support them)']],
-    ['a bad cache policy', 'build: { script: x, cache: { policy: sometimes } }', ['jobs:build:cache policy should be one of: pull-push, pull, push']],
+    ['a cache key from too many files', 'build: { script: x, cache: { key: { files: [a, b, c] } } }',
+      ['jobs:build:cache:key:files config has too many items (maximum is 2)']],
+    ['a bad cache policy (T20)', 'build: { script: x, cache: { policy: pul } }', ['jobs:build:cache policy should be a variable or one of: pull-push, pull, push']],
     ['too many caches', 'build: { script: x, cache: [{}, {}, {}, {}, {}] }', ['jobs:build:cache config no more than 4 caches can be created']],
     ['tags of the wrong type', 'build: { script: x, tags: linux }', ['jobs:build:tags config should be an array of strings']],
     ['a timeout that is no duration', 'build: { script: x, timeout: 5 parsecs }',
@@ -565,7 +564,7 @@ describe('invalid configs create nothing', () => {
     ['a delayed rule without start_in', 'build: { script: x, rules: [{ when: delayed }] }',
       ["jobs:build:rules:rule start in can't be blank", 'jobs:build:rules:rule start in should be a duration', 'jobs:build:rules:rule start in should not exceed the limit']],
     ['start_in in a rule that is not delayed', 'build: { script: x, rules: [{ when: manual, start_in: 1h }] }', ['jobs:build:rules:rule config contains disallowed keys: start_in']],
-    ['rules:changes', 'build: { script: x, rules: [{ changes: [a] }] }', ['jobs:build:rules:rule config uses unsupported keys: changes (edgejobs does not support them)']],
+    ['rules:changes of the wrong type', 'build: { script: x, rules: [{ changes: a }] }', ['jobs:build:rules:rule:changes should be an array or a hash']],
     ['workflow with unknown keys', 'workflow: { rules: [{ when: always }], variables: {} }\nbuild: { script: x }', ['workflow config contains unknown keys: variables']],
     ['a workflow rule with a job-only when', 'workflow: { rules: [{ when: manual }] }\nbuild: { script: x }', ['workflow:rules:rule when unknown value: manual']],
     ['image both top-level and in default', 'image: a\ndefault: { image: b }\nbuild: { script: x }', ['image is defined in top-level and `default:` entry']],
@@ -586,10 +585,9 @@ describe('invalid configs create nothing', () => {
     expect(message).toMatch(/^Nested mappings are not allowed in compact mappings at line 3, column 10/)
   })
 
-  it('!reference tags are refused, not misread', () => {
-    expect(errors('.setup: { script: [a] }\njob:\n  script:\n    - !reference [.setup, script]\n')).toEqual([
-      '!reference tags are not supported (edgejobs does not support them) at line 4, column 7',
-    ])
+  it('!reference tags resolve against the whole config (nested arrays flattened)', () => {
+    expect(job('.setup: { script: [a, b] }\njob:\n  script:\n    - !reference [.setup, script]\n    - c\n', 'job').options.script).toEqual(['a', 'b', 'c'])
+    expect(errors('job:\n  script:\n    - !reference [.setup, script]\n')).toEqual(['!reference [".setup", "script"] could not be found'])
   })
 
   it('a config over 1 MB is too big', () => {

@@ -22,6 +22,11 @@ describe('extractCoverage (Trace::Stream#extract_coverage)', () => {
     expect(extractCoverage(log, regex)).toBe(expected)
   })
 
+  it('reads RE2 syntax JavaScript lacks: inline (?i) and \\z', () => {
+    expect(extractCoverage('TOTAL   12   3   75%\n', '(?i)total.*\\s(\\d+)%')).toBe(75)
+    expect(extractCoverage('lines 80.5%', '/(\\d+\\.\\d+)%\\z/')).toBe(80.5)
+  })
+
   it('strips the runner timestamp header when the log has one', () => {
     const log = [stamp(1, 'Running tests'), stamp(2, 'Coverage: 77.7%'), stamp(3, 'Job succeeded')].join('\n')
     // Anchored at the start of the line: only works once the 32-character header is gone.

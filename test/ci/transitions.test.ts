@@ -29,8 +29,10 @@ type Kind = 'build' | 'bridge'
 
 /** Every event with the statuses it leaves from and where it goes; any other status: no change. */
 const ALLOWED: Array<[string, JobEvent, Kind, Partial<Record<JobStatus, JobStatus>>]> = [
-  ['enqueue', { type: 'enqueue' }, 'build', { created: 'pending', skipped: 'pending', manual: 'pending', scheduled: 'pending' }],
-  ['enqueue (bridge)', { type: 'enqueue' }, 'bridge', { created: 'pending', skipped: 'pending', manual: 'pending', scheduled: 'pending' }],
+  // from waiting_for_resource it is GitLab's enqueue_waiting (the job got its resource group's resource)
+  ['enqueue', { type: 'enqueue' }, 'build', { created: 'pending', skipped: 'pending', manual: 'pending', scheduled: 'pending', waiting_for_resource: 'pending' }],
+  ['enqueue (bridge)', { type: 'enqueue' }, 'bridge', { created: 'pending', skipped: 'pending', manual: 'pending', scheduled: 'pending', waiting_for_resource: 'pending' }],
+  ['request_resource', { type: 'request_resource' }, 'build', { created: 'waiting_for_resource', skipped: 'waiting_for_resource', manual: 'waiting_for_resource', scheduled: 'waiting_for_resource' }],
   ['run', { type: 'run' }, 'build', { pending: 'running' }],
   ['success', { type: 'success' }, 'build', {
     created: 'success', waiting_for_resource: 'success', preparing: 'success', waiting_for_callback: 'success',

@@ -1,7 +1,7 @@
 import type { ArtifactsSpec, CacheSpec } from '../types'
 import { parseDuration } from './duration'
 import { isStringArray, readBoolean } from './entries'
-import { checkKeys, entryError, isHash, unsupportedKeys, type Keywords } from './keywords'
+import { checkKeys, entryError, isHash, type Keywords } from './keywords'
 
 /**
  * `artifacts:` and `cache:`, the two entries that name files a job keeps.
@@ -15,19 +15,21 @@ const MULTIPLE_CACHE_LIMIT = 4
 const FALLBACK_KEYS_LIMIT = 5
 
 const ARTIFACTS_KEYWORDS: Keywords = {
-  supported: ['name', 'paths', 'exclude', 'untracked', 'when', 'expire_in', 'reports'],
-  unsupported: ['expose_as', 'public', 'access'],
+  supported: ['name', 'paths', 'exclude', 'untracked', 'when', 'expire_in', 'reports', 'expose_as', 'public', 'access'],
+  unsupported: [],
 }
 
-const REPORTS_KEYWORDS: Keywords = {
-  supported: ['junit', 'dotenv'],
-  unsupported: [
-    'accessibility', 'annotations', 'api_fuzzing', 'browser_performance', 'cluster_image_scanning', 'codequality',
-    'container_scanning', 'coverage_fuzzing', 'coverage_report', 'cyclonedx', 'dast', 'dependency_scanning',
-    'license_scanning', 'load_performance', 'metrics', 'performance', 'repository_xray', 'requirements',
-    'requirements_v2', 'sast', 'secret_detection', 'terraform',
-  ],
-}
+/** Every report type GitLab's Entry::Reports knows (path lists; `coverage_report` is a hash). */
+export const REPORT_TYPES = [
+  'junit', 'codequality', 'sast', 'secret_detection', 'dependency_scanning', 'container_scanning', 'dast', 'performance',
+  'browser_performance', 'load_performance', 'license_scanning', 'metrics', 'lsif', 'dotenv', 'cobertura', 'terraform',
+  'accessibility', 'cluster_applications', 'requirements', 'requirements_v2', 'coverage_fuzzing', 'api_fuzzing',
+  'cluster_image_scanning', 'annotations', 'cyclonedx', 'repository_xray',
+] as const
+
+const REPORTS_KEYWORDS: Keywords = { supported: [...REPORT_TYPES, 'coverage_report'], unsupported: [] }
+const ARTIFACT_ACCESS = ['none', 'developer', 'all']
+const EXPOSE_AS = /^\w[-\w ]*$/
 
 const CACHE_KEYWORDS: Keywords = {
   supported: ['key', 'paths', 'untracked', 'policy', 'when', 'fallback_keys', 'unprotect'],
@@ -58,7 +60,32 @@ export function readArtifacts(location: string, value: unknown, errors: string[]
     if (isExpireIn(value.expire_in)) artifacts.expire_in = value.expire_in
     else errors.push(entryError(location, 'expire in should be a duration'))
   }
+  readExposure(location, value, artifacts, errors)
   return errors.length === count ? artifacts : undefined
+}
+
+/** `expose_as` (the merge request link), `public` and `access` (who may download). */
+function readExposure(location: string, value: Record<string, unknown>, artifacts: ArtifactsSpec, errors: string[]): void {
+  if (value.expose_as != null) {
+    const name = value.expose_as
+    if (typeof name !== 'string' || name.length > 100 || !EXPOSE_AS.test(name)) {
+      errors.push(entryError(location, "expose as can contain only letters, digits, '-', '_' and spaces"))
+    } else if (artifacts.paths.length === 0) errors.push(entryError(location, "paths can't be blank"))
+    else if (artifacts.paths.some((path) => path.includes('*'))) errors.push(entryError(location, "paths can't contain '*' when used with 'expose_as'"))
+    else artifacts.expose_as = name
+  }
+  if (value.public != null) {
+    if (typeof value.public === 'boolean') artifacts.public = value.public
+    else errors.push(entryError(location, 'public should be a boolean value'))
+  }
+  if (value.access != null) {
+    if (typeof value.access === 'string' && ARTIFACT_ACCESS.includes(value.access)) artifacts.access = value.access as ArtifactsSpec['access']
+    else errors.push(entryError(location, `access should be one of: ${ARTIFACT_ACCESS.join(', ')}`))
+  }
+  if (value.public != null && value.access != null) {
+    const keys = Object.keys(value).filter((key) => key === 'public' || key === 'access')
+    errors.push(entryError(location, `config these keys cannot be used together: ${keys.join(', ')}`))
+  }
 }
 
 function isExpireIn(value: unknown): value is string {
@@ -91,15 +118,27 @@ function readReports(location: string, value: unknown, errors: string[]): Artifa
     errors.push(entryError(location, 'reports should be a hash'))
     return {}
   }
-  checkKeys(`${location}:reports`, value, REPORTS_KEYWORDS, errors)
+  const at = `${location}:reports`
+  checkKeys(at, value, REPORTS_KEYWORDS, errors)
   const reports: ArtifactsSpec['reports'] = {}
-  // entry/reports.rb: `validates :junit, :dotenv, ..., array_of_strings_or_string: true`
-  for (const type of ['junit', 'dotenv'] as const) {
+  for (const type of REPORT_TYPES) {
     const paths = value[type]
-    if (paths === undefined) continue
+    if (paths == null) continue
     if (typeof paths === 'string') reports[type] = [paths]
     else if (isStringArray(paths)) reports[type] = paths
-    else errors.push(entryError(`${location}:reports`, `${type} should be an array of strings or a string`))
+    else errors.push(entryError(at, `${type.replaceAll('_', ' ')} should be an array of strings or a string`))
+  }
+  const coverage = value.coverage_report
+  if (coverage != null) {
+    if (!isHash(coverage)) errors.push(entryError(`${at}:coverage_report`, 'config should be a hash'))
+    else {
+      checkKeys(`${at}:coverage_report`, coverage, { supported: ['coverage_format', 'path'], unsupported: [] }, errors)
+      if (coverage.coverage_format !== 'cobertura' && coverage.coverage_format !== 'jacoco') {
+        errors.push(entryError(`${at}:coverage_report`, 'coverage format must be one of supported formats: cobertura, jacoco'))
+      } else if (typeof coverage.path !== 'string' || coverage.path === '') {
+        errors.push(entryError(`${at}:coverage_report`, "path can't be blank"))
+      } else reports.coverage_report = { coverage_format: coverage.coverage_format, path: coverage.path }
+    }
   }
   return reports
 }
@@ -130,18 +169,29 @@ function readCache(location: string, value: unknown, errors: string[]): CacheSpe
     policy: readPolicy(location, value.policy, errors),
     when: readWhen(location, value.when, errors),
     fallback_keys: readFallbackKeys(location, value.fallback_keys, errors),
-    // entry/cache.rb `unprotect` (boolean, default false): share the cache with unprotected refs.
-    ...(value.unprotect === undefined || value.unprotect === null ? {} : { unprotect: readBoolean(`${location}:unprotect`, value.unprotect, errors) ?? false }),
+    ...(value.unprotect == null ? {} : { unprotect: readBoolean(`${location}:unprotect`, value.unprotect, errors) ?? false }),
+    ...(isHash(value.key) ? { key_files: readKeyFiles(`${location}:key`, value.key, errors) } : {}),
   }
+}
+
+/** `key: {files: [1..2 paths], prefix}`: the key is computed from those files at pipeline creation. */
+function readKeyFiles(location: string, value: Record<string, unknown>, errors: string[]): CacheSpec['key_files'] {
+  checkKeys(location, value, { supported: ['files', 'prefix', 'files_commits'], unsupported: [] }, errors)
+  const files = value.files ?? value.files_commits
+  if (!isStringArray(files)) {
+    errors.push(entryError(`${location}:files`, 'config should be an array of strings'))
+    return undefined
+  }
+  if (files.length < 1) errors.push(entryError(`${location}:files`, 'config requires at least 1 item'))
+  if (files.length > 2) errors.push(entryError(`${location}:files`, 'config has too many items (maximum is 2)'))
+  if (value.prefix != null && typeof value.prefix !== 'string') errors.push(entryError(`${location}:prefix`, 'config should be a string'))
+  return { files, ...(typeof value.prefix === 'string' ? { prefix: value.prefix } : {}) }
 }
 
 function readCacheKey(location: string, value: unknown, errors: string[]): string {
   if (value === undefined || value === null) return 'default'
-  if (isHash(value)) {
-    // `key:files` hashes repository files, which a Worker cannot read at pipeline creation.
-    errors.push(unsupportedKeys(location, Object.keys(value)))
-    return 'default'
-  }
+  // A `{files, prefix}` key is computed at pipeline creation (key_files); 'default' until then.
+  if (isHash(value)) return 'default'
   if (typeof value !== 'string') {
     errors.push(entryError(location, 'should be a hash, a string or a symbol'))
     return 'default'
@@ -171,7 +221,9 @@ function readCachePaths(location: string, value: unknown, errors: string[]): str
 function readPolicy(location: string, value: unknown, errors: string[]): CacheSpec['policy'] {
   if (value === undefined || value === null || value === '') return 'pull-push'
   if ((CACHE_POLICIES as readonly unknown[]).includes(value)) return value as CacheSpec['policy']
-  errors.push(entryError(location, `policy should be one of: ${CACHE_POLICIES.join(', ')}`))
+  // A variable (`$CACHE_POLICY`) is expanded when the job runs.
+  if (typeof value === 'string' && /^\$\{?\w+\}?$/.test(value)) return value as CacheSpec['policy']
+  errors.push(entryError(location, `policy should be a variable or one of: ${CACHE_POLICIES.join(', ')}`))
   return 'pull-push'
 }
 

@@ -13,10 +13,10 @@ const MAX_TAGS = 50
 const PULL_POLICIES = ['always', 'never', 'if-not-present']
 const SERVICE_VARIABLE_DATA = ['value', 'expand']
 
-const IMAGE_KEYWORDS: Keywords = { supported: ['name', 'entrypoint', 'pull_policy'], unsupported: ['ports', 'docker', 'kubernetes'] }
+const IMAGE_KEYWORDS: Keywords = { supported: ['name', 'entrypoint', 'pull_policy', 'docker', 'kubernetes', 'ports'], unsupported: [] }
 const SERVICE_KEYWORDS: Keywords = {
-  supported: ['name', 'entrypoint', 'command', 'alias', 'pull_policy', 'variables'],
-  unsupported: ['ports', 'docker', 'kubernetes'],
+  supported: ['name', 'entrypoint', 'command', 'alias', 'pull_policy', 'variables', 'docker', 'kubernetes', 'ports'],
+  unsupported: [],
 }
 
 /** Script-like entries: a string, or an array of strings nested up to 10 levels (flattened). */
@@ -139,7 +139,28 @@ function readImageHash(location: string, config: Config, errors: string[]): Imag
     const policies = readPullPolicy(`${location}:pull_policy`, config.pull_policy, errors)
     if (policies) image.pull_policy = policies
   }
+  // Image ports need GitLab's ci_image_ports feature (off by default), as on GitLab.com.
+  if (config.ports !== undefined) errors.push(entryError(location, 'config contains disallowed keys: ports'))
+  const executorOpts = readExecutorOpts(location, config, errors)
+  if (executorOpts) image.executor_opts = executorOpts
   return image
+}
+
+/** `docker: {platform, user}` and `kubernetes: {user}` (entry/schemas/imageable/executor_opts.json). */
+function readExecutorOpts(location: string, config: Config, errors: string[]): Record<string, Record<string, string>> | undefined {
+  const opts: Record<string, Record<string, string>> = {}
+  const limits: Record<string, Record<string, number>> = { docker: { platform: 64, user: 255 }, kubernetes: { user: 255 } }
+  for (const executor of ['docker', 'kubernetes'] as const) {
+    const value = config[executor]
+    if (value === undefined || value === null) continue
+    const allowed = limits[executor]
+    if (!isHash(value) || !Object.entries(value).every(([key, entry]) => key in allowed && typeof entry === 'string' && entry.length >= 1 && entry.length <= allowed[key])) {
+      errors.push(entryError(location, `config contains unknown keys or values in ${executor}`))
+      continue
+    }
+    opts[executor] = value as Record<string, string>
+  }
+  return Object.keys(opts).length > 0 ? opts : undefined
 }
 
 function readImageName(location: string, name: unknown, errors: string[]): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * `rules:if` expressions: a tokenizer and a recursive-descent parser producing a tree, and an
  * evaluator with GitLab's Ruby semantics. Source: gitlabhq lib/gitlab/ci/pipeline/expression/
- * (lexer.rb, parser.rb, statement.rb, lexeme/*.rb).
+ * (lexer.rb, parser.rb, statement.rb, lexeme/*.rb). Patterns are RE2 (lib/gitlab/untrusted_regexp.rb).
  *
  *   expression := and ('||' and)*
  *   and        := comparison ('&&' comparison)*
@@ -9,17 +9,20 @@
  *   operand    := $VAR | "string" | 'string' | /pattern/flags | null | '(' expression ')'
  */
 
+import { compileRe2, type Re2 } from '../re2'
+
 export type Expression =
   | { kind: 'variable'; name: string }
   | { kind: 'string'; value: string }
-  | { kind: 'pattern'; regexp: RegExp }
+  | { kind: 'pattern'; source: string; flags: string; regexp: Re2 }
   | { kind: 'null' }
   | { kind: 'binary'; operator: Operator; left: Expression; right: Expression }
 
 type Operator = '==' | '!=' | '=~' | '!~' | '&&' | '||'
 type Token = { kind: 'operator'; operator: Operator } | { kind: '(' } | { kind: ')' } | { kind: 'operand'; operand: Expression }
 /** Ruby values an expression can produce: nil, booleans, strings and regexps. */
-type Value = null | boolean | string | RegExp
+type Value = null | boolean | string | Pattern
+type Pattern = Extract<Expression, { kind: 'pattern' }>
 
 const OPERATORS: readonly Operator[] = ['==', '!=', '=~', '!~', '&&', '||']
 const COMPARISONS: readonly Operator[] = ['==', '!=', '=~', '!~']
@@ -76,19 +79,10 @@ function patternToken(text: string): { token: Token; length: number } | null {
   while (index < text.length && text[index] !== '/') index += text[index] === '\\' && text[index + 1] === '/' ? 2 : 1
   if (index >= text.length || index === 1) return null
   const flags = /^[ismU]*/.exec(text.slice(index + 1))![0]
-  const regexp = compilePattern(text.slice(1, index).replaceAll('\\/', '/'), flags)
+  const source = text.slice(1, index).replaceAll('\\/', '/')
+  const regexp = compileRe2(source, flags)
   if (regexp === null) return null
-  return { token: operand({ kind: 'pattern', regexp }), length: index + 1 + flags.length }
-}
-
-function compilePattern(source: string, flags: string): RegExp | null {
-  // RE2's `U` (ungreedy) has no JavaScript equivalent.
-  if (flags.includes('U')) return null
-  try {
-    return new RegExp(source, flags)
-  } catch {
-    return null
-  }
+  return { token: operand({ kind: 'pattern', source, flags, regexp }), length: index + 1 + flags.length }
 }
 
 class Parser {
@@ -135,7 +129,7 @@ function evaluate(expression: Expression, variables: Record<string, string>): Va
     case 'string':
       return expression.value
     case 'pattern':
-      return expression.regexp
+      return expression
     case 'null':
       return null
     case 'binary':
@@ -159,8 +153,12 @@ function truthy(value: Value): boolean {
   return value !== null && value !== false
 }
 
+function isPattern(value: Value): value is Pattern {
+  return typeof value === 'object' && value !== null
+}
+
 function equal(left: Value, right: Value): boolean {
-  if (left instanceof RegExp && right instanceof RegExp) return left.source === right.source && left.flags === right.flags
+  if (isPattern(left) && isPattern(right)) return left.source === right.source && left.flags === right.flags
   return left === right
 }
 
@@ -170,10 +168,10 @@ function equal(left: Value, right: Value): boolean {
  */
 function matches(left: Value, right: Value): boolean {
   if (right === null || right === false) return false
-  const text = left === null ? '' : String(left)
-  if (right instanceof RegExp) return right.test(text)
+  const text = left === null ? '' : isPattern(left) ? `/${left.source}/${left.flags}` : String(left)
+  if (isPattern(right)) return right.regexp.test(text)
   if (right === true) return false
   const pattern = /^\/(.+)\/([ismU]*)$/s.exec(right)
-  const regexp = pattern ? compilePattern(pattern[1].replaceAll('\\/', '/'), pattern[2]) : null
+  const regexp = pattern ? compileRe2(pattern[1].replaceAll('\\/', '/'), pattern[2]) : null
   return regexp ? regexp.test(text) : right.includes(text)
 }

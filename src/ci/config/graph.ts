@@ -1,3 +1,4 @@
+import { onStopError } from './environment'
 import type { JobSpec } from './job'
 
 /**
@@ -9,7 +10,8 @@ import type { JobSpec } from './job'
 export function validateGraph(stages: readonly string[], jobs: readonly JobSpec[]): string | undefined {
   const byName = new Map(jobs.map((job) => [job.name, job]))
   for (const job of jobs) {
-    const error = stageError(job, stages) ?? dependenciesError(job, byName, stages) ?? needsError(job, byName, stages)
+    const error =
+      stageError(job, stages) ?? dependenciesError(job, byName, stages) ?? needsError(job, byName, stages) ?? onStopError(job.name, job.environment, (name) => byName.get(name))
     if (error) return error
   }
   return circularDependencies(jobs)

@@ -1,5 +1,6 @@
 import { isFailureReason } from '../failure-reasons'
-import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, RetryPolicy, Variable, When } from '../types'
+import { compileRe2 } from '../re2'
+import type { ArtifactsSpec, CacheSpec, EnvironmentSpec, IdTokenSpec, ImageSpec, JobOptions, Need, RetryPolicy, Variable, When } from '../types'
 import { readArtifacts, readCaches } from './artifacts'
 import { MAX_BUILD_TIMEOUT, parseDuration } from './duration'
 import {
@@ -8,7 +9,12 @@ import {
 import {
   BRIDGE_KEYWORDS, checkKeys, entryError, INHERITED_KEYWORDS, isHash, JOB_KEYWORDS, type Config, type InheritedKeyword,
 } from './keywords'
+import { readEnvironment } from './environment'
+import { readHooks, readIdTokens, readSecrets } from './identity'
 import { readDependencies, readNeeds } from './needs'
+import { readPages, readRelease } from './release'
+import { readParallel, type ParallelSpec } from './parallel-entry'
+import { readPolicy, withDefaultOnly, type Policy } from './policy'
 import { JOB_RULES, readRules, readStartIn, type Rule } from './rules'
 import { readTrigger } from './trigger'
 
@@ -19,6 +25,8 @@ import { readTrigger } from './trigger'
  */
 
 export interface JobDefaults {
+  hooks?: { pre_get_sources_script: string[] }
+  id_tokens?: Record<string, IdTokenSpec>
   image?: ImageSpec
   services?: ImageSpec[]
   before_script?: string[]
@@ -46,7 +54,23 @@ export interface JobSpec {
   coverageRegex?: string
   variables: Variable[]
   rules?: Rule[]
+  /** `only`/`except` (with GitLab's default `only` when neither rules nor workflow rules remove it) */
+  only?: Policy
+  except?: Policy
+  parallel?: ParallelSpec
+  environment?: EnvironmentSpec
+  /** `inherit:variables`: which global variables the job gets (true: all) */
+  inheritVariables: boolean | string[]
+  /** `inherit:default`: which `default:` entries the job takes (absent: all) */
+  inheritDefault?: boolean | string[]
   options: JobOptions
+}
+
+/** What a job entry needs to know about the rest of the config. */
+export interface JobContext {
+  defaults: JobDefaults
+  /** `workflow:rules` exist: unwritten `only`/`except` defaults are dropped */
+  workflowRules: boolean
 }
 
 type Kind = JobSpec['kind']
@@ -68,6 +92,8 @@ const READERS: { [K in InheritedKeyword]: Reader<K> } = {
   retry: readRetry,
   artifacts: readArtifacts,
   interruptible: readBoolean,
+  hooks: readHooks,
+  id_tokens: readIdTokens,
 }
 
 /** The entries of `keys` that `config` sets; `location` is '' at the top level. */
@@ -85,7 +111,7 @@ function assign<K extends InheritedKeyword>(values: JobDefaults, key: K, value: 
 }
 
 /** A visible job: a build when it has `script:`, a bridge when it has `trigger:`. */
-export function readJob(name: string, value: unknown, defaults: JobDefaults, errors: string[]): JobSpec | undefined {
+export function readJob(name: string, value: unknown, context: JobContext, errors: string[]): JobSpec | undefined {
   if (!isHash(value) || !('script' in value || 'run' in value || 'trigger' in value)) {
     errors.push(entryError('jobs', `${name} config should implement the script:, run:, or trigger: keyword`))
     return undefined
@@ -96,8 +122,8 @@ export function readJob(name: string, value: unknown, defaults: JobDefaults, err
   const kind: Kind = 'script' in value || 'run' in value ? 'build' : 'bridge'
   checkKeys(location, value, kind === 'build' ? JOB_KEYWORDS : BRIDGE_KEYWORDS, errors)
   const config = withoutNulls(value)
-  const job = readProcessable(location, name, kind, config, errors)
-  if (kind === 'build') readBuild(location, value, config, defaults, job, errors)
+  const job = readProcessable(location, name, kind, config, context, errors)
+  if (kind === 'build') readBuild(location, value, config, inheritedDefaults(context.defaults, job), job, errors)
   else job.options.trigger = readTrigger(`${location}:trigger`, config.trigger, errors)
   return errors.length === count ? job : undefined
 }
@@ -108,22 +134,89 @@ function withoutNulls(config: Config): Config {
 }
 
 /** The keys builds and bridges share (Entry::Processable). */
-function readProcessable(location: string, name: string, kind: Kind, config: Config, errors: string[]): JobSpec {
+function readProcessable(location: string, name: string, kind: Kind, config: Config, context: JobContext, errors: string[]): JobSpec {
   const when = readWhen(location, kind, config.when, errors)
   const allowFailure = readAllowFailure(location, kind, config.allow_failure, errors)
   const job: JobSpec = {
     name,
     kind,
-    stage: readStage(`${location}:stage`, config.stage, errors),
+    // `type:` is the deprecated spelling of `stage:`; `stage` wins.
+    stage: readStage(`${location}:stage`, config.stage ?? config.type, errors),
     when,
     allowFailure: allowFailure.ignore ?? when === 'manual',
     needs: config.needs === undefined ? null : (readNeeds(`${location}:needs`, config.needs, errors) ?? null),
     tags: [],
     variables: config.variables === undefined ? [] : (readVariables(`${location}:variables`, config.variables, JOB_VARIABLE_DATA, errors) ?? []),
+    inheritVariables: true,
     options: allowFailure.exitCodes ? { allow_failure_exit_codes: allowFailure.exitCodes } : {},
   }
   if (config.rules !== undefined) job.rules = readRules(`${location}:rules`, config.rules, JOB_RULES, errors)
+  readPolicies(location, config, context, job, errors)
+  if (config.parallel !== undefined) job.parallel = readParallel(`${location}:parallel`, config.parallel, kind, errors)
+  if (config.environment !== undefined) {
+    job.environment = readEnvironment(`${location}:environment`, config.environment, errors)
+    if (job.environment) job.options.environment = job.environment
+  }
+  if (config.resource_group !== undefined) {
+    if (typeof config.resource_group === 'string') job.options.resource_group = config.resource_group
+    else errors.push(entryError(location, 'resource group should be a string'))
+  }
+  if (config.inherit !== undefined) readInherit(`${location}:inherit`, config.inherit, job, errors)
   return job
+}
+
+const INHERIT_DEFAULT_KEYS = [
+  'before_script', 'after_script', 'hooks', 'cache', 'image', 'services', 'interruptible', 'timeout', 'retry', 'tags', 'artifacts', 'id_tokens',
+]
+
+/** `inherit: {default, variables}`: true, false, or the names to take (entry/inherit/*.rb). */
+function readInherit(location: string, value: unknown, job: JobSpec, errors: string[]): void {
+  if (!isHash(value)) {
+    errors.push(entryError(location, 'config should be a hash'))
+    return
+  }
+  checkKeys(location, value, { supported: ['default', 'variables'], unsupported: [] }, errors)
+  const read = (key: 'default' | 'variables', allowed?: string[]): boolean | string[] | undefined => {
+    const entry = value[key]
+    if (entry == null) return undefined
+    if (typeof entry === 'boolean') return entry
+    if (!isStringArray(entry)) {
+      errors.push(entryError(`${location}:${key}`, 'config should be a bool or array of strings'))
+      return undefined
+    }
+    const unknown = allowed ? entry.filter((name) => !allowed.includes(name)) : []
+    if (unknown.length > 0) errors.push(entryError(`${location}:${key}`, `config contains unknown values: ${unknown.join(', ')}`))
+    return entry
+  }
+  const defaults = read('default', INHERIT_DEFAULT_KEYS)
+  if (defaults !== undefined) job.inheritDefault = defaults
+  const variables = read('variables')
+  if (variables !== undefined) job.inheritVariables = variables
+}
+
+/**
+ * `only`/`except` next to `rules` is an error; without either, `only` is GitLab's default unless
+ * the job has `rules` or the config has `workflow:rules` (Processable#compose!).
+ */
+function readPolicies(location: string, config: Config, context: JobContext, job: JobSpec, errors: string[]): void {
+  if (config.rules !== undefined) {
+    const disallowed = Object.keys(config).filter((key) => ['only', 'except', 'start_in'].includes(key))
+    if (disallowed.length > 0) errors.push(entryError(location, `config key may not be used with \`rules\`: ${disallowed.join(', ')}`))
+    return
+  }
+  const only = config.only === undefined ? undefined : readPolicy(`${location}:only`, config.only, errors)
+  const except = config.except === undefined ? undefined : readPolicy(`${location}:except`, config.except, errors)
+  if (only) job.only = withDefaultOnly(only)
+  else if (config.only === undefined && !context.workflowRules) job.only = withDefaultOnly({})
+  if (except) job.except = except
+}
+
+/** The `default:` entries `inherit:default` lets the job take. */
+function inheritedDefaults(defaults: JobDefaults, job: JobSpec): JobDefaults {
+  const inherit = job.inheritDefault ?? true
+  if (inherit === true) return defaults
+  if (inherit === false) return {}
+  return Object.fromEntries(Object.entries(defaults).filter(([key]) => inherit.includes(key))) as JobDefaults
 }
 
 function readBuild(location: string, raw: Config, config: Config, defaults: JobDefaults, job: JobSpec, errors: string[]): void {
@@ -136,7 +229,14 @@ function readBuild(location: string, raw: Config, config: Config, defaults: JobD
     ...job.options,
     ...definedOnly({ before_script: values.before_script, script, after_script: values.after_script }),
     ...definedOnly({ image: values.image, services: values.services, artifacts: values.artifacts, cache: values.cache }),
-    ...definedOnly({ retry: values.retry, interruptible: values.interruptible }),
+    ...definedOnly({ retry: values.retry, interruptible: values.interruptible, hooks: values.hooks, id_tokens: values.id_tokens }),
+  }
+  if (config.release !== undefined) job.options.release = readRelease(`${location}:release`, config.release, errors)
+  const pages = readPages(location, job.name, config.pages, config.publish, errors)
+  if (pages) job.options.pages = pages
+  if (config.secrets !== undefined) {
+    const secrets = readSecrets(`${location}:secrets`, config.secrets, errors)
+    if (secrets) job.options.secrets = secrets
   }
   if (config.coverage !== undefined) job.coverageRegex = readCoverage(`${location}:coverage`, config.coverage, errors)
   const startIn = readJobStartIn(location, job.when, config, errors)
@@ -189,7 +289,6 @@ function readAllowFailure(location: string, kind: Kind, value: unknown, errors: 
 function readJobStartIn(location: string, when: JobSpec['when'], config: Config, errors: string[]): string | undefined {
   const hasRules = config.rules !== undefined
   const present = config.start_in !== undefined
-  if (hasRules && present) errors.push(entryError(location, 'config key may not be used with `rules`: start_in'))
   if ((hasRules || when !== 'delayed') && present) errors.push(entryError(location, 'start in must be blank'))
   if (when !== 'delayed') return undefined
   const startIn = readStartIn(location, config.start_in, errors)
@@ -210,17 +309,8 @@ function readTimeout(location: string, value: unknown, errors: string[]): number
 /** `coverage: /regex/`, kept without its slashes. */
 function readCoverage(location: string, value: unknown, errors: string[]): string | undefined {
   const source = typeof value === 'string' && value.length >= 2 && value.startsWith('/') && value.endsWith('/') ? value.slice(1, -1) : null
-  if (source !== null && compiles(source)) return source
+  if (source !== null && compileRe2(source) !== null) return source
   errors.push(entryError(location, 'config must be a regular expression with re2 syntax'))
-}
-
-function compiles(source: string): boolean {
-  try {
-    new RegExp(source)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** `retry: n` or `retry: {max, when, exit_codes}`; `when` defaults to always unless exit codes are given. */

@@ -14,45 +14,46 @@ export interface Keywords {
 
 /** Keys that are never job names (Entry::Root `reserved: true` nodes plus `default`/`workflow`). */
 export const ROOT_KEYWORDS: Keywords = {
-  supported: ['default', 'stages', 'variables', 'workflow', 'image', 'services', 'before_script', 'after_script', 'cache'],
-  unsupported: ['include', 'types', 'spec'],
+  supported: ['include', 'spec', 'default', 'stages', 'types', 'variables', 'workflow', 'image', 'services', 'before_script', 'after_script', 'cache'],
+  unsupported: [],
 }
 
 /** Entries a job inherits from `default:` (and from their deprecated top-level spelling). */
 export const INHERITED_KEYWORDS = [
-  'image', 'services', 'before_script', 'after_script', 'cache', 'tags', 'timeout', 'retry', 'artifacts', 'interruptible',
+  'image', 'services', 'before_script', 'after_script', 'cache', 'tags', 'timeout', 'retry', 'artifacts', 'interruptible', 'hooks', 'id_tokens',
 ] as const
 export type InheritedKeyword = (typeof INHERITED_KEYWORDS)[number]
 export const TOP_LEVEL_DEFAULTS: readonly InheritedKeyword[] = ['image', 'services', 'before_script', 'after_script', 'cache']
 
 export const DEFAULT_KEYWORDS: Keywords = {
   supported: INHERITED_KEYWORDS,
-  unsupported: ['hooks', 'id_tokens', 'identity'],
+  unsupported: ['identity'],
 }
 
-const PROCESSABLE_UNSUPPORTED = ['only', 'except', 'inherit', 'resource_group', 'environment']
+const PROCESSABLE_KEYWORDS = ['inherit', 'resource_group', 'environment']
 
 export const JOB_KEYWORDS: Keywords = {
   supported: [
     'script', 'stage', 'extends', 'variables', 'image', 'services', 'before_script', 'after_script', 'when', 'start_in',
     'allow_failure', 'needs', 'dependencies', 'tags', 'timeout', 'retry', 'artifacts', 'cache', 'coverage',
-    'interruptible', 'rules',
+    'interruptible', 'rules', 'only', 'except', 'type', 'parallel', ...PROCESSABLE_KEYWORDS, 'release', 'secrets', 'hooks',
+    'id_tokens', 'pages', 'publish', 'manual_confirmation',
   ],
-  unsupported: [
-    ...PROCESSABLE_UNSUPPORTED, 'run', 'type', 'parallel', 'release', 'secrets', 'hooks', 'id_tokens', 'identity',
-    'pages', 'publish', 'manual_confirmation', 'dast_configuration',
-  ],
+  unsupported: ['run', 'identity', 'dast_configuration'],
 }
 
 export const BRIDGE_KEYWORDS: Keywords = {
-  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules'],
-  unsupported: [...PROCESSABLE_UNSUPPORTED, 'parallel'],
+  supported: ['trigger', 'stage', 'extends', 'variables', 'when', 'allow_failure', 'needs', 'rules', 'only', 'except', 'parallel', ...PROCESSABLE_KEYWORDS],
+  unsupported: [],
 }
 
-export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules'], unsupported: ['name', 'auto_cancel'] }
+export const WORKFLOW_KEYWORDS: Keywords = { supported: ['rules', 'name', 'auto_cancel'], unsupported: [] }
 
+/** A plain mapping (not an array, not a `!reference` tag). */
 export function isHash(value: unknown): value is Config {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
 }
 
 /**

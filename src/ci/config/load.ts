@@ -1,5 +1,6 @@
-import { parseAllDocuments, type Document, type ScalarTag, type Tags } from 'yaml'
+import { parseAllDocuments, Scalar, type CollectionTag, type Document, type ScalarTag, type Tags } from 'yaml'
 import { isHash, type Config } from './keywords'
+import { ReferenceTag } from './reference'
 
 /**
  * From text to the top-level hash, with GitLab's loader errors. GitLab reads YAML with Psych:
@@ -19,52 +20,69 @@ const MAX_DEPTH = 100
 /** Rough budget, in characters plus per-node overhead, for the config once aliases are expanded. */
 const MAX_EXPANDED_SIZE = 16 * MAX_CI_CONFIG_BYTES
 
-export type Loaded = { ok: true; config: Config } | { ok: false; errors: string[] }
+export type Loaded = { ok: true; config: Config; header?: Config } | { ok: false; errors: string[] }
 
-export function loadCiYaml(source: string): Loaded {
-  if (source.trim() === '') return failure('Please provide content of .gitlab-ci.yml')
+/** At most two documents (Yaml::Loader::MAX_DOCUMENTS): a `spec:` header, then the content. */
+const MAX_DOCUMENTS = 2
+
+/**
+ * The content document (and the `spec:` header when the first of two documents has one), with
+ * `!reference [...]` tags kept as ReferenceTag values for the resolver (Yaml::Documents).
+ */
+export function loadCiYaml(source: string, emptyMessage = 'Please provide content of .gitlab-ci.yml'): Loaded {
+  if (source.trim() === '') return failure(emptyMessage)
   if (source.length > MAX_CI_CONFIG_BYTES || new TextEncoder().encode(source).length > MAX_CI_CONFIG_BYTES) return failure(TOO_BIG)
-  const document = firstDocument(source)
-  if (document === TOO_BIG) return failure(TOO_BIG)
-  if (!document) return failure('Invalid configuration format')
-  if (document.errors.length > 0) return failure(syntaxError(document.errors[0].message))
-  const reference = document.warnings.find((warning) => warning.message.startsWith('Unresolved tag: !reference '))
-  if (reference) return failure(`!reference tags are not supported (edgejobs does not support them)${position(reference.message)}`)
-  let value: unknown
+  const documents = parseDocuments(source)
+  if (documents === TOO_BIG) return failure(TOO_BIG)
+  if (documents.length === 0) return failure('Invalid configuration format')
+  const broken = documents.find((document) => document.errors.length > 0)
+  if (broken) return failure(syntaxError(broken.errors[0].message))
+  if (documents.length > MAX_DOCUMENTS) return failure(`Too many documents: maximum is ${MAX_DOCUMENTS}`)
+  const values: unknown[] = []
   try {
-    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+    for (const document of documents) values.push(document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }))
   } catch (error) {
     return failure(aliasError(error))
   }
+  const header = values.length > 1 && isHash(values[0]) && 'spec' in values[0] ? values[0] : undefined
+  const value = header ? values[values.length - 1] : values[0]
   if (!isHash(value)) return failure('Invalid configuration format')
-  return expandedSizeFits(value) ? { ok: true, config: value } : failure(TOO_BIG)
+  if (!expandedSizeFits(value)) return failure(TOO_BIG)
+  return header ? { ok: true, config: value, header } : { ok: true, config: value }
 }
 
-/** Psych reads the first document of a stream and ignores the rest. */
-function firstDocument(source: string): Document.Parsed | undefined | typeof TOO_BIG {
+function parseDocuments(source: string): Document.Parsed[] | typeof TOO_BIG {
   try {
-    const [document] = parseAllDocuments(source, {
+    const documents = parseAllDocuments(source, {
       version: '1.2',
       schema: 'core',
       merge: true,
       uniqueKeys: false,
-      customTags: psychBooleans,
+      customTags: (tags) => [...psychBooleans(tags), REFERENCE_SEQUENCE, REFERENCE_SCALAR],
     })
-    return document && 'errors' in document ? document : undefined
+    return (Array.isArray(documents) ? documents : [documents]).filter((document): document is Document.Parsed => 'errors' in document)
   } catch (error) {
     if (error instanceof RangeError) return TOO_BIG
     throw error
   }
 }
 
+/** `!reference [.job, key, ...]`; any other shape is kept too and refused by the resolver. */
+const REFERENCE_SEQUENCE: CollectionTag = {
+  tag: '!reference',
+  collection: 'seq',
+  resolve: (sequence) =>
+    new Scalar(new ReferenceTag(sequence.items.map((item) => (item instanceof Scalar ? item.value : (item as { toJSON?: () => unknown }).toJSON?.())))),
+}
+
+const REFERENCE_SCALAR: ScalarTag = {
+  tag: '!reference',
+  resolve: (text) => new ReferenceTag(text) as unknown as string,
+}
+
 /** The first line of a `yaml` syntax error, which names the line and column; deep nesting is too big. */
 function syntaxError(message: string): string {
   return message.startsWith('Maximum call stack size exceeded') ? TOO_BIG : message.split('\n')[0]
-}
-
-/** " at line L, column C" from a `yaml` message. */
-function position(message: string): string {
-  return / at line \d+, column \d+/.exec(message)?.[0] ?? ''
 }
 
 function failure(message: string): Loaded {

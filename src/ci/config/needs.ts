@@ -1,6 +1,7 @@
 import type { Need } from '../types'
 import { isStringArray } from './entries'
 import { checkKeys, entryError, isHash, unsupportedKeys } from './keywords'
+import { readMatrix } from './parallel-entry'
 
 /**
  * `needs:` and `dependencies:`, a job's links to earlier jobs. Whether the named jobs exist and
@@ -23,7 +24,7 @@ function readNeed(location: string, value: unknown, errors: string[]): Need | un
     if (value === '') errors.push(entryError(location, "config can't be blank"))
     return { name: value, artifacts: true, optional: false }
   }
-  const crossPipeline = isHash(value) ? ['pipeline', 'project', 'ref', 'parallel'].filter((key) => key in value) : []
+  const crossPipeline = isHash(value) ? ['pipeline', 'project', 'ref'].filter((key) => key in value) : []
   if (crossPipeline.length > 0) {
     errors.push(unsupportedKeys(location, crossPipeline))
     return undefined
@@ -32,14 +33,22 @@ function readNeed(location: string, value: unknown, errors: string[]): Need | un
     errors.push(entryError(location, 'has an unsupported type'))
     return undefined
   }
-  checkKeys(location, value, { supported: ['job', 'artifacts', 'optional'], unsupported: [] }, errors)
+  checkKeys(location, value, { supported: ['job', 'artifacts', 'optional', 'parallel'], unsupported: [] }, errors)
   if (typeof value.job !== 'string') errors.push(entryError(location, 'job should be a string'))
   else if (value.job === '') errors.push(entryError(location, "job can't be blank"))
   for (const flag of ['artifacts', 'optional'] as const) {
     const flagValue = value[flag]
     if (flagValue != null && typeof flagValue !== 'boolean') errors.push(entryError(location, `${flag} should be a boolean value`))
   }
-  return { name: String(value.job), artifacts: value.artifacts !== false, optional: value.optional === true }
+  const need: Need = { name: String(value.job), artifacts: value.artifacts !== false, optional: value.optional === true }
+  if (value.parallel != null) {
+    if (!isHash(value.parallel) || value.parallel.matrix === undefined) errors.push(entryError(`${location}:parallel`, 'config missing required keys: matrix'))
+    else {
+      const matrix = readMatrix(`${location}:parallel:matrix`, value.parallel.matrix, errors)
+      if (matrix) need.matrix = matrix
+    }
+  }
+  return need
 }
 
 /** With `needs:`, every dependency must also be a need (Entry::Job `dependencies` validation). */

@@ -5,7 +5,7 @@ import {
   checkKeys, DEFAULT_KEYWORDS, entryError, INHERITED_KEYWORDS, isHash, ROOT_KEYWORDS, TOP_LEVEL_DEFAULTS, unsupportedKeys,
   WORKFLOW_KEYWORDS, type Config,
 } from './keywords'
-import { readRules, WORKFLOW_RULES, type Rule } from './rules'
+import { readAutoCancel, readRules, WORKFLOW_RULES, type Rule } from './rules'
 
 /**
  * The top level of a config: the reserved keys, and everything else as jobs. Sources: gitlabhq
@@ -33,7 +33,8 @@ export function readRoot(config: Config, errors: string[]): RootSpec {
   const unsupported = ROOT_KEYWORDS.unsupported.filter((key) => key in config)
   if (unsupported.length > 0) errors.push(unsupportedKeys('root', unsupported))
   const root: RootSpec = {
-    stages: readStages(config.stages, errors),
+    // `types:` is the deprecated spelling of `stages:`.
+    stages: readStages(config.stages ?? config.types, errors),
     variables: config.variables == null ? [] : (readVariables('variables', config.variables, GLOBAL_VARIABLE_DATA, errors) ?? []),
     defaults: readDefaults(config, errors),
     jobs: Object.entries(config).filter(([name]) => !reserved.includes(name)),
@@ -78,5 +79,9 @@ function readWorkflowRules(value: unknown, errors: string[]): Rule[] | undefined
     return undefined
   }
   checkKeys('workflow', value, WORKFLOW_KEYWORDS, errors)
+  if (value.name != null && (typeof value.name !== 'string' || value.name.length < 1 || value.name.length > 255)) {
+    errors.push(entryError('workflow', 'name is too long (maximum is 255 characters)'))
+  }
+  if (value.auto_cancel != null) readAutoCancel('workflow:auto_cancel', value.auto_cancel, errors)
   return value.rules == null ? undefined : readRules('workflow:rules', value.rules, WORKFLOW_RULES, errors)
 }

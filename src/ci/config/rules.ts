@@ -2,7 +2,13 @@ import type { Variable, When } from '../types'
 import { parseDuration, START_IN_LIMIT } from './duration'
 import { flattenStrings, readVariables } from './entries'
 import { evaluateExpression, parseExpression, type Expression } from './expression'
+import type { PipelineFacts } from './facts'
 import { checkKeys, entryError, isHash, type Config, type Keywords } from './keywords'
+import { readNeeds } from './needs'
+import {
+  changesSatisfied, existsSatisfied, readChanges, readExists, type ChangesClause, type ClauseData, type ExistsClause,
+} from './rule-clauses'
+import type { Need } from '../types'
 
 /**
  * `rules:` and `workflow:rules:` entries, and picking the rule that decides. Sources: gitlabhq
@@ -17,6 +23,16 @@ export interface Rule {
   startIn?: string
   interruptible?: boolean
   variables: Variable[]
+  changes?: ChangesClause
+  exists?: ExistsClause
+  /** replaces the job's needs when this rule matches */
+  needs?: Need[]
+  autoCancel?: AutoCancel
+}
+
+export interface AutoCancel {
+  on_new_commit?: 'conservative' | 'interruptible' | 'none'
+  on_job_failure?: 'none' | 'all'
 }
 
 interface RulesKind {
@@ -32,8 +48,8 @@ const RULE_VARIABLE_DATA = ['value', 'expand']
 export const JOB_RULES: RulesKind = {
   allowedWhen: ['on_success', 'on_failure', 'always', 'never', 'manual', 'delayed'],
   keywords: {
-    supported: ['if', 'when', 'allow_failure', 'start_in', 'variables', 'interruptible'],
-    unsupported: ['changes', 'exists', 'needs'],
+    supported: ['if', 'when', 'allow_failure', 'start_in', 'variables', 'interruptible', 'changes', 'exists', 'needs'],
+    unsupported: [],
   },
   notAList: (rulesLocation) =>
     entryError(rulesLocation.replace(/:rules$/, ''), 'rules should be an array containing hashes and arrays of hashes'),
@@ -43,8 +59,8 @@ export const JOB_RULES: RulesKind = {
 export const WORKFLOW_RULES: RulesKind = {
   allowedWhen: ['always', 'never'],
   keywords: {
-    supported: ['if', 'when', 'variables', 'start_in', 'allow_failure', 'needs'],
-    unsupported: ['changes', 'exists', 'auto_cancel'],
+    supported: ['if', 'when', 'variables', 'start_in', 'allow_failure', 'needs', 'changes', 'exists', 'auto_cancel'],
+    unsupported: [],
   },
   // Sic: GitLab's TypeValidator says "a array".
   notAList: (rulesLocation) => entryError(rulesLocation, 'config should be a array'),
@@ -66,9 +82,18 @@ export function readRules(location: string, value: unknown, kind: RulesKind, err
   return errors.length === count ? rules : undefined
 }
 
-/** The first rule whose `if` holds (a rule without `if` always does), if any. */
-export function matchRules(rules: readonly Rule[], variables: Record<string, string>): Rule | undefined {
-  return rules.find((rule) => rule.if === undefined || evaluateExpression(rule.if, variables))
+/**
+ * The first rule whose clauses all hold (`if`, `changes`, `exists`; a rule with none always
+ * does), if any. Without `facts`, `changes` holds and `exists` sees no files. A `compare_to`
+ * that does not resolve throws RuleClauseError.
+ */
+export function matchRules(rules: readonly Rule[], variables: Record<string, string>, facts?: PipelineFacts, data?: ClauseData): Rule | undefined {
+  return rules.find(
+    (rule) =>
+      (rule.if === undefined || evaluateExpression(rule.if, variables)) &&
+      (rule.changes === undefined || !facts || changesSatisfied(rule.changes, variables, facts, data)) &&
+      (rule.exists === undefined || (facts !== undefined && existsSatisfied(rule.exists, variables, facts, data))),
+  )
 }
 
 function flattenHashes(value: unknown, levels: number): Config[] | null {
@@ -99,7 +124,30 @@ function readRule(location: string, config: Config, kind: RulesKind, errors: str
   rule.interruptible = readRuleBoolean(location, 'interruptible', config.interruptible, errors)
   rule.startIn = readRuleStartIn(location, config, errors)
   if (config.variables !== undefined) rule.variables = readVariables(`${location}:variables`, config.variables, RULE_VARIABLE_DATA, errors) ?? []
+  if (config.changes != null) rule.changes = readChanges(location, config.changes, errors)
+  if (config.exists != null) rule.exists = readExists(location, config.exists, errors)
+  if (config.needs != null && kind === JOB_RULES) rule.needs = readNeeds(`${location}:needs`, config.needs, errors)
+  if (config.auto_cancel != null) rule.autoCancel = readAutoCancel(`${location}:auto_cancel`, config.auto_cancel, errors)
   return rule
+}
+
+/** `workflow:auto_cancel` and a workflow rule's `auto_cancel` (entry/auto_cancel.rb). */
+export function readAutoCancel(location: string, value: unknown, errors: string[]): AutoCancel | undefined {
+  if (!isHash(value)) {
+    errors.push(entryError(location, 'config should be a hash'))
+    return undefined
+  }
+  checkKeys(location, value, { supported: ['on_new_commit', 'on_job_failure'], unsupported: [] }, errors)
+  const autoCancel: AutoCancel = {}
+  if (value.on_new_commit != null) {
+    if (['conservative', 'interruptible', 'none'].includes(value.on_new_commit as string)) autoCancel.on_new_commit = value.on_new_commit as AutoCancel['on_new_commit']
+    else errors.push(entryError(location, 'on new commit must be one of: conservative, interruptible, none'))
+  }
+  if (value.on_job_failure != null) {
+    if (['none', 'all'].includes(value.on_job_failure as string)) autoCancel.on_job_failure = value.on_job_failure as AutoCancel['on_job_failure']
+    else errors.push(entryError(location, 'on job failure must be one of: none, all'))
+  }
+  return autoCancel
 }
 
 function readRuleBoolean(location: string, attribute: string, value: unknown, errors: string[]): boolean | undefined {

@@ -1,5 +1,8 @@
 import type { JobDefinition, PipelineDefinition, Variable } from '../types'
+import type { PipelineFacts } from './facts'
 import type { JobSpec } from './job'
+import { policiesAllow } from './policy'
+import { RuleClauseError, type ClauseData } from './rule-clauses'
 import { matchRules, type Rule } from './rules'
 
 /**
@@ -18,6 +21,8 @@ export interface SeedInput {
   jobs: JobSpec[]
   /** predefined and pipeline variables; they win over YAML variables of the same name */
   context: Record<string, string>
+  facts: PipelineFacts
+  clauseData?: ClauseData
 }
 
 const EDGE_STAGES = ['.pre', '.post']
@@ -27,13 +32,26 @@ const NO_JOBS =
 export function seedPipeline(input: SeedInput): ParseResult {
   let variables = input.variables
   if (input.workflowRules) {
-    const rule = matchRules(input.workflowRules, { ...variableRecord(variables), ...input.context })
+    let rule: Rule | undefined
+    try {
+      rule = matchRules(input.workflowRules, { ...variableRecord(variables), ...input.context }, input.facts, input.clauseData)
+    } catch (error) {
+      if (error instanceof RuleClauseError) return { ok: false, errors: [`Failed to parse rule for workflow: ${error.message}`] }
+      throw error
+    }
     if (!rule || rule.when === 'never') return { ok: false, errors: ['Pipeline filtered out by workflow rules.'] }
     variables = mergeVariables(variables, rule.variables)
   }
-  const jobs = input.jobs
-    .map((job) => seedJob(job, variables, input))
-    .filter((job): job is JobDefinition => job !== null)
+  const jobs: JobDefinition[] = []
+  for (const job of input.jobs) {
+    try {
+      const seeded = seedJob(job, variables, input)
+      if (seeded) jobs.push(seeded)
+    } catch (error) {
+      if (error instanceof RuleClauseError) return { ok: false, errors: [`Failed to parse rule for ${job.name}: ${error.message}`] }
+      throw error
+    }
+  }
   const errors = resolveNeeds(jobs)
   if (errors.length > 0) return { ok: false, errors }
   // A pipeline of only .pre and .post jobs does not run either.
@@ -55,10 +73,12 @@ function seedJob(job: JobSpec, globals: Variable[], input: SeedInput): JobDefini
     variables: job.variables,
     options: job.options,
   }
+  if (job.inheritVariables !== true) seeded.inheritVariables = job.inheritVariables
   if (job.timeout !== undefined) seeded.timeout = job.timeout
   if (job.coverageRegex !== undefined) seeded.coverageRegex = job.coverageRegex
-  if (!job.rules) return seeded
-  const rule = matchRules(job.rules, { ...variableRecord(globals), ...variableRecord(job.variables), ...input.context })
+  const variables = { ...variableRecord(inheritedVariables(globals, job.inheritVariables)), ...variableRecord(job.variables), ...input.context }
+  if (!job.rules) return policiesAllow(job.only, job.except, input.facts, variables) ? seeded : null
+  const rule = matchRules(job.rules, variables, input.facts, input.clauseData)
   return rule && rule.when !== 'never' ? applyRule(seeded, rule) : null
 }
 
@@ -76,6 +96,8 @@ function applyRule(job: JobDefinition, rule: Rule): JobDefinition {
     when,
     allowFailure: rule.allowFailure ?? job.allowFailure,
     variables: mergeVariables(job.variables, rule.variables),
+    // rules:needs replace the job's needs entirely.
+    needs: rule.needs ?? job.needs,
     options,
   }
 }
@@ -96,6 +118,13 @@ function resolveNeeds(jobs: JobDefinition[]): string[] {
     job.needs = job.needs.filter((need) => names.has(need.name))
   }
   return errors
+}
+
+/** The global variables `inherit:variables` lets a job see. */
+export function inheritedVariables(globals: readonly Variable[], inherit: boolean | string[] | undefined): readonly Variable[] {
+  if (inherit === undefined || inherit === true) return globals
+  if (inherit === false) return []
+  return globals.filter((variable) => inherit.includes(variable.key))
 }
 
 function variableRecord(variables: readonly Variable[]): Record<string, string> {

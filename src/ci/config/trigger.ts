@@ -11,9 +11,10 @@ const CROSS_PROJECT_KEYWORDS: Keywords = { supported: ['project', 'branch', 'str
 const SAME_PROJECT_KEYWORDS: Keywords = { supported: ['include', 'strategy', 'forward'], unsupported: [] }
 const FORWARD_KEYWORDS: Keywords = { supported: ['yaml_variables', 'pipeline_variables'], unsupported: [] }
 const INCLUDE_KEYWORDS: Keywords = {
-  supported: ['local'],
-  unsupported: ['project', 'file', 'ref', 'artifact', 'job', 'template', 'remote', 'component', 'inputs', 'rules'],
+  supported: ['local', 'project', 'file', 'ref', 'template', 'remote', 'component', 'inputs', 'rules'],
+  unsupported: ['artifact', 'job'],
 }
+const MAX_CHILD_INCLUDES = 3
 
 export function readTrigger(location: string, value: unknown, errors: string[]): TriggerSpec | undefined {
   const count = errors.length
@@ -44,28 +45,40 @@ function readCrossProject(location: string, config: Config, errors: string[]): T
 
 function readChildPipeline(location: string, config: Config, errors: string[]): TriggerSpec {
   checkKeys(location, config, SAME_PROJECT_KEYWORDS, errors)
-  const include = readInclude(`${location}:include`, config.include, errors)
-  return withCommonKeys(location, config, include === undefined ? {} : { include }, errors)
+  const items = readInclude(`${location}:include`, config.include, errors)
+  if (items === undefined) return withCommonKeys(location, config, {}, errors)
+  // One local file keeps the simple form; anything else is resolved as the child's `include:`.
+  const [first] = items
+  const single = items.length === 1 ? (typeof first === 'string' ? first : isHash(first) && Object.keys(first).join() === 'local' ? first.local : undefined) : undefined
+  return withCommonKeys(location, config, typeof single === 'string' ? { include: single } : { includes: items }, errors)
 }
 
-/** edgejobs reads one local file: `include: path`, `[path]` or `[{local: path}]`. */
-function readInclude(location: string, value: unknown, errors: string[]): string | undefined {
+/**
+ * The child's config files (Entry::Trigger's include: at most 3 items of the include kinds;
+ * `artifact` includes need the parent's job artifacts, which edgejobs does not read here yet).
+ */
+function readInclude(location: string, value: unknown, errors: string[]): unknown[] | undefined {
   const items = Array.isArray(value) ? value : [value]
-  if (items.length !== 1) {
-    errors.push(entryError(location, 'config should name exactly one local file (edgejobs does not support more)'))
+  if (items.length === 0 || items.length > MAX_CHILD_INCLUDES) {
+    errors.push(entryError(location, `config must contain between 1 and ${MAX_CHILD_INCLUDES} includes`))
     return undefined
   }
-  const [item] = items
-  if (typeof item === 'string' && item.trim() !== '') return item
-  if (!isHash(item)) {
-    errors.push(entryError(location, 'config should be a hash or a string'))
-    return undefined
+  const count = errors.length
+  for (const item of items) {
+    if (typeof item === 'string') {
+      if (item.trim() === '') errors.push(entryError(location, "config can't be blank"))
+      continue
+    }
+    if (!isHash(item)) {
+      errors.push(entryError(location, 'config should be a hash or a string'))
+      continue
+    }
+    checkKeys(location, item, INCLUDE_KEYWORDS, errors)
+    if (!['local', 'project', 'template', 'remote', 'component', 'artifact'].some((key) => key in item)) {
+      errors.push(entryError(location, 'config must specify the file where to fetch the config from'))
+    }
   }
-  checkKeys(location, item, INCLUDE_KEYWORDS, errors)
-  if (typeof item.local === 'string' && item.local.trim() !== '') return item.local
-  // An include of another kind already got its "unsupported keys" error.
-  const otherKind = Object.keys(item).some((key) => INCLUDE_KEYWORDS.unsupported.includes(key))
-  if (!otherKind) errors.push(entryError(location, 'config must specify a local file'))
+  return errors.length === count ? items : undefined
 }
 
 function withCommonKeys(location: string, config: Config, trigger: TriggerSpec, errors: string[]): TriggerSpec {

@@ -1,0 +1,65 @@
+/**
+ * Resource groups: taking and giving back the one resource of a group. Taking is one guarded
+ * UPDATE, so two jobs racing for a free group cannot both win; a holder that has finished
+ * without giving it back (a lost release) no longer holds it. Source: gitlabhq
+ * app/models/ci/resource_group.rb, app/services/ci/resource_groups/assign_resource_from_resource_group_service.rb.
+ */
+
+export interface ResourceGroupRow {
+  id: number
+  project_id: number
+  key: string
+  process_mode: 'unordered' | 'oldest_first' | 'newest_first'
+  holder_job_id: number | null
+  created_at: number
+  updated_at: number
+}
+
+const DONE = "('success', 'failed', 'canceled', 'skipped')"
+
+/**
+ * True when `jobId` now holds the group's resource (creating the group on first use). Under
+ * `oldest_first`/`newest_first` a job waits while an earlier (later) pipeline's job of the group
+ * is still to run.
+ */
+export async function takeResource(db: D1Database, projectId: number, key: string, job: { id: number; pipelineId: number }, now: number): Promise<boolean> {
+  const [, taken] = await db.batch<{ holder_job_id: number }>([
+    db.prepare('INSERT OR IGNORE INTO resource_groups (project_id, key, created_at, updated_at) VALUES (?, ?, ?, ?)').bind(projectId, key, now, now),
+    db
+      .prepare(
+        `UPDATE resource_groups SET holder_job_id = ?3, updated_at = ?4
+         WHERE project_id = ?1 AND key = ?2
+           AND (holder_job_id IS NULL OR holder_job_id = ?3 OR (SELECT status FROM jobs WHERE id = holder_job_id) IN ${DONE})
+           AND NOT EXISTS (
+             SELECT 1 FROM jobs w WHERE w.project_id = ?1 AND w.id != ?3 AND json_extract(w.options, '$.resource_group') = ?2
+               AND w.status IN ('waiting_for_resource', 'created', 'scheduled')
+               AND ((process_mode = 'oldest_first' AND w.pipeline_id < ?5) OR (process_mode = 'newest_first' AND w.pipeline_id > ?5)))
+         RETURNING holder_job_id`,
+      )
+      .bind(projectId, key, job.id, now, job.pipelineId),
+  ])
+  return taken.results.length > 0
+}
+
+/** Gives the resource back and names the waiting job to try next (by the group's process mode), if any. */
+export async function releaseResource(db: D1Database, projectId: number, key: string, jobId: number, now: number): Promise<number | null> {
+  const [, next] = await db.batch<{ id: number }>([
+    db.prepare('UPDATE resource_groups SET holder_job_id = NULL, updated_at = ? WHERE project_id = ? AND key = ? AND holder_job_id = ?').bind(now, projectId, key, jobId),
+    db
+      .prepare(
+        `SELECT w.id FROM jobs w, resource_groups g WHERE g.project_id = ?1 AND g.key = ?2 AND g.holder_job_id IS NULL
+           AND w.project_id = ?1 AND w.status = 'waiting_for_resource' AND json_extract(w.options, '$.resource_group') = ?2
+         ORDER BY CASE g.process_mode WHEN 'newest_first' THEN -w.pipeline_id ELSE w.pipeline_id END, w.id LIMIT 1`,
+      )
+      .bind(projectId, key),
+  ])
+  return next.results[0]?.id ?? null
+}
+
+export function resourceGroupsStatement(db: D1Database, projectId: number): D1PreparedStatement {
+  return db.prepare('SELECT * FROM resource_groups WHERE project_id = ? ORDER BY id').bind(projectId)
+}
+
+export function updateProcessModeStatement(db: D1Database, projectId: number, key: string, mode: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE resource_groups SET process_mode = ?, updated_at = ? WHERE project_id = ? AND key = ? RETURNING *').bind(mode, now, projectId, key)
+}

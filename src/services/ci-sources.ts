@@ -1,0 +1,146 @@
+import type { Env } from '../env'
+import { configOf } from '../config'
+import { AccessLevel } from '../auth/policy'
+import type { ConfigSources, ProjectHandle, RemoteResult } from '../ci/config/sources'
+import type { ProjectRow } from '../db/projects'
+import { tableRepository } from './ci-repository'
+
+/**
+ * The ConfigSources pipeline creation gives the config parser: the repository, other projects
+ * as the pipeline's user may see them, remote includes and templates.
+ */
+export interface CiSourceSettings {
+  /** CI_TEMPLATE_BASE_URL: where `include:template` files are fetched from (absent: refused) */
+  templateBaseUrl?: string
+  /** CI_REMOTE_INCLUDE_ALLOW_PRIVATE=true: remote includes may reach loopback and private addresses */
+  allowPrivateRemotes?: boolean
+  /** replaces the global fetch (tests) */
+  fetch?: typeof fetch
+}
+
+/** The include settings of `env` (parsed in config.ts). */
+export function includeSettings(env: Env): CiSourceSettings {
+  return configOf(env).includes
+}
+
+export const REMOTE_TIMEOUT_MS = 10_000
+export const REMOTE_MAX_BYTES = 1024 * 1024
+
+export function configSources(db: D1Database, userId: number | null, externalUrl: string, settings: CiSourceSettings = {}): ConfigSources {
+  const sources: ConfigSources = {
+    repository: tableRepository(db),
+    findProject: (path) => findReadableProject(db, path, userId),
+    fetchRemote: (url) => fetchRemote(url, settings),
+    serverHost: new URL(externalUrl).host,
+  }
+  if (settings.templateBaseUrl) sources.templateBaseUrl = settings.templateBaseUrl
+  return sources
+}
+
+export function projectHandle(project: ProjectRow): ProjectHandle {
+  return { id: project.id, path: project.full_path, defaultBranch: project.default_branch, visibility: project.visibility }
+}
+
+/** `download_code`: reporter and above, or any signed-in user on a public or internal project; else hidden. */
+async function findReadableProject(db: D1Database, path: string, userId: number | null): Promise<ProjectHandle | null> {
+  const row = await db
+    .prepare(
+      `SELECT p.*, COALESCE((SELECT m.access_level FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?2), 0) AS member_access,
+         COALESCE((SELECT is_admin FROM users WHERE id = ?2), 0) AS is_admin
+       FROM projects p WHERE lower(p.full_path) = ?1`,
+    )
+    .bind(path.toLowerCase(), userId ?? 0)
+    .first<ProjectRow & { member_access: number; is_admin: number }>()
+  if (!row) return null
+  const readable = row.is_admin === 1 || row.member_access >= AccessLevel.reporter || row.visibility === 'public' || (row.visibility === 'internal' && userId !== null)
+  return readable ? projectHandle(row) : null
+}
+
+/**
+ * A GET without credentials, bounded in time and size; loopback and private addresses are refused
+ * unless allowed, redirects included (each hop is checked, at most 5).
+ */
+export async function fetchRemote(url: string, settings: CiSourceSettings): Promise<RemoteResult> {
+  let target: URL
+  try {
+    target = new URL(url)
+  } catch {
+    return { ok: false, reason: 'invalid' }
+  }
+  const signal = AbortSignal.timeout(REMOTE_TIMEOUT_MS)
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') return { ok: false, reason: 'invalid' }
+    const blocked = settings.allowPrivateRemotes ? null : blockedReason(target.hostname)
+    if (blocked) return { ok: false, reason: 'blocked', detail: `URL is blocked: ${blocked}` }
+    let response: Response
+    try {
+      response = await (settings.fetch ?? fetch)(target.toString(), { redirect: 'manual', signal })
+    } catch (error) {
+      const name = error instanceof Error ? error.name : ''
+      return { ok: false, reason: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'socket' }
+    }
+    const location = response.headers.get('location')
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel()
+      try {
+        target = new URL(location, target)
+      } catch {
+        return { ok: false, reason: 'invalid' }
+      }
+      continue
+    }
+    if (response.status >= 400) return { ok: false, reason: 'http', status: response.status }
+    const body = await readBounded(response, REMOTE_MAX_BYTES)
+    return body === null ? { ok: false, reason: 'too_big' } : { ok: true, body }
+  }
+  return { ok: false, reason: 'http', status: 310 }
+}
+
+const MAX_REDIRECTS = 5
+
+async function readBounded(response: Response, limit: number): Promise<string | null> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return null
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+/**
+ * GitLab's UrlBlocker wording for literal loopback, private, link-local and unspecified
+ * addresses. (A Worker cannot resolve DNS itself, so names are judged as written; Cloudflare's
+ * network does not route Workers' fetches into private ranges anyway.)
+ */
+export function blockedReason(hostname: string): string | null {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host) || host === '0.0.0.0' || host === '::') {
+    return 'Requests to localhost are not allowed'
+  }
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host)
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])]
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a === 0) {
+      return 'Requests to the local network are not allowed'
+    }
+    if (a === 169 && b === 254) return 'Requests to the link local network are not allowed'
+  }
+  if (/^f[cd][0-9a-f]{2}:/.test(host)) return 'Requests to the local network are not allowed'
+  if (/^fe[89ab][0-9a-f]:/.test(host)) return 'Requests to the link local network are not allowed'
+  return null
+}
