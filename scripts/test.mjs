@@ -1,5 +1,6 @@
-// `npm test`: type-check, then every test inside workerd, then the browser stage (the log viewer
-// in headless Chromium against `wrangler dev`, test/browser/). Runs on the Node pinned in
+// `npm test`: type-check, the dependency check (scripts/check-deps.mjs), then every test inside
+// workerd, then the browser stage (the log viewer in headless Chromium against `wrangler dev`,
+// test/browser/). Runs on the Node pinned in
 // package.json (node_modules/.bin/node), whatever the system Node is. Ends with a plain
 // "Tests: N passed, N failed" line (vitest's JSON report plus the browser stage's) for CI logs.
 // Arguments go to vitest; with arguments (one file, a filter) the browser stage is skipped unless
@@ -10,6 +11,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 const run = (args) => spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } }).status ?? 1
 
 if (run(['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']) !== 0) process.exit(1)
+// The layer table and the no-cycle rule (docs/architecture.md), before any test runs.
+if (run(['scripts/check-deps.mjs']) !== 0) {
+  console.log('Tests: 0 passed, 1 failed')
+  process.exit(1)
+}
 
 mkdirSync('node_modules/.cache', { recursive: true })
 const report = 'node_modules/.cache/vitest-report.json'

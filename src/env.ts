@@ -1,12 +1,12 @@
-import type { JobObject } from './objects/JobObject'
-import type { PipelineObject } from './objects/PipelineObject'
 
 /** Bindings and configuration of the Worker (wrangler.toml, secrets, .dev.vars). */
 export interface Env {
   DB: D1Database
   BLOBS: R2Bucket
-  JOB_OBJECT: DurableObjectNamespace<JobObject>
-  PIPELINE_OBJECT: DurableObjectNamespace<PipelineObject>
+  /** One Durable Object per job (objects/JobObject.ts); stubs come from objects/stubs.ts. */
+  JOB_OBJECT: DurableObjectNamespace
+  /** One Durable Object per pipeline (objects/PipelineObject.ts). */
+  PIPELINE_OBJECT: DurableObjectNamespace
   /** GitLab's external_url: base of web_url fields, Link headers and CI_* URLs. */
   EXTERNAL_URL: string
   /** The root user's personal access token, made on first start (secret). */

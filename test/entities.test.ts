@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, finishJob, jobsByName } from './job-driver'
 import { RUNNER_VERSION, SimulatedRunner } from './runner-client'
 import { apiJson, commitFile, createPipelineFrom, createProject, type TestProject, type TestUser } from './world'
+import { jobStub } from './stubs'
 
 /**
  * The entities of gitlab-behavior.md §2 as the Jobs API renders them: every field, in GitLab's
@@ -64,14 +65,14 @@ async function createRunner(options: { creator?: TestUser; paused?: boolean; cre
 
 /** Hands a pending build to the runner, as POST /jobs/request would. Returns the job token. */
 async function assign(jobId: number, runner: RunnerFixture): Promise<string> {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   const assigned = await stub.assign(jobId, { runnerId: runner.runnerId, runnerManagerId: runner.managerId, timeout: 3600 })
   if (!assigned) throw new Error(`job ${jobId} could not be assigned`)
   return assigned.token
 }
 
 async function appendLog(jobId: number, text: string): Promise<void> {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   const length = await stub.traceLength()
   const result = await stub.appendTrace(jobId, length, new TextEncoder().encode(text))
   if (!result.ok) throw new Error('append failed')

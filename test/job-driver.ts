@@ -1,17 +1,18 @@
 import { env } from 'cloudflare:workers'
 import { apiJson, type TestProject } from './world'
+import { jobStub, pipelineStub } from './stubs'
 
 /**
  * Drives job outcomes through the same JobObject commands the runner endpoints use (assign, the
  * runner's PUT states), then lets the pipeline process, as the runner-facing handlers do.
  */
 function stub(jobId: number) {
-  return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  return jobStub(jobId)
 }
 
 async function processPipelineOf(jobId: number): Promise<void> {
   const row = await env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(jobId).first<{ pipeline_id: number }>()
-  const pipeline = env.PIPELINE_OBJECT.get(env.PIPELINE_OBJECT.idFromName(String(row!.pipeline_id)))
+  const pipeline = pipelineStub(row!.pipeline_id)
   await pipeline.process(row!.pipeline_id)
 }
 

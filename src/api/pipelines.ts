@@ -10,7 +10,7 @@ import { offsetHeaders, parseOffsetPage, MAX_COUNT_LIMIT } from '../http/paginat
 import { Hash, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
-import { pipelineObject } from '../objects/PipelineObject'
+import { pipelineObject } from '../objects/stubs'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
 import { includeSettings } from '../services/ci-sources'
 import { createPipeline } from '../services/create-pipeline'

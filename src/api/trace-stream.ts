@@ -3,7 +3,7 @@ import type { ApiContext } from './context'
 import { ApiError } from '../http/errors'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
-import { jobObject } from '../objects/JobObject'
+import { jobObject } from '../objects/stubs'
 
 /**
  * edgejobs extension: `GET /projects/:id/jobs/:job_id/trace` with `Accept: text/event-stream`

@@ -9,7 +9,7 @@ import { jobPipelineVariablesStatement, projectJobStatement } from '../db/job-li
 import { ApiError } from '../http/errors'
 import { Int, IntIn, Str } from '../http/param-types'
 import { validate } from '../http/params'
-import { jobObject } from '../objects/JobObject'
+import { jobObject } from '../objects/stubs'
 import { streamTrace, wantsEventStream } from './trace-stream'
 import type { ApiContext } from './context'
 

@@ -2,6 +2,7 @@ import type { IRequest } from 'itty-router'
 import type { Env } from '../env'
 import { configOf } from '../config'
 import { projectJobsStatement } from '../db/job-lists'
+import { namedJobObject } from '../objects/stubs'
 import { ApiError } from '../http/errors'
 import { errorResponse, json } from '../http/response'
 
@@ -45,6 +46,6 @@ export async function page(request: IRequest, env: Env): Promise<Response> {
 /** GET /-/bench/object?name=x: JobObject#ping on the object named x (a fresh name, a new object). */
 export async function object(request: IRequest, env: Env): Promise<Response> {
   const name = typeof request.query.name === 'string' ? request.query.name : 'bench'
-  const pong = await env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(name)).ping()
+  const pong = await namedJobObject(env, name).ping()
   return json({ pong })
 }

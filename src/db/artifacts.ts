@@ -113,3 +113,13 @@ export function jobByTokenDigest(db: D1Database, digest: string): Promise<{ id: 
 export function buildInProject(db: D1Database, jobId: number, projectId: number): Promise<{ id: number } | null> {
   return db.prepare("SELECT id FROM jobs WHERE id = ? AND project_id = ? AND type = 'build'").bind(jobId, projectId).first<{ id: number }>()
 }
+
+export async function countJobArtifacts(db: D1Database, jobId: number): Promise<number> {
+  const row = await db.prepare('SELECT COUNT(*) AS n FROM job_artifacts WHERE job_id = ?').bind(jobId).first<{ n: number }>()
+  return row?.n ?? 0
+}
+
+/** Every artifact row of the job (erase). */
+export function deleteJobArtifactsStatement(db: D1Database, jobId: number): D1PreparedStatement {
+  return db.prepare('DELETE FROM job_artifacts WHERE job_id = ?').bind(jobId)
+}

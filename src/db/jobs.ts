@@ -1,3 +1,4 @@
+import type { JobOptions } from '../ci/types'
 import type { JobStatus } from '../ci/statuses'
 
 /** Jobs (builds and bridges): rows, and the queries the API and objects need. */
@@ -140,4 +141,28 @@ export async function jobIsPublic(db: D1Database, projectPath: string, jobId: nu
     .bind(projectPath, jobId)
     .first<{ found: number }>()
   return row !== null
+}
+
+/**
+ * A job's stored options (the `options` column: what the CI config gave the job), read in one
+ * place. The column is written only by pipeline creation from a parsed config, so its shape is
+ * JobOptions; an unreadable value reads as no options rather than failing the job.
+ */
+export function jobOptions(row: Pick<JobRow, 'options'>): StoredJobOptions {
+  try {
+    const parsed = JSON.parse(row.options) as unknown
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as StoredJobOptions) : {}
+  } catch {
+    return {}
+  }
+}
+
+/** JobOptions plus what creation stores beside them (`job_timeout`, `start_in_seconds`). */
+export type StoredJobOptions = JobOptions & { job_timeout?: number; start_in_seconds?: number }
+
+/** The job's `resource_group:`, if it has one (the column is checked before it is parsed). */
+export function resourceGroupOf(row: Pick<JobRow, 'options'>): string | undefined {
+  if (!row.options.includes('resource_group')) return undefined
+  const group = jobOptions(row).resource_group
+  return group ? group : undefined
 }

@@ -138,3 +138,9 @@ export function memberWithUser(row: MemberPageRow): MemberWithUser {
     user,
   }
 }
+
+/** The project's build timeout in seconds (null: the project is gone). */
+export async function projectBuildTimeout(db: D1Database, projectId: number): Promise<number | null> {
+  const row = await db.prepare('SELECT build_timeout FROM projects WHERE id = ?').bind(projectId).first<{ build_timeout: number }>()
+  return row?.build_timeout ?? null
+}

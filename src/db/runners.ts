@@ -144,3 +144,14 @@ export function findProjectByRegistrationDigest(db: D1Database, digest: string):
 export function setRegistrationDigest(db: D1Database, projectId: number, digest: string): Promise<D1Result> {
   return db.prepare('UPDATE projects SET runners_token_digest = ? WHERE id = ?').bind(digest, projectId).run()
 }
+
+/** The features a runner manager last reported (`info.features`); none when unknown or unreadable. */
+export async function managerFeatures(db: D1Database, managerId: number): Promise<Record<string, unknown>> {
+  const row = await db.prepare('SELECT features FROM runner_managers WHERE id = ?').bind(managerId).first<{ features: string | null }>()
+  try {
+    const parsed = JSON.parse(row?.features ?? '{}') as unknown
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}

@@ -1,43 +1,29 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
-import { autoRetryAllowed } from '../ci/auto-retry'
-import type { Refused } from '../ci/refusals'
-import type { JobStatus } from '../ci/statuses'
+import { isCompleted, isFinished, type JobStatus } from '../ci/statuses'
 import { dueAction } from '../ci/timers'
 import { applyEvent, type JobEvent } from '../ci/transitions'
-import type { JobOptions, ProcessEvent } from '../ci/types'
+import type { ProcessEvent } from '../ci/types'
 import type { Env } from '../env'
+import { configOf } from '../config'
 import { deletePrefix, jobPrefix } from '../blob/keys'
-import { cloneJobStatements, getJob, guardedUpdate, retriesCount, type JobChanges, type JobRow } from '../db/jobs'
+import { cloneJobStatements, getJob, guardedUpdate, jobOptions, resourceGroupOf, type JobChanges, type JobRow } from '../db/jobs'
 import { getJobView, jobViewStatement, type JobViewRow } from '../db/job-views'
 import { generateToken, JOB_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
-import { anyOnlineRunnerCanTake } from '../services/job-queue'
-import { triggerDownstream } from '../services/trigger-downstream'
+import { anyOnlineRunnerCanTake } from '../db/runner-queue'
+import { afterCommit, type EffectsPort } from './job-effects'
 import { tickQueueStatements } from '../db/queue-ticks'
+import { countJobArtifacts, deleteJobArtifactsStatement } from '../db/artifacts'
+import { projectBuildTimeout } from '../db/projects'
+import { managerFeatures } from '../db/runners'
 import { changesBetween, stateOf } from './job-state'
 import { JobAlarms, timedJob } from './job-alarms'
 import { archiveTraceWrites, LiveTrace } from './live-trace'
-import { pipelineObject } from './PipelineObject'
-import { releaseResource, takeResource } from '../db/resource-groups'
+import type { EraseResult, JobObjectRpc, JobResult, KnownRow, PlayResult, RetryResult } from './rpc'
+import { pipelineObject } from './stubs'
+import { takeResource } from '../db/resource-groups'
 import { SerialQueue } from './serial'
 
-/** A command's outcome: the job row after it, and whether it changed anything. */
-export interface JobResult {
-  job: JobRow
-  changed: boolean
-  /** The job as its entity shows it, read in the same batch as the write (when asked for). */
-  view?: JobViewRow
-}
-
-export type RetryResult = { ok: true; job: JobRow } | Refused
-/** `retried`: the played job had finished, so a new job was made (it still needs processing). */
-export type PlayResult = { ok: true; job: JobRow; retried: boolean; view?: JobViewRow } | Refused
-export type EraseResult = { ok: true; job: JobRow; view: JobViewRow } | Refused
-
-/** A job row handed in by a caller: it may be stale, so a "no change" decision on it is re-checked. */
-type KnownRow = JobRow
-
-const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
 
 /**
  * One Durable Object per job (named by the job id). Every change of the job's state goes through
@@ -46,41 +32,42 @@ const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
  * It also keeps the live log while the job runs. It never waits on pipeline processing while
  * holding its queue, so objects can call each other without deadlock.
  */
-export class JobObject extends DurableObject<Env> {
-  private readonly queue = new SerialQueue()
-  private readonly trace: LiveTrace
-  private readonly alarms: JobAlarms
+export class JobObject extends DurableObject<Env> implements JobObjectRpc {
+  readonly #queue = new SerialQueue()
+  readonly #trace: LiveTrace
+  readonly #alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.trace = new LiveTrace(ctx.storage.sql)
-    this.alarms = new JobAlarms(ctx.storage, env)
+    this.#trace = new LiveTrace(ctx.storage.sql)
+    this.#alarms = new JobAlarms(ctx.storage, env)
   }
 
   /** A bare round trip (the benchmark's baseline for an object call). */
   async ping(): Promise<string> {
-    return this.queue.run(async () => 'pong')
+    if (!configOf(this.env).benchRoutes) throw new Error('ping is the benchmark\'s (BENCH_ROUTES=1)')
+    return this.#queue.run(async () => 'pong')
   }
 
   // ---- pipeline processing --------------------------------------------------------------------
 
   /** enqueue / actionize / schedule / skip decided by processing, or `process` to reopen a skipped job. */
   async processEvent(jobId: number, event: ProcessEvent | 'process', known?: KnownRow): Promise<JobStatus | null> {
-    const result = await this.queue.run(async () => {
+    const result = await this.#queue.run(async () => {
       const row = known ?? (await getJob(this.env.DB, jobId))
       // A job of a resource group runs only while it holds the group's resource; otherwise it waits.
       const group = row && event === 'enqueue' ? resourceGroupOf(row) : undefined
       const take = () => takeResource(this.env.DB, row!.project_id, group!, { id: row!.id, pipelineId: row!.pipeline_id }, Date.now())
       if (row && group && !(await take())) {
-        const waiting = await this.transition(jobId, { type: 'request_resource' }, { row, stale: true })
+        const waiting = await this.#transition(jobId, { type: 'request_resource' }, { row, stale: true })
         // The holder may have let go between the two writes, seeing no waiting job: try once more.
-        if (waiting?.changed && (await take())) return this.transition(jobId, { type: 'enqueue' }, { row: waiting.job })
+        if (waiting?.changed && (await take())) return this.#transition(jobId, { type: 'enqueue' }, { row: waiting.job })
         return waiting
       }
-      return this.transition(jobId, { type: event }, { row: row ?? undefined, stale: true })
+      return this.#transition(jobId, { type: event }, { row: row ?? undefined, stale: true })
     })
     if (!result?.changed) return result?.job.status ?? null
-    await this.afterTransition(result.job)
+    await this.#afterTransition(result.job)
     return result.job.status
   }
 
@@ -89,23 +76,23 @@ export class JobObject extends DurableObject<Env> {
    * view comes from the same write, so it shows the job as that write left it (`pending`).
    */
   async enqueueRetried(jobId: number, known?: KnownRow): Promise<JobViewRow | null> {
-    const result = await this.queue.run(() => this.transition(jobId, { type: 'enqueue' }, { row: known, stale: true, view: true }))
+    const result = await this.#queue.run(() => this.#transition(jobId, { type: 'enqueue' }, { row: known, stale: true, view: true }))
     if (!result) return null
-    if (result.changed) await this.afterTransition(result.job)
+    if (result.changed) await this.#afterTransition(result.job)
     return result.view ?? (await getJobView(this.env.DB, jobId))
   }
 
   /** A downstream pipeline changed status: a `strategy: depend` bridge mirrors it. */
   async downstreamStatusChanged(bridgeId: number, status: JobStatus): Promise<void> {
-    const result = await this.queue.run(async () => {
+    const result = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, bridgeId)
       if (!row || row.type !== 'bridge') return undefined
-      const options = JSON.parse(row.options) as JobOptions
+      const options = jobOptions(row)
       if (options.trigger?.strategy !== 'depend') return undefined
-      return this.transition(bridgeId, { type: 'bridge_status', status }, { row })
+      return this.#transition(bridgeId, { type: 'bridge_status', status }, { row })
     })
     if (!result?.changed) return
-    await this.afterTransition(result.job)
+    await this.#afterTransition(result.job)
     await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
   }
 
@@ -116,14 +103,14 @@ export class JobObject extends DurableObject<Env> {
    * the job's view from the write's own batch; pipeline processing is the caller's to start.
    */
   async cancel(jobId: number, options: { force: boolean; known?: KnownRow }): Promise<JobResult | null> {
-    const result = await this.queue.run(async () => {
+    const result = await this.#queue.run(async () => {
       const event = async (row: JobRow): Promise<JobEvent> => {
         if (options.force) return { type: 'force_cancel' }
-        return { type: 'cancel', graceful: row.status === 'running' && (await this.runnerCancelsGracefully(row)) }
+        return { type: 'cancel', graceful: row.status === 'running' && (await this.#runnerCancelsGracefully(row)) }
       }
-      return this.transition(jobId, event, { row: options.known, stale: true, view: true })
+      return this.#transition(jobId, event, { row: options.known, stale: true, view: true })
     })
-    if (result?.changed) await this.afterTransition(result.job)
+    if (result?.changed) await this.#afterTransition(result.job)
     return result
   }
 
@@ -133,7 +120,7 @@ export class JobObject extends DurableObject<Env> {
    * is the caller's next step.
    */
   async retry(jobId: number, options: { userId: number; enqueueImmediately?: boolean; jobVariables?: string; known?: KnownRow }): Promise<RetryResult> {
-    return this.queue.run(async (): Promise<RetryResult> => {
+    return this.#queue.run(async (): Promise<RetryResult> => {
       let row = options.known ?? (await getJob(this.env.DB, jobId))
       for (let attempt = 0; attempt < 3 && row; attempt++) {
         if (!isRetryable({ status: row.status, retried: row.retried === 1, kind: row.type, failureReason: row.failure_reason })) {
@@ -157,7 +144,7 @@ export class JobObject extends DurableObject<Env> {
 
   /** Play a manual (or scheduled) job; a finished manual job is retried instead, as GitLab does. */
   async play(jobId: number, options: { userId: number; jobVariables?: string; known?: KnownRow }): Promise<PlayResult> {
-    const outcome = await this.queue.run(async () => {
+    const outcome = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return { ok: false as const, reason: 'not_found' as const }
       const playable = isPlayable({ status: row.status, when: row.when_, kind: row.type, retried: row.retried === 1, failureReason: row.failure_reason })
@@ -165,7 +152,7 @@ export class JobObject extends DurableObject<Env> {
       if (row.status !== 'manual' && row.status !== 'scheduled') return { ok: true as const, retry: true as const, row }
       const extra: JobChanges = { user_id: options.userId }
       if (options.jobVariables !== undefined && row.type === 'build') extra.job_variables = options.jobVariables
-      const result = await this.transition(jobId, { type: 'enqueue' }, { row, extra, view: true })
+      const result = await this.#transition(jobId, { type: 'enqueue' }, { row, extra, view: true })
       if (!result?.changed) return { ok: false as const, reason: 'unplayable' as const }
       return { ok: true as const, retry: false as const, row: result.job, view: result.view }
     })
@@ -174,28 +161,28 @@ export class JobObject extends DurableObject<Env> {
       const retried = await this.retry(jobId, { userId: options.userId, enqueueImmediately: true, jobVariables: options.jobVariables, known: outcome.row })
       return retried.ok ? { ok: true, job: retried.job, retried: true } : { ok: false, reason: 'unplayable' }
     }
-    await this.afterTransition(outcome.row)
+    await this.#afterTransition(outcome.row)
     return { ok: true, job: outcome.row, retried: false, view: outcome.view }
   }
 
   /** Erase: delete log and artifacts, record who erased it. Status is unchanged. */
   async erase(jobId: number, options: { userId: number }): Promise<EraseResult> {
-    return this.queue.run(async (): Promise<EraseResult> => {
+    return this.#queue.run(async (): Promise<EraseResult> => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return { ok: false, reason: 'not_found' }
-      const artifacts = await this.env.DB.prepare('SELECT COUNT(*) AS n FROM job_artifacts WHERE job_id = ?').bind(jobId).first<{ n: number }>()
-      const hasTrace = row.trace_archived === 1 || this.trace.length() > 0
-      if (row.erased_at || !isErasable({ status: row.status, hasArtifacts: (artifacts?.n ?? 0) > 0, hasTrace })) {
+      const artifacts = await countJobArtifacts(this.env.DB, jobId)
+      const hasTrace = row.trace_archived === 1 || this.#trace.length() > 0
+      if (row.erased_at || !isErasable({ status: row.status, hasArtifacts: artifacts > 0, hasTrace })) {
         return { ok: false, reason: 'not_erasable' }
       }
       await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
       const now = Date.now()
       const results = await this.env.DB.batch<JobRow>([
         guardedUpdate(this.env.DB, row, { erased_at: now, erased_by_id: options.userId, artifacts_expire_at: null, trace_archived: 0, trace_size: 0 }, now),
-        this.env.DB.prepare('DELETE FROM job_artifacts WHERE job_id = ?').bind(jobId),
+        deleteJobArtifactsStatement(this.env.DB, jobId),
         jobViewStatement(this.env.DB, jobId),
       ])
-      this.trace.clear()
+      this.#trace.clear()
       if (!results[0].results[0]) throw new Error(`job ${jobId}: erase lost an optimistic-lock race`)
       return { ok: true, job: results[0].results[0], view: results[2].results[0] as JobViewRow }
     })
@@ -211,22 +198,22 @@ export class JobObject extends DurableObject<Env> {
     jobId: number,
     runner: { runnerId: number; runnerManagerId: number | null; /** the runner's maximum_timeout, if any */ timeout?: number | null },
   ): Promise<{ job: JobRow; token: string } | null> {
-    return this.queue.run(async () => {
+    return this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row || row.status !== 'pending' || row.type !== 'build') return null
       const token = generateToken(JOB_TOKEN_PREFIX)
-      const result = await this.transition(jobId, { type: 'run' }, {
+      const result = await this.#transition(jobId, { type: 'run' }, {
         row,
         extra: {
           runner_id: runner.runnerId,
           runner_manager_id: runner.runnerManagerId,
-          timeout: await this.jobTimeout(row, runner.timeout),
+          timeout: await this.#jobTimeout(row, runner.timeout),
           token_digest: await tokenDigest(token),
         },
       })
       if (!result?.changed) return null
-      await this.alarms.forgetTouches()
-      await this.alarms.watch(result.job)
+      await this.#alarms.forgetTouches()
+      await this.#alarms.watch(result.job)
       return { job: result.job, token }
     })
   }
@@ -235,29 +222,28 @@ export class JobObject extends DurableObject<Env> {
    * update_timeout_state: the job's `timeout:` (else the project's build timeout), capped by the
    * runner's maximum timeout (`runnerLimit`, seconds).
    */
-  private async jobTimeout(row: JobRow, runnerLimit: number | null | undefined): Promise<number> {
-    const own = (JSON.parse(row.options) as { job_timeout?: number }).job_timeout
-    const project = await this.env.DB.prepare('SELECT build_timeout FROM projects WHERE id = ?').bind(row.project_id).first<{ build_timeout: number }>()
-    const configured = own ?? project?.build_timeout ?? 3600
+  async #jobTimeout(row: JobRow, runnerLimit: number | null | undefined): Promise<number> {
+    const own = jobOptions(row).job_timeout
+    const configured = own ?? (await projectBuildTimeout(this.env.DB, row.project_id)) ?? 3600
     return runnerLimit ? Math.min(configured, runnerLimit) : configured
   }
 
   /** A sign of life from the runner (PUT state=running, trace PATCH): keeps the job from looking stuck. */
   async touch(jobId: number): Promise<void> {
-    await this.alarms.touch(jobId)
+    await this.#alarms.touch(jobId)
   }
 
 
   /** The runner's `PUT /jobs/:id`: running is a heartbeat; success/failed finish the job. */
   async runnerUpdate(jobId: number, update: { state: 'running' | 'success' | 'failed'; failureReason?: string | null; exitCode?: number | null }): Promise<JobRow | null> {
-    const result = await this.queue.run(async () => {
+    const result = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return null
       if (update.state === 'running') return { job: row, changed: false }
       const event: JobEvent = update.state === 'success' ? { type: 'success' } : { type: 'drop', reason: update.failureReason ?? null, exitCode: update.exitCode ?? null }
-      return this.transition(jobId, event, { row })
+      return this.#transition(jobId, event, { row })
     })
-    if (result?.changed) await this.afterTransition(result.job)
+    if (result?.changed) await this.#afterTransition(result.job)
     return result?.job ?? null
   }
 
@@ -266,22 +252,22 @@ export class JobObject extends DurableObject<Env> {
    * `runner_unsupported` (only while still pending, so a job another runner took is left alone).
    */
   async dropPending(jobId: number, reason: string): Promise<boolean> {
-    const result = await this.queue.run(async () => {
+    const result = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row || row.status !== 'pending') return null
-      return this.transition(jobId, { type: 'drop', reason }, { row })
+      return this.#transition(jobId, { type: 'drop', reason }, { row })
     })
-    if (result?.changed) await this.afterTransition(result.job)
+    if (result?.changed) await this.#afterTransition(result.job)
     return result?.changed ?? false
   }
 
   /** Appends a log chunk at `start`; undefined length means the offset did not match. */
   async appendTrace(jobId: number, start: number, bytes: Uint8Array): Promise<{ ok: boolean; length: number; watched: boolean }> {
-    return this.queue.run(async () => {
+    return this.#queue.run(async () => {
       // Once the job has finished its log is archived: late appends are refused.
-      const length = this.trace.append(start, bytes)
-      const watched = this.trace.isWatched(Date.now())
-      return length === undefined ? { ok: false, length: this.trace.length(), watched } : { ok: true, length, watched }
+      const length = this.#trace.append(start, bytes)
+      const watched = this.#trace.isWatched(Date.now())
+      return length === undefined ? { ok: false, length: this.#trace.length(), watched } : { ok: true, length, watched }
     })
   }
 
@@ -290,23 +276,48 @@ export class JobObject extends DurableObject<Env> {
    * returns the new bytes. Feeds the `text/event-stream` log extension without polling D1.
    */
   async waitForTrace(jobId: number, offset: number, timeoutMs: number): Promise<{ bytes: Uint8Array; archived: boolean }> {
-    if (this.trace.length() <= offset) {
+    if (this.#trace.length() <= offset) {
       const row = await getJob(this.env.DB, jobId)
-      if (row && row.trace_archived === 0 && !FINISHED.includes(row.status)) await this.trace.waitForChange(timeoutMs)
+      if (row && row.trace_archived === 0 && !isFinished(row.status)) await this.#trace.waitForChange(timeoutMs)
     }
     const row = await getJob(this.env.DB, jobId)
-    return { bytes: this.trace.read(offset), archived: row?.trace_archived === 1 || (row !== null && FINISHED.includes(row.status)) }
+    return { bytes: this.#trace.read(offset), archived: row?.trace_archived === 1 || (row !== null && isFinished(row.status)) }
   }
 
   async traceLength(): Promise<number> {
-    return this.trace.length()
+    return this.#trace.length()
   }
 
   async readTrace(offset?: number, limit?: number): Promise<Uint8Array> {
-    return this.trace.read(offset, limit)
+    return this.#trace.read(offset, limit)
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /**
+   * After a committed transition the effects go to their owners (objects/job-effects.ts), as
+   * GitLab's after_transition only enqueues: the job's own alarms, the resource group's next
+   * job, the downstream pipeline of a bridge, an automatic retry.
+   */
+  async #afterTransition(job: JobRow): Promise<void> {
+    await afterCommit(job, this.#effects)
+  }
+
+  /** What the effects may ask of this object: its alarms, and commands through its queue. */
+  readonly #effects: EffectsPort = {
+    env: this.env,
+    waitUntil: (work) => this.ctx.waitUntil(work),
+    watch: (job) => this.#alarms.watch(job),
+    schedule: (jobId, at) => this.#alarms.schedule(jobId, at),
+    retry: (jobId, options) => this.retry(jobId, options),
+    commitBridgeOutcome: (bridgeId, decide) =>
+      this.#queue.run(async () => {
+        const row = await getJob(this.env.DB, bridgeId)
+        if (!row || row.status !== 'pending') return null
+        const decision = decide(row)
+        return this.#transition(bridgeId, decision.event, { row, extra: decision.extra })
+      }),
+  }
 
   /**
    * Applies one event to the job and writes the result in one D1 batch guarded by lock_version.
@@ -315,7 +326,7 @@ export class JobObject extends DurableObject<Env> {
    * or a "no change" on a stale row is decided again on a fresh read. `view` also returns the
    * job's entity row from the same batch.
    */
-  private async transition(
+  async #transition(
     jobId: number,
     event: JobEvent | ((row: JobRow) => Promise<JobEvent>),
     options: { row?: JobRow; stale?: boolean; extra?: JobChanges; view?: boolean } = {},
@@ -333,7 +344,7 @@ export class JobObject extends DurableObject<Env> {
       }
       if (!after) return { job: row, changed: false, view: options.view ? (await getJobView(this.env.DB, jobId)) ?? undefined : undefined }
       const changes: JobChanges = { ...changesBetween(before, after), ...options.extra }
-      const finishing = FINISHED.includes(after.status) && row.type === 'build' ? await archiveTraceWrites(this.env, this.trace, row, now) : undefined
+      const finishing = isFinished(after.status) && row.type === 'build' ? await archiveTraceWrites(this.env, this.#trace, row, now) : undefined
       if (finishing) Object.assign(changes, finishing.changes)
       const statements = [guardedUpdate(this.env.DB, row, changes, now), ...(finishing?.statements ?? [])]
       // A build entering the queue ticks its runners' X-GitLab-Last-Update (tick_runner_queue).
@@ -344,8 +355,8 @@ export class JobObject extends DurableObject<Env> {
       const results = await this.env.DB.batch<JobRow>(statements)
       const updated = results[0].results[0]
       if (updated) {
-        if (changes.trace_archived === 1) this.trace.clear()
-        if (FINISHED.includes(after.status) && row.type === 'build') this.trace.close()
+        if (changes.trace_archived === 1) this.#trace.clear()
+        if (isFinished(after.status) && row.type === 'build') this.#trace.close()
         const view = options.view ? (results[results.length - 1].results[0] as unknown as JobViewRow) : undefined
         return { job: updated, changed: true, view }
       }
@@ -355,109 +366,50 @@ export class JobObject extends DurableObject<Env> {
     return row ? { job: row, changed: false } : null
   }
 
-  /** After a committed transition: bridges trigger, failed jobs auto-retry, delayed jobs get an alarm. */
-  private async afterTransition(job: JobRow): Promise<void> {
-    if (job.type === 'build') await this.alarms.watch(job)
-    await this.releaseResourceIfDone(job)
-    if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
-      // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
-      // pending and whoever made it pending has had its answer.
-      this.ctx.waitUntil(this.triggerBridge(job).catch((error) => console.error('downstream pipeline failed', job.id, error)))
-    }
-    if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
-    if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
-  }
-
-  /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
-  private async releaseResourceIfDone(job: JobRow): Promise<void> {
-    const group = resourceGroupOf(job)
-    if (!group || !['success', 'failed', 'canceled', 'skipped'].includes(job.status)) return
-    const next = await releaseResource(this.env.DB, job.project_id, group, job.id, Date.now())
-    if (next === null) return
-    const status = await jobObject(this.env, next).processEvent(next, 'enqueue')
-    if (status === 'pending') {
-      const row = await getJob(this.env.DB, next)
-      if (row) await pipelineObject(this.env, row.pipeline_id).requestProcess(row.pipeline_id)
-    }
-  }
-
-  private async maybeAutoRetry(job: JobRow): Promise<void> {
-    const options = JSON.parse(job.options) as JobOptions
-    const count = await retriesCount(this.env.DB, job.pipeline_id, job.name)
-    if (autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) {
-      const retried = await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
-      if (retried.ok) await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
-    }
-  }
-
-  private async triggerBridge(bridge: JobRow): Promise<void> {
-    const outcome = await triggerDownstream(this.env, bridge)
-    const result = await this.queue.run(async () => {
-      const row = await getJob(this.env.DB, bridge.id)
-      if (!row || row.status !== 'pending') return null
-      if (!outcome.ok) return this.transition(bridge.id, { type: 'drop', reason: outcome.reason }, { row })
-      const depend = (JSON.parse(row.options) as JobOptions).trigger?.strategy === 'depend'
-      // A dependent bridge keeps running and mirrors the downstream pipeline; others succeed now.
-      return this.transition(bridge.id, depend ? { type: 'run' } : { type: 'success' }, { row, extra: { downstream_pipeline_id: outcome.pipelineId } })
-    })
-    if (outcome.ok) await pipelineObject(this.env, outcome.pipelineId).requestProcess(outcome.pipelineId)
-    if (result?.changed) await pipelineObject(this.env, bridge.pipeline_id).requestProcess(bridge.pipeline_id)
-  }
-
-  private async runnerCancelsGracefully(row: JobRow): Promise<boolean> {
+  async #runnerCancelsGracefully(row: JobRow): Promise<boolean> {
     if (row.runner_manager_id === null) return false
-    const manager = await this.env.DB.prepare('SELECT features FROM runner_managers WHERE id = ?').bind(row.runner_manager_id).first<{ features: string }>()
-    const features = manager ? (JSON.parse(manager.features) as Record<string, unknown>) : {}
-    return features.cancel_gracefully === true
+    return (await managerFeatures(this.env.DB, row.runner_manager_id)).cancel_gracefully === true
   }
 
   // ---- timers: delayed jobs, job timeout, stuck jobs (one alarm, the earliest deadline) -------
 
   override async alarm(): Promise<void> {
     const now = Date.now()
-    const scheduled = await this.alarms.scheduled()
+    const scheduled = await this.#alarms.scheduled()
     if (scheduled) {
       // The row's scheduled_at decides (the rule checks it); the stored time only arms the alarm.
-      const result = await this.queue.run(() => this.transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
+      const result = await this.#queue.run(() => this.#transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
       const stillScheduled = result?.job.status === 'scheduled' && result.job.scheduled_at !== null
-      await this.alarms.schedule(scheduled.jobId, stillScheduled ? result!.job.scheduled_at! : undefined)
+      await this.#alarms.schedule(scheduled.jobId, stillScheduled ? result!.job.scheduled_at! : undefined)
       if (result?.changed) {
-        await this.afterTransition(result.job)
+        await this.#afterTransition(result.job)
         await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
       }
     }
-    const watched = await this.alarms.watched()
-    if (watched) await this.checkTimers(watched.jobId, now)
-    await this.alarms.rearm()
+    const watched = await this.#alarms.watched()
+    if (watched) await this.#checkTimers(watched.jobId, now)
+    await this.#alarms.rearm()
   }
 
   /** Drops a job that ran past its timeout, went silent, or waited too long for a runner. */
-  private async checkTimers(jobId: number, now: number): Promise<void> {
-    const result = await this.queue.run(async () => {
+  async #checkTimers(jobId: number, now: number): Promise<void> {
+    const result = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row) return null
-      const action = dueAction(timedJob(row, await this.alarms.touched()), this.alarms.limits(), now)
+      const action = dueAction(timedJob(row, await this.#alarms.touched()), this.#alarms.limits(), now)
       if (!action) return { job: row, changed: false }
       if ('dropIfNoRunner' in action && (await anyOnlineRunnerCanTake(this.env.DB, row, now))) return { job: row, changed: false }
       const reason = 'drop' in action ? action.drop : action.dropIfNoRunner
-      return this.transition(jobId, { type: 'drop', reason }, { row })
+      return this.#transition(jobId, { type: 'drop', reason }, { row })
     })
     if (!result) return
-    await this.alarms.watch(result.job)
+    await this.#alarms.watch(result.job)
     if (!result.changed) return
-    await this.afterTransition(result.job)
+    await this.#afterTransition(result.job)
     await pipelineObject(this.env, result.job.pipeline_id).requestProcess(result.job.pipeline_id)
   }
 }
 
 /** The job's expanded `resource_group`, if it has one. */
-function resourceGroupOf(row: JobRow): string | undefined {
-  if (!row.options.includes('resource_group')) return undefined
-  const group = (JSON.parse(row.options) as JobOptions).resource_group
-  return group ? group : undefined
-}
 
-export function jobObject(env: Env, jobId: number) {
-  return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
-}
 

@@ -5,16 +5,13 @@ import { isCompleted, type JobStatus } from '../ci/statuses'
 import { jobsToReopen } from '../ci/reset-skipped'
 import type { Need, ProcessableJob, ProcessEvent, When } from '../ci/types'
 import type { Env } from '../env'
+import { configOf } from '../config'
 import { latestJobsStatement, type JobRow } from '../db/jobs'
 import { pipelineStatement, updatePipelineStatement, updateStageStatement, type PipelineChanges, type PipelineRow } from '../db/pipelines'
-import { jobObject } from './JobObject'
+import type { ChangedJob, PipelineObjectRpc } from './rpc'
+import { jobObject } from './stubs'
 import { SerialQueue } from './serial'
 
-/** A job just retried or played: its skipped dependents are reopened. */
-export interface ChangedJob {
-  name: string
-  stageIdx: number
-}
 
 /** Passes in one processing run before we stop and let the next request continue. */
 const MAX_PASSES = 20
@@ -25,26 +22,26 @@ const MAX_PASSES = 20
  * arrive while a run is in progress share ONE queued follow-up run, which starts after the
  * current one and therefore sees every change made before those requests.
  */
-export class PipelineObject extends DurableObject<Env> {
-  private readonly queue = new SerialQueue()
-  private queued?: Promise<void>
+export class PipelineObject extends DurableObject<Env> implements PipelineObjectRpc {
+  readonly #queue = new SerialQueue()
+  #queued?: Promise<void>
   /** Jobs whose skipped dependents the next run reopens (ResetSkippedJobsService). */
-  private reopenAfter: ChangedJob[] = []
+  #reopenAfter: ChangedJob[] = []
 
   /**
    * Processes the pipeline; resolves when a run that started after this call has finished.
    * `reopenAfter`: jobs just retried or played, whose skipped dependents go back to `created`.
    */
   async process(pipelineId: number, reopenAfter: ChangedJob[] = []): Promise<void> {
-    this.reopenAfter.push(...reopenAfter)
-    if (this.queued) return this.queued
-    const run = this.queue.run(async () => {
-      this.queued = undefined
-      const reopen = this.reopenAfter
-      this.reopenAfter = []
-      await this.pass(pipelineId, reopen)
+    this.#reopenAfter.push(...reopenAfter)
+    if (this.#queued) return this.#queued
+    const run = this.#queue.run(async () => {
+      this.#queued = undefined
+      const reopen = this.#reopenAfter
+      this.#reopenAfter = []
+      await this.#pass(pipelineId, reopen)
     })
-    this.queued = run
+    this.#queued = run
     return run
   }
 
@@ -54,41 +51,42 @@ export class PipelineObject extends DurableObject<Env> {
   }
 
   async ping(): Promise<string> {
+    if (!configOf(this.env).benchRoutes) throw new Error('ping is the benchmark\'s (BENCH_ROUTES=1)')
     return 'pong'
   }
 
-  private async pass(pipelineId: number, reopen: ChangedJob[]): Promise<void> {
-    let state = await this.load(pipelineId)
+  async #pass(pipelineId: number, reopen: ChangedJob[]): Promise<void> {
+    let state = await this.#load(pipelineId)
     if (!state.pipeline) return
     if (reopen.length > 0) {
       const ids = jobsToReopen(state.rows.map(processable), reopen)
       if (ids.length > 0) {
-        await Promise.all(ids.map((id) => this.sendEvent(state.rows, id, 'process')))
-        state = await this.load(pipelineId)
+        await Promise.all(ids.map((id) => this.#sendEvent(state.rows, id, 'process')))
+        state = await this.#load(pipelineId)
       }
     }
     for (let i = 0; i < MAX_PASSES; i++) {
       const { decisions } = processPipeline(state.rows.map(processable))
       if (decisions.length === 0) break
       // Each decision goes through the job's own object, which re-checks the transition.
-      await Promise.all(decisions.map((d) => this.sendEvent(state.rows, d.jobId, d.event)))
-      state = await this.load(pipelineId)
+      await Promise.all(decisions.map((d) => this.#sendEvent(state.rows, d.jobId, d.event)))
+      state = await this.#load(pipelineId)
     }
-    if (state.pipeline) await this.updateStatuses(state.pipeline, state.rows)
+    if (state.pipeline) await this.#updateStatuses(state.pipeline, state.rows)
   }
 
   /** The latest jobs and the pipeline row, in one round trip. */
-  private async load(pipelineId: number): Promise<{ rows: JobRow[]; pipeline: PipelineRow | undefined }> {
+  async #load(pipelineId: number): Promise<{ rows: JobRow[]; pipeline: PipelineRow | undefined }> {
     const [jobs, pipeline] = await this.env.DB.batch([latestJobsStatement(this.env.DB, pipelineId), pipelineStatement(this.env.DB, pipelineId)])
     return { rows: jobs.results as JobRow[], pipeline: pipeline.results[0] as PipelineRow | undefined }
   }
 
   /** The row just read travels with the event, so the job's object need not read it again. */
-  private sendEvent(rows: JobRow[], jobId: number, event: ProcessEvent | 'process') {
+  #sendEvent(rows: JobRow[], jobId: number, event: ProcessEvent | 'process') {
     return jobObject(this.env, jobId).processEvent(jobId, event, rows.find((row) => row.id === jobId))
   }
 
-  private async updateStatuses(pipeline: PipelineRow, rows: JobRow[]): Promise<void> {
+  async #updateStatuses(pipeline: PipelineRow, rows: JobRow[]): Promise<void> {
     const pipelineId = pipeline.id
     const now = Date.now()
     const jobs = rows.map(processable)
@@ -137,6 +135,3 @@ export function processable(row: JobRow): ProcessableJob {
   }
 }
 
-export function pipelineObject(env: Env, pipelineId: number) {
-  return env.PIPELINE_OBJECT.get(env.PIPELINE_OBJECT.idFromName(String(pipelineId)))
-}

@@ -1,9 +1,10 @@
-import type { JobOptions, JobState, When } from '../ci/types'
+import type { JobState, When } from '../ci/types'
 import type { JobChanges, JobRow } from '../db/jobs'
+import { jobOptions } from '../db/jobs'
 
 /** Row → the state the pure transition rules read. */
 export function stateOf(row: JobRow): JobState {
-  const options = JSON.parse(row.options) as JobOptions & { start_in_seconds?: number }
+  const options = jobOptions(row)
   return {
     kind: row.type,
     status: row.status,

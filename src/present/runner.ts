@@ -1,9 +1,8 @@
+import { ONLINE_CONTACT_TIMEOUT_MS } from '../db/runner-queue'
 import type { UserRow } from '../db/users'
 import { isoTime } from './time'
 import { userBasic } from './user'
 
-/** Ci::Runner::ONLINE_CONTACT_TIMEOUT: online while contacted within the last 2 hours. */
-const ONLINE_CONTACT_TIMEOUT_MS = 2 * 60 * 60 * 1000
 /** Ci::Runner::STALE_TIMEOUT / Ci::RunnerManager::STALE_TIMEOUT. */
 const STALE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000
 

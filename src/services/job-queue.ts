@@ -3,7 +3,9 @@ import type { JobRow } from '../db/jobs'
 import type { RunnerRow } from '../db/runners'
 import type { JobOptions } from '../ci/types'
 import { queueTickStatement, type QueueScope } from '../db/queue-ticks'
-import { jobObject } from '../objects/JobObject'
+import { jobObject } from '../objects/stubs'
+import { candidatesStatement } from '../db/runner-queue'
+import { jobOptions } from '../db/jobs'
 
 /**
  * The runners' queue (Ci::RegisterJobService, simplified): the oldest pending builds this runner
@@ -11,9 +13,6 @@ import { jobObject } from '../objects/JobObject'
  * through each job's JobObject, whose `assign` lets exactly one caller win. A runner that loses a
  * race simply tries the next candidate.
  */
-
-/** Candidates read per request (GitLab walks at most 45). */
-const CANDIDATES = 10
 
 interface CandidateRow {
   id: number
@@ -29,56 +28,6 @@ export interface Assigned {
 
 /** `dropped`: candidates failed as runner_unsupported (their pipelines need processing). */
 export type PickResult = ({ assigned: Assigned } | { assigned: null; lastUpdate: string }) & { dropped: number[] }
-
-/** Every job tag is one of the runner's tags (both JSON arrays). */
-function tagsFit(jobTags: string, runnerTags: string): string {
-  return `NOT EXISTS (SELECT 1 FROM json_each(${jobTags}) t WHERE t.value NOT IN (SELECT value FROM json_each(${runnerTags})))`
-}
-
-/** Runners contacted within this long are online (Ci::Runner::ONLINE_CONTACT_TIMEOUT). */
-const ONLINE_CONTACT_TIMEOUT_MS = 2 * 60 * 60 * 1000
-
-/**
- * Whether an online, unpaused runner could take this job (scope, tags, run_untagged): the
- * "stuck pending with no matching runner" rule asks it.
- */
-export async function anyOnlineRunnerCanTake(db: D1Database, job: Pick<JobRow, 'project_id' | 'tag_list'>, now: number): Promise<boolean> {
-  const row = await db
-    .prepare(
-      `SELECT 1 AS fits FROM runners r WHERE r.paused = 0 AND r.contacted_at > ?1
-       AND (r.runner_type = 'instance_type' OR r.project_id = ?2)
-       AND (r.run_untagged = 1 OR ?3 <> '[]') AND ${tagsFit('?3', 'r.tag_list')} LIMIT 1`,
-    )
-    .bind(now - ONLINE_CONTACT_TIMEOUT_MS, job.project_id, job.tag_list)
-    .first()
-  return row !== null
-}
-
-/**
- * Which pending builds a runner may run: instance runners any project's, project runners their
- * project's; every job tag must be a runner tag; untagged jobs only with run_untagged.
- */
-function candidatesStatement(db: D1Database, runner: RunnerRow): D1PreparedStatement {
-  const where = [
-    "j.status = 'pending'",
-    "j.type = 'build'",
-    tagsFit('j.tag_list', '?1'),
-  ]
-  const binds: unknown[] = [runner.tag_list]
-  if (runner.run_untagged !== 1) where.push("j.tag_list <> '[]'")
-  if (runner.runner_type === 'project_type') {
-    where.push('j.project_id = ?2')
-    binds.push(runner.project_id)
-  }
-  return db
-    .prepare(
-      `SELECT j.id, j.options
-       FROM jobs j JOIN projects p ON p.id = j.project_id
-       WHERE ${where.join(' AND ')} AND p.builds_enabled = 1
-       ORDER BY j.id LIMIT ${CANDIDATES}`,
-    )
-    .bind(...binds)
-}
 
 /**
  * Ci::Build::RUNNER_FEATURES (app/models/ci/build.rb): what a build needs the runner to support.
@@ -114,7 +63,7 @@ export async function pickJob(env: Env, runner: RunnerRow, managerId: number | n
   const results = candidates.results as CandidateRow[]
   const dropped: number[] = []
   for (const [depth, candidate] of results.entries()) {
-    if (!supportedBy(JSON.parse(candidate.options) as JobOptions, features)) {
+    if (!supportedBy(jobOptions(candidate), features)) {
       if (await jobObject(env, candidate.id).dropPending(candidate.id, 'runner_unsupported')) dropped.push(candidate.id)
       continue
     }

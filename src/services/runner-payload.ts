@@ -9,6 +9,7 @@ import type { RunnerRow } from '../db/runners'
 import type { UserRow } from '../db/users'
 import type { Assigned } from './job-queue'
 import { repositoryUrl, runnerVariables, type JobVariablesContext } from './job-variables'
+import { jobOptions } from '../db/jobs'
 
 /**
  * The job as a runner receives it from `POST /jobs/request` (runner-protocol.md §3;
@@ -57,7 +58,7 @@ const DEFAULT_GIT_DEPTH = 20
 
 export function runnerPayload(ctx: PayloadContext) {
   const { job, token } = ctx
-  const options = JSON.parse(job.options) as JobOptions
+  const options = jobOptions(job)
   const deps = dependencies(ctx, options)
   const variables = runnerVariables(ctx, dependencyVariables(ctx, deps.map((dep) => dep.id)))
   return {

@@ -1,5 +1,5 @@
 import { AccessLevel } from '../auth/policy'
-import type { JobOptions, Variable } from '../ci/types'
+import type { Variable } from '../ci/types'
 import type { Env } from '../env'
 import type { JobRow } from '../db/jobs'
 import { getPipeline } from '../db/pipelines'
@@ -7,6 +7,7 @@ import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
 import { configOf } from '../config'
 import { includeSettings } from './ci-sources'
 import { createPipeline } from './create-pipeline'
+import { jobOptions } from '../db/jobs'
 
 /**
  * CreateDownstreamPipelineService: a bridge's turn has come. A `trigger: include` makes a child
@@ -16,7 +17,7 @@ import { createPipeline } from './create-pipeline'
 export type TriggerOutcome = { ok: true; pipelineId: number } | { ok: false; reason: string }
 
 export async function triggerDownstream(env: Env, bridge: JobRow): Promise<TriggerOutcome> {
-  const trigger = (JSON.parse(bridge.options) as JobOptions).trigger
+  const trigger = jobOptions(bridge).trigger
   const parent = await getPipeline(env.DB, bridge.pipeline_id)
   const project = await getProject(env.DB, bridge.project_id)
   if (!trigger || !parent || !project) return { ok: false, reason: 'invalid_bridge_trigger' }

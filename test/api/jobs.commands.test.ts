@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, type TestProject, type TestUser } from '../world'
+import { jobStub } from '../stubs'
 
 const CI = `
 stages: [build, deploy]
@@ -27,7 +28,7 @@ async function withRoles(): Promise<{ project: TestProject; developer: TestUser;
 }
 
 async function appendLog(jobId: number, text: string): Promise<void> {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   const length = await stub.traceLength()
   await stub.appendTrace(jobId, length, new TextEncoder().encode(text))
 }

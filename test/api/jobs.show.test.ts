@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { api, apiJson, commitFile, createPipelineFrom, createProject, createUser, encodedPath, type TestProject } from '../world'
+import { jobStub } from '../stubs'
 
 /** GET /projects/:id/jobs/:job_id (gitlab-behavior.md §3.6, §2.1, §2.2). */
 
@@ -152,7 +153,7 @@ describe('GET /projects/:id/jobs/:job_id', () => {
     const other = await createPipelineFrom(project, 'logged:\n  script: x\n')
     const logged = (await jobsByName(project, other.id)).logged
     await startJob(logged.id)
-    const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(logged.id)))
+    const stub = jobStub(logged.id)
     await stub.appendTrace(logged.id, 0, new TextEncoder().encode('log line\n'))
     await finishJob(logged.id, 'success')
     const erased = await apiJson('POST', `/projects/${project.id}/jobs/${logged.id}/erase`, { token: project.owner.token })

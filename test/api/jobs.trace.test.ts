@@ -2,11 +2,12 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, type TestProject, type TestUser } from '../world'
+import { jobStub } from '../stubs'
 
 /** GET /projects/:id/jobs/:job_id/trace (gitlab-behavior.md §3.7; lib/api/ci/jobs.rb). */
 
 function jobObject(jobId: number) {
-  return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  return jobStub(jobId)
 }
 
 /** Appends bytes to the live log at its current end, as the runner's PATCH /jobs/:id/trace does. */

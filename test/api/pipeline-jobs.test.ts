@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { apiJson, commitFile, createPipelineFrom, createProject, type TestProject } from '../world'
 import { linksOf } from '../link-header'
+import { jobStub } from '../stubs'
 
 /**
  * GET /projects/:id/pipelines/:pipeline_id/jobs and /bridges (gitlab-behavior.md §3.2, §3.3;
@@ -57,7 +58,7 @@ describe('pipeline jobs and bridges', () => {
     jobs = await jobsByName(project, pipeline.id)
     // unit writes a log, so it has a trace artifact once it finishes.
     await startJob(jobs.unit.id)
-    await env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobs.unit.id))).appendTrace(jobs.unit.id, 0, new TextEncoder().encode('ok\n'))
+    await jobStub(jobs.unit.id).appendTrace(jobs.unit.id, 0, new TextEncoder().encode('ok\n'))
     await finishJob(jobs.unit.id, 'success')
     await runJob(jobs.lint.id, 'failed')
     bridge = await eventually(async () => {

@@ -3,6 +3,7 @@ import { runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName, pipelineStatus, runJob } from '../job-driver'
 import { addMember, apiJson, commitFile, createPipelineFrom, createProject, createUser } from '../world'
+import { jobStub } from '../stubs'
 
 const THREE_STAGES = `
 stages: [build, test, deploy]
@@ -107,7 +108,7 @@ describe('POST /projects/:id/pipeline', () => {
     let jobs = await jobsByName(project, pipeline.id)
     expect(jobs.later.status).toBe('scheduled')
     expect(await pipelineStatus(project, pipeline.id)).toBe('scheduled')
-    const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobs.later.id)))
+    const stub = jobStub(jobs.later.id)
     // Move the schedule into the past, then fire the alarm as the runtime would.
     await env.DB.prepare('UPDATE jobs SET scheduled_at = ? WHERE id = ?').bind(Date.now() - 1000, jobs.later.id).run()
     expect(await runDurableObjectAlarm(stub)).toBe(true)

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { eventually, finishJob, jobsByName, startJob } from '../job-driver'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, ROOT_TOKEN, type TestProject, type TestUser } from '../world'
+import { jobStub } from '../stubs'
 
 /**
  * Who may read jobs (gitlab-behavior.md §1.5 and §4; app/policies/project_policy.rb,
@@ -103,7 +104,7 @@ async function buildFixture(visibility: Visibility, publicJobs: boolean, owner: 
   const pipeline = await createPipelineFrom(project, 'build:\n  script: make\ntrigger_it:\n  trigger:\n    project: nowhere/at-all\n')
   const jobs = await jobsByName(project, pipeline.id)
   await startJob(jobs.build.id)
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobs.build.id)))
+  const stub = jobStub(jobs.build.id)
   await stub.appendTrace(jobs.build.id, 0, new TextEncoder().encode(LOG))
   await finishJob(jobs.build.id, 'success')
   if (!publicJobs) {

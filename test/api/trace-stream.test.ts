@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, startJob } from '../job-driver'
 import { SimulatedRunner } from '../runner-client'
 import { api, createPipelineFrom, createProject } from '../world'
+import { jobStub } from '../stubs'
 
 function append(jobId: number, start: number, text: string) {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   return stub.appendTrace(jobId, start, new TextEncoder().encode(text))
 }
 
@@ -81,7 +82,7 @@ describe('a large live log', () => {
     const jobs = await jobsByName(project, pipeline.id)
     await startJob(jobs.big.id)
     const chunk = (n: number) => new Uint8Array(1_000_000).fill(97 + n)
-    const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobs.big.id)))
+    const stub = jobStub(jobs.big.id)
     for (let i = 0; i < 3; i++) expect((await stub.appendTrace(jobs.big.id, i * 1_000_000, chunk(i))).ok).toBe(true)
     const whole = new Uint8Array(await (await api('GET', `/projects/${project.id}/jobs/${jobs.big.id}/trace`, { token: project.owner.token })).arrayBuffer())
     expect(whole.byteLength).toBe(3_000_000)

@@ -7,6 +7,7 @@ import { processable } from '../../src/objects/PipelineObject'
 import type { JobRow } from '../../src/db/jobs'
 import { jobsByName, runJob, startJob } from '../job-driver'
 import { api, apiJson, createPipelineFrom, createProject } from '../world'
+import { jobStub, pipelineStub } from '../stubs'
 
 /**
  * 100 jobs, 10 conflicting commands each, all fired at once: cancel vs retry vs play vs erase vs
@@ -24,7 +25,7 @@ const PLAN: Record<string, Kind[]> = {
 }
 
 async function runnerSuccess(jobId: number): Promise<string> {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   const assigned = await stub.assign(jobId, { runnerId: 0, runnerManagerId: null, timeout: 3600 })
   if (!assigned) return 'not-assigned'
   const row = await stub.runnerUpdate(jobId, { state: 'success' })
@@ -46,7 +47,7 @@ describe('concurrent conflicting commands', () => {
         const job = jobs[`j${i}`]
         if (i >= 7) {
           await startJob(job.id)
-          const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(job.id)))
+          const stub = jobStub(job.id)
           await stub.appendTrace(job.id, 0, new TextEncoder().encode(`log of ${job.id}\n`))
           await runJob(job.id, 'failed').catch(async () => {
             await stub.runnerUpdate(job.id, { state: 'failed', failureReason: 'script_failure' })
@@ -93,7 +94,7 @@ describe('concurrent conflicting commands', () => {
 
     // Pipeline statuses equal the composite rule over their latest jobs (after processing settles).
     for (const pipeline of pipelines) {
-      const stub = env.PIPELINE_OBJECT.get(env.PIPELINE_OBJECT.idFromName(String(pipeline.id)))
+      const stub = pipelineStub(pipeline.id)
       await stub.process(pipeline.id)
       const { results: latest } = await env.DB.prepare('SELECT * FROM jobs WHERE pipeline_id = ? AND retried = 0').bind(pipeline.id).all<JobRow>()
       const stored = await env.DB.prepare('SELECT status FROM pipelines WHERE id = ?').bind(pipeline.id).first<{ status: string }>()

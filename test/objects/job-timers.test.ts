@@ -3,10 +3,11 @@ import { runDurableObjectAlarm } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName, startJob } from '../job-driver'
 import { apiJson, createPipelineFrom, createProject } from '../world'
+import { jobStub } from '../stubs'
 
 /** The stored times are moved into the past, then the object's alarm fires as the runtime would. */
 function stub(jobId: number) {
-  return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  return jobStub(jobId)
 }
 
 describe('JobObject timers', () => {

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, startJob } from '../job-driver'
 import { addMember, api, createPipelineFrom, createProject, createToken, createUser } from '../world'
+import { jobStub } from '../stubs'
 
 /**
  * Issue #9, holes 4 and 5: the live log's Server-Sent Events must reach an EventSource
@@ -9,7 +10,7 @@ import { addMember, api, createPipelineFrom, createProject, createToken, createU
  * an open stream must end when its credentials stop working.
  */
 function append(jobId: number, start: number, text: string) {
-  const stub = env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(String(jobId)))
+  const stub = jobStub(jobId)
   return stub.appendTrace(jobId, start, new TextEncoder().encode(text))
 }
 
