@@ -1,6 +1,6 @@
 // The layering check of `npm test` (docs/architecture.md): reads every import of src/, fails on an
-// import cycle (runtime imports and type-only imports alike) and on an import the layer table does
-// not allow. A small script rather than dependency-cruiser: the rules are one table, the parsing is
+// import cycle (runtime imports and type-only imports alike), on an import the layer table does
+// not allow, and on SQL (`.prepare(`) outside src/db/. A small script rather than dependency-cruiser: the rules are one table, the parsing is
 // TypeScript's own (`ts.preProcessFile`), and it needs nothing beyond the compiler we already pin.
 // `node scripts/check-deps.mjs` prints the table of layers found and every violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -41,6 +41,9 @@ export const LAYERS = {
 const EXCEPTIONS = [
   { from: 'objects/job-effects.ts', to: 'services/trigger-downstream.ts', why: "a pending bridge's downstream pipeline (Ci::CreateDownstreamPipelineWorker)" },
 ]
+
+/** SQL lives in db/; these two are the benchmark's own (a meter's proxy and a bare-query baseline). */
+const SQL_ELSEWHERE = ['bench/d1-meter.ts', 'bench/routes.ts']
 
 function layerOf(file) {
   const rel = relative(src, file).replaceAll('\\', '/')
@@ -112,6 +115,11 @@ export function check() {
       if (EXCEPTIONS.some((e) => e.from === relFrom && e.to === relTo && (!e.typeOnly || typeOnly))) continue
       violations.push(`${relative(root, file)} → ${relative(root, to)}: '${from}' may not import '${target}'${typeOnly ? ' (type-only)' : ''}`)
     }
+  }
+  for (const file of files) {
+    const rel = relative(src, file).replaceAll('\\', '/')
+    if (layerOf(file) === 'db' || SQL_ELSEWHERE.includes(rel)) continue
+    if (/\.prepare\(/.test(readFileSync(file, 'utf8'))) violations.push(`${relative(root, file)}: SQL outside src/db/ (a .prepare() call)`)
   }
   for (const cycle of cycles(graph)) violations.push(`import cycle: ${cycle.map((file) => relative(root, file)).join(' → ')}`)
   return { files: files.length, edges: [...graph.values()].reduce((n, list) => n + list.length, 0), violations }

@@ -27,13 +27,12 @@ import { insertDotenvVariablesStatements } from '../db/dotenv-variables'
 import type { ApiContext } from './context'
 import { metadataEntry } from '../blob/artifact-metadata'
 import { findZipEntry, openZipEntry } from '../blob/zip-entry'
+import { isExecuting } from '../ci/statuses'
 
 /**
  * Job artifacts: the runner's upload and download (lib/api/ci/runner.rb) and the user-facing
  * download, delete and keep (lib/api/ci/job_artifacts.rb).
  */
-const EXECUTING = new Set(['running', 'canceling'])
-
 const UploadParams = v.looseObject({
   id: Int,
   artifact_type: v.optional(OneOf(ARTIFACT_FILE_TYPES), 'archive'),
@@ -166,7 +165,7 @@ export async function downloadForRunner(c: ApiContext): Promise<Response> {
   const token = presentedJobToken(c.request)
   const digest = token ? await tokenDigest(token) : ''
   const caller = digest ? await jobByTokenDigest(c.env.DB, digest) : null
-  if (!caller || !digestsEqual(caller.token_digest, digest) || !EXECUTING.has(caller.status)) throw ApiError.unauthorized()
+  if (!caller || !digestsEqual(caller.token_digest, digest) || !isExecuting(caller.status)) throw ApiError.unauthorized()
   if (!(await buildInProject(c.env.DB, id, caller.project_id))) throw ApiError.forbidden()
   return archiveResponse(c.env, id, c.now)
 }

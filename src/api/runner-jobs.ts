@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { authenticateJob, enableDebugTraceStatement, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
+import { enableDebugTraceStatement, pipelineIdOfJob } from '../db/runner-jobs'
+import { authenticateJob, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
 import { authenticateRunner } from '../auth/runner'
 import { traceLimitBytes } from '../db/settings'
 import { readBodyBytes } from '../http/body'
@@ -37,8 +38,8 @@ export async function requestJob(c: ApiContext): Promise<Response> {
   if (runner.paused === 1) return noJob(await queueValue(c.env, runner))
   const picked = await pickJob(c.env, runner, managerId, runnerFeatures(raw))
   await Promise.all(picked.dropped.map(async (id) => {
-    const row = await c.env.DB.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(id).first<{ pipeline_id: number }>()
-    if (row) await pipelineObject(c.env, row.pipeline_id).process(row.pipeline_id)
+    const pipelineId = await pipelineIdOfJob(c.env.DB, id)
+    if (pipelineId !== null) await pipelineObject(c.env, pipelineId).process(pipelineId)
   }))
   if (!picked.assigned) return noJob(picked.lastUpdate)
   const { job } = picked.assigned
@@ -139,7 +140,7 @@ export async function patchTrace(c: ApiContext): Promise<Response> {
   const body = await readBodyBytes(c.request, TRACE_PATCH_LIMIT)
   // first_debug_chunk?: `debug_trace=true` with the chunk at 0 puts the job in debug mode
   // (enable_debug_trace!), before the log is appended; its log then needs update_build to read.
-  if (params.debug_trace === true && start === 0) await enableDebugTraceStatement(c.env, job.id).run()
+  if (params.debug_trace === true && start === 0) await enableDebugTraceStatement(c.env.DB, job.id).run()
   if (start + body.byteLength > traceLimitBytes(job.ci_jobs_trace_size_limit)) {
     await jobObject(c.env, job.id).runnerUpdate(job.id, { state: 'failed', failureReason: 'trace_size_exceeded' })
     await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)

@@ -1,5 +1,6 @@
 import type { Env } from '../env'
 import type { UserRow } from '../db/users'
+import { personalTokenCaller, jobTokenCaller, projectWithMembershipStatement, type CallerLookup, type CallerRow } from '../db/credentials'
 import { projectRefCondition, type ProjectRow } from '../db/projects'
 import { ApiError } from '../http/errors'
 import { isExecuting } from '../ci/statuses'
@@ -41,44 +42,11 @@ export interface AuthRequest {
   credential(): Promise<Credential>
 }
 
-interface CallerRow extends UserRow {
-  t_digest: string
-  t_expires_at?: string | null
-  t_revoked?: number
-  t_scopes?: string
-  job_id?: number
-  job_status?: string
-  job_project_id?: number
-  job_erased_at?: number | null
-  job_project_path?: string
-}
-
-async function callerStatements(env: Env, credential: Credential): Promise<{ caller?: D1PreparedStatement; userIdSql: string; binds: unknown[]; digest?: string }> {
+async function callerStatements(env: Env, credential: Credential): Promise<CallerLookup & { digest?: string }> {
   if (credential.kind === 'none') return { userIdSql: 'NULL', binds: [] }
   const digest = await tokenDigest(credential.token)
-  if (credential.kind === 'personal') {
-    return {
-      digest,
-      caller: env.DB.prepare(
-        `SELECT u.*, t.token_digest AS t_digest, t.expires_at AS t_expires_at, t.revoked AS t_revoked,
-                t.scopes AS t_scopes
-         FROM personal_access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_digest = ?`,
-      ).bind(digest),
-      userIdSql: '(SELECT user_id FROM personal_access_tokens WHERE token_digest = ?)',
-      binds: [digest],
-    }
-  }
-  return {
-    digest,
-    caller: env.DB.prepare(
-      `SELECT u.*, j.token_digest AS t_digest, j.id AS job_id, j.status AS job_status,
-              j.project_id AS job_project_id, j.erased_at AS job_erased_at,
-              (SELECT full_path FROM projects WHERE id = j.project_id) AS job_project_path
-       FROM jobs j LEFT JOIN users u ON u.id = j.user_id WHERE j.token_digest = ?`,
-    ).bind(digest),
-    userIdSql: '(SELECT user_id FROM jobs WHERE token_digest = ?)',
-    binds: [digest],
-  }
+  const lookup = credential.kind === 'personal' ? personalTokenCaller(env.DB, digest) : jobTokenCaller(env.DB, digest)
+  return { ...lookup, digest }
 }
 
 function resolveCaller(c: AuthRequest, credential: Credential, digest: string | undefined, row: CallerRow | null): Caller {
@@ -90,7 +58,7 @@ function resolveCaller(c: AuthRequest, credential: Credential, digest: string | 
     if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= c.now) throw ApiError.unauthorized()
     requireScope(parseScopes(row.t_scopes), c.request.method, c.auth.scopes)
   } else {
-    // A job token works only while its job runs (EXECUTING) and is not erased, and needs a user.
+    // A job token works only while its job runs (EXECUTING_STATUSES) and is not erased, and needs a user.
     if (!isExecuting(row.job_status) || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
   }
   if (row.state !== 'active') throw ApiError.unauthorized()
@@ -143,11 +111,7 @@ export async function loadProject<T extends unknown[] = unknown[]>(
   const credential = await c.credential()
   const who = await callerStatements(env, credential)
   const condition = projectRefCondition(ref)
-  const projectStatement = env.DB.prepare(
-    `SELECT p.*, COALESCE((SELECT m.access_level FROM project_members m
-        WHERE m.project_id = p.id AND m.user_id = ${who.userIdSql}), 0) AS member_access
-     FROM projects p WHERE ${condition.sql}`,
-  ).bind(...who.binds, condition.value)
+  const projectStatement = projectWithMembershipStatement(env.DB, condition, who)
   const statements = [...(who.caller ? [who.caller] : []), projectStatement, ...extra(projectSubquery(condition))]
   const results = await env.DB.batch(statements)
   const callerRow = who.caller ? ((results.shift()!.results[0] as CallerRow | undefined) ?? null) : null

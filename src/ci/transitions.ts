@@ -1,5 +1,5 @@
 import { normalizeFailureReason } from './failure-reasons'
-import { CANCELABLE_STATUSES, type JobStatus } from './statuses'
+import { CANCELABLE_STATUSES, isFinished, type JobStatus } from './statuses'
 import type { JobState } from './types'
 
 /**
@@ -32,7 +32,6 @@ const DROP_FROM: readonly JobStatus[] = [...SUCCESS_FROM, 'manual', 'scheduled']
 const CANCEL_FROM: readonly JobStatus[] = [...CANCELABLE_STATUSES, 'manual']
 const QUEUED_FROM: readonly JobStatus[] = ['created', 'waiting_for_resource', 'preparing', 'skipped', 'manual', 'scheduled']
 const STARTED_FROM: readonly JobStatus[] = ['created', 'preparing', 'pending']
-const FINISHED: readonly JobStatus[] = ['success', 'failed', 'canceled']
 
 /**
  * The job after `event`, or undefined when the event is not allowed from the job's status
@@ -94,7 +93,7 @@ function withSideEffects(job: JobState, to: JobStatus, event: JobEvent, now: num
   const next: JobState = { ...job, status: to }
   if (to === 'pending' && QUEUED_FROM.includes(job.status)) next.queuedAt = now
   if (to === 'running' && STARTED_FROM.includes(job.status)) next.startedAt = now
-  if (FINISHED.includes(to)) next.finishedAt = now
+  if (isFinished(to)) next.finishedAt = now
   if (job.status === 'scheduled') next.scheduledAt = null
   if (to === 'scheduled') next.scheduledAt = now + (job.startInSeconds ?? 0) * 1000
   // failure_reason only means something on a failed job; a bridge can leave failed by inheriting.

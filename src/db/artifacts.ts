@@ -123,3 +123,11 @@ export async function countJobArtifacts(db: D1Database, jobId: number): Promise<
 export function deleteJobArtifactsStatement(db: D1Database, jobId: number): D1PreparedStatement {
   return db.prepare('DELETE FROM job_artifacts WHERE job_id = ?').bind(jobId)
 }
+
+/** The archived log's `trace` artifact, written in the batch of the finishing transition (only if it committed). */
+export function insertTraceArtifactStatement(db: D1Database, trace: { jobId: number; projectId: number; size: number; blobKey: string; now: number }): D1PreparedStatement {
+  return db.prepare(
+    `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, created_at)
+     SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
+  ).bind(trace.jobId, trace.projectId, trace.size, trace.blobKey, trace.now)
+}

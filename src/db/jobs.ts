@@ -1,4 +1,5 @@
 import type { JobOptions } from '../ci/types'
+import { INSERTED_PIPELINE_ID } from './pipelines'
 import type { JobStatus } from '../ci/statuses'
 
 /** Jobs (builds and bridges): rows, and the queries the API and objects need. */
@@ -165,4 +166,11 @@ export function resourceGroupOf(row: Pick<JobRow, 'options'>): string | undefine
   if (!row.options.includes('resource_group')) return undefined
   const group = jobOptions(row).resource_group
   return group ? group : undefined
+}
+
+/** A job of the pipeline being inserted (same batch) that is created failed (e.g. environment_creation_failure). */
+export function failInsertedJobStatement(db: D1Database, name: string, failureReason: string, now: number): D1PreparedStatement {
+  return db
+    .prepare(`UPDATE jobs SET status = 'failed', failure_reason = ?, finished_at = ? WHERE pipeline_id = ${INSERTED_PIPELINE_ID} AND name = ?`)
+    .bind(failureReason, now, name)
 }

@@ -144,3 +144,23 @@ export async function projectBuildTimeout(db: D1Database, projectId: number): Pr
   const row = await db.prepare('SELECT build_timeout FROM projects WHERE id = ?').bind(projectId).first<{ build_timeout: number }>()
   return row?.build_timeout ?? null
 }
+
+/** A user's admin flag and access level on a project (null: no such user). */
+export function userAccessToProject(db: D1Database, projectId: number, userId: number): Promise<{ is_admin: number; level: number } | null> {
+  return db.prepare(
+    `SELECT u.is_admin AS is_admin, COALESCE((SELECT access_level FROM project_members WHERE project_id = ? AND user_id = u.id), 0) AS level
+     FROM users u WHERE u.id = ?`,
+  ).bind(projectId, userId).first<{ is_admin: number; level: number }>()
+}
+
+/** A project by full path (case-insensitive), with a user's access level and admin flag (0 for anonymous). */
+export function projectByPathWithAccess(db: D1Database, path: string, userId: number | null): Promise<(ProjectRow & { member_access: number; is_admin: number }) | null> {
+  return db
+    .prepare(
+      `SELECT p.*, COALESCE((SELECT m.access_level FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?2), 0) AS member_access,
+         COALESCE((SELECT is_admin FROM users WHERE id = ?2), 0) AS is_admin
+       FROM projects p WHERE lower(p.full_path) = ?1`,
+    )
+    .bind(path.toLowerCase(), userId ?? 0)
+    .first<ProjectRow & { member_access: number; is_admin: number }>()
+}

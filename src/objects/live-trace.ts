@@ -3,6 +3,7 @@ import { traceKey } from '../blob/keys'
 import type { JobChanges, JobRow } from '../db/jobs'
 import type { Env } from '../env'
 import { concatBytes } from '../http/body'
+import { insertTraceArtifactStatement } from '../db/artifacts'
 
 /**
  * The live log of a running job, kept in its Durable Object's SQLite storage as appended chunks.
@@ -116,9 +117,6 @@ export async function archiveTraceWrites(
   changes.trace_archived = 1
   changes.trace_size = length
   if (row.coverage_regex) changes.coverage = extractCoverage(new TextDecoder().decode(log), row.coverage_regex)
-  const statement = env.DB.prepare(
-    `INSERT INTO job_artifacts (job_id, project_id, file_type, file_format, filename, size, blob_key, created_at)
-     SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
-  ).bind(row.id, row.project_id, length, traceKey(row.id), now)
+  const statement = insertTraceArtifactStatement(env.DB, { jobId: row.id, projectId: row.project_id, size: length, blobKey: traceKey(row.id), now })
   return { changes, statements: [statement] }
 }

@@ -2,7 +2,7 @@ import type { Env } from '../env'
 import { configOf } from '../config'
 import { AccessLevel } from '../auth/policy'
 import type { ConfigSources, ProjectHandle, RemoteResult } from '../ci/config/sources'
-import type { ProjectRow } from '../db/projects'
+import { projectByPathWithAccess, type ProjectRow } from '../db/projects'
 import { tableRepository } from './ci-repository'
 
 /**
@@ -43,14 +43,7 @@ export function projectHandle(project: ProjectRow): ProjectHandle {
 
 /** `download_code`: reporter and above, or any signed-in user on a public or internal project; else hidden. */
 async function findReadableProject(db: D1Database, path: string, userId: number | null): Promise<ProjectHandle | null> {
-  const row = await db
-    .prepare(
-      `SELECT p.*, COALESCE((SELECT m.access_level FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?2), 0) AS member_access,
-         COALESCE((SELECT is_admin FROM users WHERE id = ?2), 0) AS is_admin
-       FROM projects p WHERE lower(p.full_path) = ?1`,
-    )
-    .bind(path.toLowerCase(), userId ?? 0)
-    .first<ProjectRow & { member_access: number; is_admin: number }>()
+  const row = await projectByPathWithAccess(db, path, userId)
   if (!row) return null
   const readable = row.is_admin === 1 || row.member_access >= AccessLevel.reporter || row.visibility === 'public' || (row.visibility === 'internal' && userId !== null)
   return readable ? projectHandle(row) : null

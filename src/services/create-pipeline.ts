@@ -2,7 +2,7 @@ import { resolveCiConfig } from '../ci/config/parse'
 import { parseDuration } from '../ci/config/duration'
 import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
 import { environmentStatements } from '../db/environments'
-import { insertJobStatement, type NewJob } from '../db/jobs'
+import { failInsertedJobStatement, insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import { findCommit, readFileAt, type CommitRow } from '../db/repository'
@@ -105,11 +105,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
   for (const job of definition.jobs) {
     statements.push(insertJobStatement(db, newJob(input, definition, job), INSERTED_PIPELINE_ID))
     if (job.failureReason) {
-      statements.push(
-        db
-          .prepare(`UPDATE jobs SET status = 'failed', failure_reason = ?, finished_at = ? WHERE pipeline_id = ${INSERTED_PIPELINE_ID} AND name = ?`)
-          .bind(job.failureReason, input.now, job.name),
-      )
+      statements.push(failInsertedJobStatement(db, job.name, job.failureReason, input.now))
     }
     const environment = job.options.environment
     if (environment?.slug) {

@@ -10,6 +10,7 @@ import type { UserRow } from '../db/users'
 import type { Assigned } from './job-queue'
 import { repositoryUrl, runnerVariables, type JobVariablesContext } from './job-variables'
 import { jobOptions } from '../db/jobs'
+import { payloadRowsStatements, pipelineBranchProtectedStatement } from '../db/runner-jobs'
 
 /**
  * The job as a runner receives it from `POST /jobs/request` (runner-protocol.md §3;
@@ -30,12 +31,10 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
   const { job } = assigned
   const db = env.DB
   const [pipeline, project, user, dependencies, dotenv, branch] = await db.batch([
-    db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(job.pipeline_id),
-    db.prepare('SELECT * FROM projects WHERE id = ?').bind(job.project_id),
-    db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
+    ...payloadRowsStatements(db, job),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
     pipelineDotenvStatement(db, job.pipeline_id),
-    db.prepare('SELECT protected FROM branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(job.pipeline_id),
+    pipelineBranchProtectedStatement(db, job.pipeline_id),
   ])
   return {
     job,

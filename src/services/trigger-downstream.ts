@@ -3,7 +3,7 @@ import type { Variable } from '../ci/types'
 import type { Env } from '../env'
 import type { JobRow } from '../db/jobs'
 import { getPipeline } from '../db/pipelines'
-import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
+import { getProject, getProjectByPath, userAccessToProject, type ProjectRow } from '../db/projects'
 import { configOf } from '../config'
 import { includeSettings } from './ci-sources'
 import { createPipeline } from './create-pipeline'
@@ -53,9 +53,6 @@ function forwardedVariables(bridge: JobRow, pipelineVariables: string, forward: 
 
 async function mayRunPipelines(env: Env, target: ProjectRow, userId: number | null): Promise<boolean> {
   if (userId === null) return false
-  const row = await env.DB.prepare(
-    `SELECT u.is_admin AS is_admin, COALESCE((SELECT access_level FROM project_members WHERE project_id = ? AND user_id = u.id), 0) AS level
-     FROM users u WHERE u.id = ?`,
-  ).bind(target.id, userId).first<{ is_admin: number; level: number }>()
+  const row = await userAccessToProject(env.DB, target.id, userId)
   return !!row && (row.is_admin === 1 || row.level >= AccessLevel.developer)
 }
