@@ -209,8 +209,7 @@ const EntryParams = v.looseObject({ id: Str, job_id: Int, artifact_path: Str })
  * then read from the zip with ranged reads. A path with NUL or invalid UTF-8 is 400.
  */
 export async function downloadEntry(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(EntryParams, raw)
+  const params = await c.valid(EntryParams)
   const ctx = await loadProject<[JobViewRow, ArtifactRow]>(c, params.id, (project) => [
     projectJobStatement(c.env.DB, project, params.job_id),
     jobArtifactsStatement(c.env.DB, params.job_id),

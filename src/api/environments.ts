@@ -44,8 +44,7 @@ export async function listEnvironments(c: ApiContext): Promise<Response> {
 const ShowParams = v.looseObject({ id: Str, environment_id: Int })
 
 export async function showEnvironment(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(ShowParams, raw)
+  const params = await c.valid(ShowParams)
   const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [
     environmentStatement(c.env.DB, project, params.environment_id),
   ])
@@ -82,8 +81,7 @@ export async function listDeployments(c: ApiContext): Promise<Response> {
 const DeploymentParams = v.looseObject({ id: Str, deployment_id: Int })
 
 export async function showDeployment(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(DeploymentParams, raw)
+  const params = await c.valid(DeploymentParams)
   const ctx = await loadProject<[DeploymentRow]>(c, params.id, (project) => [
     deploymentStatement(c.env.DB, project, params.deployment_id),
   ])

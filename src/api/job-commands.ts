@@ -56,8 +56,7 @@ const CancelParams = v.looseObject({ id: Str, job_id: Int, force: v.optional(Boo
 
 /** POST /projects/:id/jobs/:job_id/cancel → 201 with the job, changed or not. */
 export async function cancel(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(CancelParams, raw)
+  const params = await c.valid(CancelParams)
   const ctx = await loadJob(c, params.id, params.job_id)
   authorize(ctx.access, 'cancel_build')
   const row = jobOf(ctx, true)
@@ -72,8 +71,7 @@ const RetryParams = v.looseObject({ id: Str, job_id: Int, inputs: v.optional(Has
 
 /** POST /projects/:id/jobs/:job_id/retry → 201 with the NEW job. Builds and bridges. */
 export async function retry(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(RetryParams, raw)
+  const params = await c.valid(RetryParams)
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, false)
   authorize(ctx.access, 'retry_job')
@@ -99,8 +97,7 @@ const EraseParams = v.looseObject({ id: Str, job_id: Int })
 
 /** POST /projects/:id/jobs/:job_id/erase → 201; log and artifacts deleted, erased_at set. */
 export async function erase(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(EraseParams, raw)
+  const params = await c.valid(EraseParams)
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, true)
   if (!canEraseJob(ctx.access, ctx.caller.user!.id, row.user_id)) throw ApiError.forbidden()

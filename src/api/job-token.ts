@@ -6,7 +6,6 @@ import { insertClusterAgent, jobPipelineStatement, projectAgentsStatement, type 
 import { getJobView } from '../db/job-views'
 import { ApiError } from '../http/errors'
 import { Hash, Str } from '../http/param-types'
-import { validate } from '../http/params'
 import { json } from '../http/response'
 import { allowedAgent, clusterAgent, rolesInProject } from '../present/cluster-agent'
 import { job as presentJob } from '../present/job'
@@ -58,8 +57,7 @@ const CreateAgentParams = v.looseObject({ id: Str, name: Str, configuration: v.o
 
 /** POST /projects/:id/cluster_agents — registers an agent (maintainer+); 201 Agent. */
 export async function createClusterAgent(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(CreateAgentParams, raw)
+  const params = await c.valid(CreateAgentParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'admin_project')
   if (params.name.length > 63 || !AGENT_NAME.test(params.name)) {

@@ -35,8 +35,7 @@ const CreateParams = v.looseObject({
 
 /** POST /projects/:id/pipeline — a pipeline from the CI config at the ref's head. */
 export async function create(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(CreateParams, raw)
+  const params = await c.valid(CreateParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'create_pipeline')
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
@@ -55,8 +54,7 @@ const ShowParams = v.looseObject({ id: Str, pipeline_id: Int })
 
 /** GET /projects/:id/pipelines/:pipeline_id */
 export async function show(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(ShowParams, raw)
+  const params = await c.valid(ShowParams)
   const ctx = await loadProject<[PipelineViewRow]>(c, params.id, (project) => [
     pipelineViewStatement(c.env.DB, params.pipeline_id, project),
   ])

@@ -89,8 +89,7 @@ const ProjectIdParams = v.looseObject({ id: Str })
 
 /** GET /projects/:id */
 export async function showProject(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const { id } = validate(ProjectIdParams, raw)
+  const { id } = await c.valid(ProjectIdParams)
   const { project: row } = await loadProject(c, id)
   return json(project(row, c.externalUrl))
 }

@@ -157,8 +157,7 @@ const CommitParams = v.looseObject({ id: Str, sha: NonBlankStr })
 
 /** GET /projects/:id/repository/commits/:sha — by sha or branch name. */
 export async function showCommit(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(CommitParams, raw)
+  const params = await c.valid(CommitParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'read_code')
   const row = await findCommit(c.env.DB, ctx.project.id, params.sha)
@@ -174,8 +173,7 @@ const RawFileParams = v.looseObject({
 
 /** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref` (default branch). */
 export async function rawFile(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(RawFileParams, raw)
+  const params = await c.valid(RawFileParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'read_code')
   const ref = params.ref ?? ctx.project.default_branch

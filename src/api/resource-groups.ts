@@ -4,7 +4,6 @@ import { authorize } from '../auth/policy'
 import { resourceGroupsStatement, updateProcessModeStatement, type ResourceGroupRow } from '../db/resource-groups'
 import { ApiError } from '../http/errors'
 import { OneOf, Str } from '../http/param-types'
-import { validate } from '../http/params'
 import { json } from '../http/response'
 import { isoTime } from '../present/time'
 import type { ApiContext } from './context'
@@ -21,8 +20,7 @@ function present(row: ResourceGroupRow) {
 const ListParams = v.looseObject({ id: Str })
 
 export async function list(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(ListParams, raw)
+  const params = await c.valid(ListParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const rows = await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()
@@ -32,8 +30,7 @@ export async function list(c: ApiContext): Promise<Response> {
 const KeyParams = v.looseObject({ id: Str, key: Str })
 
 export async function show(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(KeyParams, raw)
+  const params = await c.valid(KeyParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const row = (await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()).results.find((group) => group.key === params.key)
@@ -44,8 +41,7 @@ export async function show(c: ApiContext): Promise<Response> {
 const UpdateParams = v.looseObject({ id: Str, key: Str, process_mode: v.optional(OneOf(['unordered', 'oldest_first', 'newest_first'] as const)) })
 
 export async function update(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(UpdateParams, raw)
+  const params = await c.valid(UpdateParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const groups = (await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()).results

@@ -114,8 +114,7 @@ const RegisterParams = v.looseObject({ token: NonBlankStr, ...RunnerSettings })
 
 /** POST /runners — legacy registration with a project's registration token (403 when unknown). */
 export async function register(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(RegisterParams, raw)
+  const params = await c.valid(RegisterParams)
   const digest = await tokenDigest(params.token)
   const project = await findProjectByRegistrationDigest(c.env.DB, digest)
   if (!project || !digestsEqual(project.runners_token_digest, digest)) throw ApiError.forbidden()
@@ -181,8 +180,7 @@ const ProjectParams = v.looseObject({ id: Str })
 
 /** POST /projects/:id/runners/reset_registration_token — maintainer+; only the digest is kept. */
 export async function resetRegistrationToken(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(ProjectParams, raw)
+  const params = await c.valid(ProjectParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'create_runner')
   const token = generateToken(RUNNER_REGISTRATION_PREFIX)

@@ -4,8 +4,15 @@ import { ApiError } from './errors'
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get('Content-Length') ?? '0')
   if (declared > maxBytes) throw ApiError.tooLarge()
-  if (!request.body) return new Uint8Array(0)
-  const reader = request.body.getReader()
+  const bytes = await readBounded(request.body, maxBytes)
+  if (!bytes) throw ApiError.tooLarge()
+  return bytes
+}
+
+/** A whole stream as bytes, or null (the stream cancelled) once it passes `maxBytes`. */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0)
+  const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
   for (;;) {
@@ -14,7 +21,7 @@ export async function readBodyBytes(request: Request, maxBytes: number): Promise
     total += value.byteLength
     if (total > maxBytes) {
       await reader.cancel()
-      throw ApiError.tooLarge()
+      return null
     }
     chunks.push(value)
   }

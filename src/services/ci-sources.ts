@@ -3,6 +3,7 @@ import { configOf } from '../config'
 import { AccessLevel } from '../auth/policy'
 import type { ConfigSources, ProjectHandle, RemoteResult } from '../ci/config/sources'
 import { projectByPathWithAccess, type ProjectRow } from '../db/projects'
+import { readBounded } from '../http/body'
 import { tableRepository } from './ci-repository'
 
 /**
@@ -83,7 +84,7 @@ export async function fetchRemote(url: string, settings: CiSourceSettings): Prom
       continue
     }
     if (response.status >= 400) return { ok: false, reason: 'http', status: response.status }
-    const body = await readBounded(response, REMOTE_MAX_BYTES)
+    const body = await readBoundedText(response, REMOTE_MAX_BYTES)
     return body === null ? { ok: false, reason: 'too_big' } : { ok: true, body }
   }
   return { ok: false, reason: 'http', status: 310 }
@@ -91,28 +92,9 @@ export async function fetchRemote(url: string, settings: CiSourceSettings): Prom
 
 const MAX_REDIRECTS = 5
 
-async function readBounded(response: Response, limit: number): Promise<string | null> {
-  if (!response.body) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      return null
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+async function readBoundedText(response: Response, limit: number): Promise<string | null> {
+  const bytes = await readBounded(response.body, limit)
+  return bytes && new TextDecoder().decode(bytes)
 }
 
 /**
