@@ -15,6 +15,8 @@ export default defineConfig({
           EXTERNAL_URL: 'https://gitlab.example.com',
           // Open live-log streams re-check access every second (default 30 s), so tests see revocation quickly.
           LIVE_LOG_RECHECK_SECONDS: '1',
+          // Tests move job objects' clocks (JobObject#advanceClock) instead of rewriting timestamps.
+          TEST_CLOCK: '1',
         },
       },
     }),

@@ -21,6 +21,8 @@ export interface Config {
   includes: { allowPrivateRemotes: boolean; templateBaseUrl?: string }
   /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
   benchRoutes: boolean
+  /** Objects accept `advanceClock` (the test suite only). */
+  testClock: boolean
 }
 
 export const DEFAULTS = {
@@ -63,6 +65,7 @@ function parse(env: Env): Config {
       ...(env.CI_TEMPLATE_BASE_URL ? { templateBaseUrl: env.CI_TEMPLATE_BASE_URL } : {}),
     },
     benchRoutes: env.BENCH_ROUTES === '1',
+    testClock: env.TEST_CLOCK === '1',
   }
 }
 

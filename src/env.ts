@@ -31,4 +31,6 @@ export interface Env {
   CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
+  /** '1' lets tests move a job object's clock (vitest.config.ts only; never in deployment). */
+  TEST_CLOCK?: string
 }

@@ -22,6 +22,7 @@ import { archiveTraceWrites, LiveTrace } from './live-trace'
 import type { EraseResult, JobObjectRpc, JobResult, KnownRow, PlayResult, RetryResult } from './rpc'
 import { pipelineObject } from './stubs'
 import { takeResource } from '../db/resource-groups'
+import { ObjectClock } from './clock'
 import { SerialQueue } from './serial'
 
 
@@ -34,13 +35,20 @@ import { SerialQueue } from './serial'
  */
 export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   readonly #queue = new SerialQueue()
+  readonly #clock = new ObjectClock()
   readonly #trace: LiveTrace
   readonly #alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.#trace = new LiveTrace(ctx.storage.sql)
-    this.#alarms = new JobAlarms(ctx.storage, env)
+    this.#trace = new LiveTrace(ctx.storage.sql, this.#clock)
+    this.#alarms = new JobAlarms(ctx.storage, env, this.#clock)
+  }
+
+  /** Tests only (TEST_CLOCK=1): moves this object's clock forward, as time passing would. */
+  async advanceClock(ms: number): Promise<void> {
+    if (!configOf(this.env).testClock) throw new Error('advanceClock is the tests\' (TEST_CLOCK=1)')
+    this.#clock.advance(ms)
   }
 
   /** A bare round trip (the benchmark's baseline for an object call). */
@@ -57,7 +65,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       const row = known ?? (await getJob(this.env.DB, jobId))
       // A job of a resource group runs only while it holds the group's resource; otherwise it waits.
       const group = row && event === 'enqueue' ? resourceGroupOf(row) : undefined
-      const take = () => takeResource(this.env.DB, row!.project_id, group!, { id: row!.id, pipelineId: row!.pipeline_id }, Date.now())
+      const take = () => takeResource(this.env.DB, row!.project_id, group!, { id: row!.id, pipelineId: row!.pipeline_id }, this.#clock.now())
       if (row && group && !(await take())) {
         const waiting = await this.#transition(jobId, { type: 'request_resource' }, { row, stale: true })
         // The holder may have let go between the two writes, seeing no waiting job: try once more.
@@ -132,7 +140,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
         }
         const enqueueImmediately = options.enqueueImmediately ?? (row.when_ === 'manual' || row.when_ === 'delayed')
         const [inserted, marked] = await this.env.DB.batch<JobRow>(
-          cloneJobStatements(this.env.DB, row, options.userId, Date.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
+          cloneJobStatements(this.env.DB, row, options.userId, this.#clock.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
         )
         if (inserted.results[0] && (marked.meta.changes ?? 0) > 0) return { ok: true, job: inserted.results[0] }
         row = await getJob(this.env.DB, jobId)
@@ -176,7 +184,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
         return { ok: false, reason: 'not_erasable' }
       }
       await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
-      const now = Date.now()
+      const now = this.#clock.now()
       const results = await this.env.DB.batch<JobRow>([
         guardedUpdate(this.env.DB, row, { erased_at: now, erased_by_id: options.userId, artifacts_expire_at: null, trace_archived: 0, trace_size: 0 }, now),
         deleteJobArtifactsStatement(this.env.DB, jobId),
@@ -266,7 +274,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     return this.#queue.run(async () => {
       // Once the job has finished its log is archived: late appends are refused.
       const length = this.#trace.append(start, bytes)
-      const watched = this.#trace.isWatched(Date.now())
+      const watched = this.#trace.isWatched(this.#clock.now())
       return length === undefined ? { ok: false, length: this.#trace.length(), watched } : { ok: true, length, watched }
     })
   }
@@ -306,6 +314,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   /** What the effects may ask of this object: its alarms, and commands through its queue. */
   readonly #effects: EffectsPort = {
     env: this.env,
+    now: () => this.#clock.now(),
     waitUntil: (work) => this.ctx.waitUntil(work),
     watch: (job) => this.#alarms.watch(job),
     schedule: (jobId, at) => this.#alarms.schedule(jobId, at),
@@ -334,7 +343,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     let row = options.row ?? (await getJob(this.env.DB, jobId))
     let fresh = !options.row || !options.stale
     for (let attempt = 0; attempt < 4 && row; attempt++) {
-      const now = Date.now()
+      const now = this.#clock.now()
       const before = stateOf(row)
       const after = applyEvent(before, typeof event === 'function' ? await event(row) : event, now)
       if (!after && !fresh) {
@@ -374,7 +383,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   // ---- timers: delayed jobs, job timeout, stuck jobs (one alarm, the earliest deadline) -------
 
   override async alarm(): Promise<void> {
-    const now = Date.now()
+    const now = this.#clock.now()
     const scheduled = await this.#alarms.scheduled()
     if (scheduled) {
       // The row's scheduled_at decides (the rule checks it); the stored time only arms the alarm.

@@ -2,6 +2,7 @@ import { nextDeadline, type TimedJob, type TimerLimits } from '../ci/timers'
 import type { JobRow } from '../db/jobs'
 import type { Env } from '../env'
 import { configOf } from '../config'
+import type { ObjectClock } from './clock'
 
 /**
  * The one alarm of a job's Durable Object, and what it remembers in the object's storage to set
@@ -13,6 +14,7 @@ export class JobAlarms {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly env: Env,
+    private readonly clock: ObjectClock,
   ) {}
 
   limits(): TimerLimits {
@@ -29,7 +31,7 @@ export class JobAlarms {
 
   /** A sign of life from the runner: moves the stuck deadline of the watched job. */
   async touch(jobId: number): Promise<void> {
-    const now = Date.now()
+    const now = this.clock.now()
     await this.storage.put('lastUpdateAt', now)
     const watched = await this.watched()
     if (watched?.jobId !== jobId) return

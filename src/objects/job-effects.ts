@@ -18,6 +18,7 @@ import { jobObject, pipelineObject } from './stubs'
  */
 export interface EffectsPort {
   env: Env
+  now(): number
   waitUntil(work: Promise<unknown>): void
   watch(job: JobRow): Promise<void>
   schedule(jobId: number, at: number): Promise<void>
@@ -28,7 +29,7 @@ export interface EffectsPort {
 
 export async function afterCommit(job: JobRow, port: EffectsPort): Promise<void> {
   if (job.type === 'build') await port.watch(job)
-  await releaseResourceIfDone(port.env, job)
+  await releaseResourceIfDone(port, job)
   if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
     // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
     // pending and whoever made it pending has had its answer.
@@ -39,10 +40,11 @@ export async function afterCommit(job: JobRow, port: EffectsPort): Promise<void>
 }
 
 /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
-async function releaseResourceIfDone(env: Env, job: JobRow): Promise<void> {
+async function releaseResourceIfDone(port: EffectsPort, job: JobRow): Promise<void> {
+  const env = port.env
   const group = resourceGroupOf(job)
   if (!group || !isCompleted(job.status)) return
-  const next = await releaseResource(env.DB, job.project_id, group, job.id, Date.now())
+  const next = await releaseResource(env.DB, job.project_id, group, job.id, port.now())
   if (next === null) return
   const status = await jobObject(env, next).processEvent(next, 'enqueue')
   if (status === 'pending') {

@@ -4,6 +4,7 @@ import type { JobChanges, JobRow } from '../db/jobs'
 import type { Env } from '../env'
 import { concatBytes } from '../http/body'
 import { insertTraceArtifactStatement } from '../db/artifacts'
+import type { ObjectClock } from './clock'
 
 /**
  * The live log of a running job, kept in its Durable Object's SQLite storage as appended chunks.
@@ -16,7 +17,10 @@ export class LiveTrace {
   /** When a reader last asked for more: the log counts as watched for a while after. */
   private lastWatchedAt = 0
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly clock: ObjectClock,
+  ) {
     sql.exec('CREATE TABLE IF NOT EXISTS trace_chunks (offset INTEGER PRIMARY KEY, data BLOB NOT NULL)')
     sql.exec('CREATE TABLE IF NOT EXISTS trace_state (closed INTEGER NOT NULL)')
   }
@@ -38,7 +42,7 @@ export class LiveTrace {
 
   /** Resolves on the next append or close, or after `timeoutMs`. */
   waitForChange(timeoutMs: number): Promise<void> {
-    this.lastWatchedAt = Date.now()
+    this.lastWatchedAt = this.clock.now()
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs)
       this.waiters.push(() => {

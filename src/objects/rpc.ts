@@ -30,6 +30,8 @@ export type KnownRow = JobRow
 export interface JobObjectRpc {
   /** The benchmark's bare round trip; refused unless BENCH_ROUTES is on. */
   ping(): Promise<string>
+  /** Tests only: refused unless TEST_CLOCK is on. */
+  advanceClock(ms: number): Promise<void>
   processEvent(jobId: number, event: ProcessEvent | 'process', known?: KnownRow): Promise<JobStatus | null>
   enqueueRetried(jobId: number, known?: KnownRow): Promise<JobViewRow | null>
   downstreamStatusChanged(bridgeId: number, status: JobStatus): Promise<void>

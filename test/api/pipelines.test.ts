@@ -109,8 +109,8 @@ describe('POST /projects/:id/pipeline', () => {
     expect(jobs.later.status).toBe('scheduled')
     expect(await pipelineStatus(project, pipeline.id)).toBe('scheduled')
     const stub = jobStub(jobs.later.id)
-    // Move the schedule into the past, then fire the alarm as the runtime would.
-    await env.DB.prepare('UPDATE jobs SET scheduled_at = ? WHERE id = ?').bind(Date.now() - 1000, jobs.later.id).run()
+    // An hour passes for the job's object, then its alarm fires as the runtime would.
+    await stub.advanceClock(60 * 60_000 + 1000)
     expect(await runDurableObjectAlarm(stub)).toBe(true)
     await eventually(async () => {
       jobs = await jobsByName(project, pipeline.id)

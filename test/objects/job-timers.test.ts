@@ -5,7 +5,7 @@ import { eventually, jobsByName, startJob } from '../job-driver'
 import { apiJson, createPipelineFrom, createProject } from '../world'
 import { jobStub } from '../stubs'
 
-/** The stored times are moved into the past, then the object's alarm fires as the runtime would. */
+/** The job object's clock moves forward (TEST_CLOCK), then its alarm fires as the runtime would. */
 function stub(jobId: number) {
   return jobStub(jobId)
 }
@@ -18,7 +18,7 @@ describe('JobObject timers', () => {
     await startJob(jobs.slow.id)
     const row = await env.DB.prepare('SELECT timeout FROM jobs WHERE id = ?').bind(jobs.slow.id).first<{ timeout: number }>()
     expect(row!.timeout).toBe(600)
-    await env.DB.prepare('UPDATE jobs SET started_at = ? WHERE id = ?').bind(Date.now() - 601_000, jobs.slow.id).run()
+    await stub(jobs.slow.id).advanceClock(601_000)
     expect(await runDurableObjectAlarm(stub(jobs.slow.id))).toBe(true)
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.slow.id}`, { token: project.owner.token })
     expect(job.body).toMatchObject({ status: 'failed', failure_reason: 'job_execution_timeout' })
@@ -34,8 +34,7 @@ describe('JobObject timers', () => {
     const pipeline = await createPipelineFrom(project, 'quiet:\n  script: x\n')
     const jobs = await jobsByName(project, pipeline.id)
     await startJob(jobs.quiet.id)
-    const past = Date.now() - 31 * 60_000
-    await env.DB.prepare('UPDATE jobs SET started_at = ?, updated_at = ? WHERE id = ?').bind(past, past, jobs.quiet.id).run()
+    await stub(jobs.quiet.id).advanceClock(31 * 60_000)
     expect(await runDurableObjectAlarm(stub(jobs.quiet.id))).toBe(true)
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.quiet.id}`, { token: project.owner.token })
     expect(job.body).toMatchObject({ status: 'failed', failure_reason: 'no_updates_running' })
@@ -46,8 +45,7 @@ describe('JobObject timers', () => {
     const pipeline = await createPipelineFrom(project, 'busy:\n  script: x\n')
     const jobs = await jobsByName(project, pipeline.id)
     await startJob(jobs.busy.id)
-    const past = Date.now() - 31 * 60_000
-    await env.DB.prepare('UPDATE jobs SET started_at = ?, updated_at = ? WHERE id = ?').bind(past, past, jobs.busy.id).run()
+    await stub(jobs.busy.id).advanceClock(31 * 60_000)
     await stub(jobs.busy.id).touch(jobs.busy.id)
     await runDurableObjectAlarm(stub(jobs.busy.id))
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.busy.id}`, { token: project.owner.token })
@@ -59,7 +57,7 @@ describe('JobObject timers', () => {
     const pipeline = await createPipelineFrom(project, 'lonely:\n  script: x\n  tags: [gpu]\n')
     const jobs = await jobsByName(project, pipeline.id)
     expect(jobs.lonely.status).toBe('pending')
-    await env.DB.prepare('UPDATE jobs SET queued_at = ? WHERE id = ?').bind(Date.now() - 61 * 60_000, jobs.lonely.id).run()
+    await stub(jobs.lonely.id).advanceClock(61 * 60_000)
     expect(await runDurableObjectAlarm(stub(jobs.lonely.id))).toBe(true)
     const job = await apiJson('GET', `/projects/${project.id}/jobs/${jobs.lonely.id}`, { token: project.owner.token })
     expect(job.body).toMatchObject({ status: 'failed', failure_reason: 'stuck_pending_no_matching_runners' })
