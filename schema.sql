@@ -54,19 +54,14 @@ CREATE TABLE IF NOT EXISTS project_members (
   PRIMARY KEY (project_id, user_id)
 ) WITHOUT ROWID;
 
--- A minimal git: commits with a full tree snapshot (path -> blob sha), blobs, branches.
-CREATE TABLE IF NOT EXISTS blobs (
-  project_id INTEGER NOT NULL,
-  sha TEXT NOT NULL,
-  content TEXT NOT NULL,
-  PRIMARY KEY (project_id, sha)
-) WITHOUT ROWID;
-
+-- The git repositories live in one RepoObject (Durable Object) per project: objects, refs.
+-- D1 keeps metadata of the commits pipelines run on (job and pipeline views join it);
+-- `tree` is the commit's tree id. (The old `blobs` and `branches` tables are no longer used.)
 CREATE TABLE IF NOT EXISTS commits (
   project_id INTEGER NOT NULL,
   sha TEXT NOT NULL,
   parent_ids TEXT NOT NULL,          -- JSON array
-  tree TEXT NOT NULL,                -- JSON object path -> blob sha
+  tree TEXT NOT NULL,                -- the commit's tree id
   title TEXT NOT NULL,
   message TEXT NOT NULL,
   author_name TEXT NOT NULL,
@@ -76,14 +71,6 @@ CREATE TABLE IF NOT EXISTS commits (
   committer_email TEXT NOT NULL,
   committed_date INTEGER NOT NULL,
   PRIMARY KEY (project_id, sha)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS branches (
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  head_sha TEXT NOT NULL,
-  protected INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (project_id, name)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS pipelines (

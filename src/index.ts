@@ -6,10 +6,12 @@ import { ApiError } from './http/errors'
 import { errorResponse, withSecurityHeaders } from './http/response'
 import { router } from './routes'
 import { logViewerPage, matchLogViewer } from './web/log-viewer'
+import { gitHttp, matchGitRoute } from './api/git-http'
 import { expireArtifacts } from './services/expire-artifacts'
 
 export { JobObject } from './objects/JobObject'
 export { PipelineObject } from './objects/PipelineObject'
+export { RepoObject } from './objects/RepoObject'
 
 let rootReady: Promise<void> | undefined
 
@@ -29,6 +31,8 @@ function ensureRoot(env: Env): Promise<void> {
 export async function handle(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   try {
     await ensureRoot(env)
+    const git = matchGitRoute(new URL(request.url))
+    if (git) return await gitHttp(request, env, git)
     const viewer = request.method === 'GET' ? matchLogViewer(new URL(request.url)) : undefined
     if (viewer) return logViewerPage(viewer.projectPath, viewer.jobId)
     const response = (await withD1Meter(env, (env) => router.fetch(request, env, ctx))) as Response | undefined

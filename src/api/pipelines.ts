@@ -42,7 +42,7 @@ export async function create(request: ApiRequest, env: Env): Promise<Response> {
     throw new ApiError(400, { message: { base: [`Given inputs not defined in the \`spec\` section of the included configuration file`] } })
   }
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
-  const created = await createPipeline(env.DB, {
+  const created = await createPipeline(env, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
     externalUrl: externalUrl(env), now: Date.now(),
   })

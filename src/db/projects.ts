@@ -138,3 +138,8 @@ export function memberWithUser(row: MemberPageRow): MemberWithUser {
     user,
   }
 }
+
+/** The first branch of an empty repository becomes the default branch, as in GitLab. */
+export async function setDefaultBranchIfUnset(db: D1Database, projectId: number, branch: string): Promise<void> {
+  await db.prepare('UPDATE projects SET default_branch = ? WHERE id = ? AND default_branch IS NULL').bind(branch, projectId).run()
+}

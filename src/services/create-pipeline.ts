@@ -4,8 +4,11 @@ import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
 import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
-import { findCommit, readFileAt, type CommitRow } from '../db/repository'
+import { upsertCommitStatement, type CommitRow } from '../db/repository'
+import type { Env } from '../env'
+import { repoObject } from '../objects/RepoObject'
 import { pipelineVariables } from './predefined-variables'
+import { commitRow } from './repository'
 
 /**
  * Creates a pipeline from the CI config at a ref's head (or a given sha for child pipelines):
@@ -25,32 +28,50 @@ export interface CreatePipelineInput {
   parent?: { pipelineId: number; bridgeJobId: number }
   externalUrl: string
   now: number
+  /** a tag pipeline (push of refs/tags/…) */
+  tag?: boolean
+  /** the ref's previous head (push pipelines); default: the commit's first parent */
+  beforeSha?: string
+  /** `[skip ci]` or `-o ci.skip`: the pipeline is created `skipped`, without jobs */
+  skip?: boolean
 }
 
 export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[] }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000'
 
-export async function createPipeline(db: D1Database, input: CreatePipelineInput): Promise<CreatePipelineResult> {
-  const commit = await findCommit(db, input.project.id, input.sha ?? input.ref)
-  if (!commit) return { ok: false, errors: ['Reference not found'] }
+export async function createPipeline(env: Env, input: CreatePipelineInput): Promise<CreatePipelineResult> {
+  const db = env.DB
+  const repo = repoObject(env, input.project.id)
+  const view = await repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref))
+  if (!view) return { ok: false, errors: ['Reference not found'] }
+  const commit = commitRow(input.project.id, view)
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
-  const source = await readFileAt(db, commit, configPath)
-  if (source === null) {
+  const bytes = await repo.fileAt(commit.sha, configPath)
+  if (bytes === null) {
     return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
   }
+  const source = new TextDecoder().decode(bytes)
   const context = contextVariables(input, commit)
   const parsed = parseCiConfig(source, { variables: context })
   if (!parsed.ok) return parsed
-  const statements = insertStatements(db, input, commit, parsed.pipeline)
+  const statements = insertStatements(db, input, commit, input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
+  if (input.skip) {
+    statements.push(db.prepare(`UPDATE pipelines SET status = 'skipped', finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(input.now))
+  }
+  statements.push(upsertCommitStatement(db, commit))
   const results = await db.batch<PipelineRow>(statements)
-  return { ok: true, pipeline: results[0].results[0] }
+  const pipeline = results[0].results[0]
+  if (input.skip) Object.assign(pipeline, { status: 'skipped', finished_at: input.now })
+  // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
+  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  return { ok: true, pipeline }
 }
 
 function contextVariables(input: CreatePipelineInput, commit: CommitRow): Record<string, string> {
   const out: Record<string, string> = {}
   const predefined = pipelineVariables({
-    project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: commit.sha, source: input.source,
+    project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: input.tag ?? false, sha: commit.sha, source: input.source,
   })
   for (const v of [...predefined, ...input.variables]) out[v.key] = v.value
   return out
@@ -62,9 +83,9 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
     insertPipelineStatement(db, {
       project_id: input.project.id,
       sha: commit.sha,
-      before_sha: parents[0] ?? ZERO_SHA,
+      before_sha: input.beforeSha ?? parents[0] ?? ZERO_SHA,
       ref: input.ref,
-      tag: 0,
+      tag: input.tag ? 1 : 0,
       source: input.source,
       user_id: input.userId,
       variables: JSON.stringify(input.variables),
@@ -97,7 +118,7 @@ function newJob(input: CreatePipelineInput, definition: PipelineDefinition, job:
     stage: job.stage,
     stage_idx: job.stageIdx,
     ref: input.ref,
-    tag: 0,
+    tag: input.tag ? 1 : 0,
     allow_failure: job.allowFailure ? 1 : 0,
     when_: job.when,
     scheduling_type: job.needs === null ? 'stage' : 'dag',
