@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS projects (
   last_activity_at INTEGER NOT NULL
 );
 
+-- ProjectCiCdSetting: per-project CI settings kept apart from the projects row (no row = defaults).
+CREATE TABLE IF NOT EXISTS project_ci_settings (
+  project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+  default_git_depth INTEGER NOT NULL DEFAULT 20
+);
+
 CREATE TABLE IF NOT EXISTS project_members (
   project_id INTEGER NOT NULL REFERENCES projects(id),
   user_id INTEGER NOT NULL REFERENCES users(id),

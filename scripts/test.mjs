@@ -1,6 +1,9 @@
-// `npm test`: type-check, then every test inside workerd. Runs on the Node pinned in
-// package.json (node_modules/.bin/node), whatever the system Node is. Ends with a plain
-// "Tests: N passed, N failed" line (from vitest's JSON report) for CI logs.
+// `npm test`: type-check, then every test inside workerd, then the real-client stage (the `git`
+// command line against the Worker served by `wrangler dev`, test/git-cli/run.mjs). Runs on the
+// Node pinned in package.json (node_modules/.bin/node), whatever the system Node is. Ends with a
+// plain "Tests: N passed, N failed" line counting every stage, for CI logs.
+//   npm test                  everything
+//   npm test -- <vitest args> vitest with those arguments only (no real-client stage)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 
@@ -11,12 +14,33 @@ if (run(['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']) !== 0) proce
 mkdirSync('node_modules/.cache', { recursive: true })
 const report = 'node_modules/.cache/vitest-report.json'
 rmSync(report, { force: true })
-const status = run([
+const vitestArgs = process.argv.slice(2)
+let status = run([
   'node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
-  ...process.argv.slice(2),
+  ...vitestArgs,
 ])
+let passed = 0
+let failed = 0
 if (existsSync(report)) {
-  const { numPassedTests, numFailedTests } = JSON.parse(readFileSync(report, 'utf8'))
-  console.log(`Tests: ${numPassedTests} passed, ${numFailedTests} failed`)
+  const counts = JSON.parse(readFileSync(report, 'utf8'))
+  passed += counts.numPassedTests
+  failed += counts.numFailedTests
 }
+
+// Real clients against a served Worker, one stage per file so each stays easy to merge.
+const stages = vitestArgs.length > 0 ? [] : ['test/git-cli/run.mjs']
+for (const stage of stages) {
+  const counts = `node_modules/.cache/${stage.replace(/[^\w]+/g, '-')}.json`
+  rmSync(counts, { force: true })
+  const stageStatus = run([stage, '--counts', counts])
+  if (stageStatus !== 0) status = status || stageStatus
+  if (existsSync(counts)) {
+    const result = JSON.parse(readFileSync(counts, 'utf8'))
+    passed += result.passed
+    failed += result.failed
+  } else if (stageStatus !== 0) {
+    failed += 1
+  }
+}
+console.log(`Tests: ${passed} passed, ${failed} failed`)
 process.exit(status)

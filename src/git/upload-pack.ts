@@ -22,6 +22,8 @@ export interface UploadPackState {
 /** Deepest `deepen` accepted (git's INFINITE_DEPTH, sent by `--unshallow`). */
 const INFINITE_DEPTH = 0x7fffffff
 const MAX_WANTS = 100_000
+/** Arguments that need nothing from us (whole-object packs, no progress). */
+const KNOWN_FETCH_WORDS = new Set(['thin-pack', 'ofs-delta', 'no-progress', 'deepen-relative', 'sideband-all', 'wait-for-done', 'agent', 'object-format'])
 
 export async function* uploadPackV2(body: ByteReader, state: UploadPackState): AsyncGenerator<Uint8Array> {
   const head = await readSection(body)
@@ -97,10 +99,13 @@ function parseFetchArgs(lines: string[], state: UploadPackState, v0: boolean): F
       args.includeTag = true
     } else if (word === 'filter' || word === 'want-ref') {
       throw new GitError(`${word} is not supported by this server`)
+    } else if (!KNOWN_FETCH_WORDS.has(word)) {
+      throw new GitError(`protocol error: unexpected line '${line.slice(0, 60)}'`)
     }
-    // thin-pack, ofs-delta, no-progress, deepen-relative, sideband-all, agent…: nothing to do
-    // (packs sent here hold whole objects and no progress).
+    // thin-pack, ofs-delta, no-progress, deepen-relative…: nothing to do (packs sent here hold
+    // whole objects and no progress).
   }
+  if (args.wants.length === 0) throw new GitError('protocol error: no want lines')
   const known = (oid: string) => state.store.stat(oid) !== null
   const missing = args.wants.find((oid) => !known(oid))
   if (missing) throw new GitError(`upload-pack: not our ref ${missing}`)
