@@ -20,6 +20,8 @@ export interface ObjectSink {
   read(oid: string): { type: ObjectType; data: Uint8Array } | null
   has(oid: string): boolean
   put(oid: string, type: ObjectType, data: Uint8Array, compressed: Uint8Array): void
+  /** writes whatever `put` still buffers */
+  flush(): void
 }
 
 export interface IngestLimits extends PackLimits {
@@ -102,6 +104,7 @@ export async function ingestPack(reader: ByteReader, sink: ObjectSink, limits: I
   for (const oid of referenced) {
     if (!sink.has(oid)) throw new GitError(`missing necessary objects (${oid})`)
   }
+  sink.flush()
   return { objects: count }
 }
 

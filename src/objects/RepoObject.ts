@@ -75,7 +75,7 @@ export class RepoObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
-    this.store = new SqlRepoStore(ctx.storage.sql)
+    this.store = new SqlRepoStore(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn))
     // A push cut off by a restart left pending objects: they were never published.
     ctx.blockConcurrencyWhile(async () => this.store.migrate())
   }

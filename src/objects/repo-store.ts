@@ -24,8 +24,15 @@ export const REPO_SCHEMA = [
   `CREATE INDEX IF NOT EXISTS objects_pending ON objects (pending) WHERE pending = 1`,
 ]
 
+/** A push's objects are written in transactions of about this many bytes (not one per object). */
+const WRITE_BATCH_BYTES = 8 * 1024 * 1024
+const WRITE_BATCH_OBJECTS = 2000
+
 export class SqlRepoStore implements ObjectStore {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly transaction: (fn: () => void) => void,
+  ) {}
 
   migrate(): void {
     for (const statement of REPO_SCHEMA) this.sql.exec(statement)
@@ -103,12 +110,34 @@ export class SqlRepoStore implements ObjectStore {
     this.sql.exec('DELETE FROM objects WHERE pending = 1')
   }
 
-  /** The sink a push writes into: it sees its own pending objects. */
+  /**
+   * The sink a push writes into: it sees its own pending objects. Objects are queued and written
+   * in batches, one transaction each, instead of one storage commit per object.
+   */
   pendingSink(): ObjectSink {
+    const queue = new Map<string, { type: ObjectType; data: Uint8Array; compressed: Uint8Array }>()
+    let bytes = 0
+    const flush = () => {
+      if (queue.size === 0) return
+      this.transaction(() => {
+        for (const [oid, o] of queue) this.put(oid, o.type, o.data, o.compressed)
+      })
+      queue.clear()
+      bytes = 0
+    }
     return {
-      read: (oid) => this.read(oid, true),
-      has: (oid) => this.stat(oid, true) !== null,
-      put: (oid, type, data, compressed) => this.put(oid, type, data, compressed),
+      read: (oid) => {
+        const queued = queue.get(oid)
+        return queued ? { type: queued.type, data: queued.data } : this.read(oid, true)
+      },
+      has: (oid) => queue.has(oid) || this.stat(oid, true) !== null,
+      put: (oid, type, data, compressed) => {
+        if (queue.has(oid)) return
+        queue.set(oid, { type, data, compressed })
+        bytes += data.byteLength + compressed.byteLength
+        if (bytes >= WRITE_BATCH_BYTES || queue.size >= WRITE_BATCH_OBJECTS) flush()
+      },
+      flush,
     }
   }
 
