@@ -3,7 +3,7 @@ export const AGENT = 'agent=edgejobs/1'
 
 export function uploadPackCapabilitiesV0(headTarget: string | null): string[] {
   return [
-    'multi_ack_detailed', 'no-done', 'side-band-64k', 'thin-pack', 'ofs-delta', 'shallow', 'no-progress', 'include-tag',
+    'multi_ack_detailed', 'no-done', 'side-band-64k', 'thin-pack', 'ofs-delta', 'shallow', 'deepen-relative', 'no-progress', 'include-tag',
     ...(headTarget ? [`symref=HEAD:${headTarget}`] : []),
     'object-format=sha1', AGENT,
   ]

@@ -23,7 +23,7 @@ export interface UploadPackState {
 const INFINITE_DEPTH = 0x7fffffff
 const MAX_WANTS = 100_000
 /** Arguments that need nothing from us (whole-object packs, no progress). */
-const KNOWN_FETCH_WORDS = new Set(['thin-pack', 'ofs-delta', 'no-progress', 'deepen-relative', 'sideband-all', 'wait-for-done', 'agent', 'object-format'])
+const KNOWN_FETCH_WORDS = new Set(['thin-pack', 'ofs-delta', 'no-progress', 'sideband-all', 'wait-for-done', 'agent', 'object-format'])
 
 export async function* uploadPackV2(body: ByteReader, state: UploadPackState): AsyncGenerator<Uint8Array> {
   const head = await readSection(body)
@@ -67,7 +67,7 @@ interface FetchArgs extends FetchWants {
 
 function parseFetchArgs(lines: string[], state: UploadPackState, v0: boolean): FetchArgs {
   const args: FetchArgs = {
-    wants: [], haves: [], shallows: [], depth: null, includeTag: false, done: false, sideband: !v0,
+    wants: [], haves: [], shallows: [], depth: null, deepenRelative: false, includeTag: false, done: false, sideband: !v0,
     tagRefs: state.refs.filter((r) => r.name.startsWith('refs/tags/')).map((r) => r.oid),
   }
   for (const raw of lines) {
@@ -79,6 +79,7 @@ function parseFetchArgs(lines: string[], state: UploadPackState, v0: boolean): F
         const caps = rest
         args.sideband = caps.includes('side-band-64k') || caps.includes('side-band')
         args.includeTag = caps.includes('include-tag')
+        args.deepenRelative = caps.includes('deepen-relative')
       }
       args.wants.push(value)
       if (args.wants.length > MAX_WANTS) throw new GitError('too many wants')
@@ -91,6 +92,8 @@ function parseFetchArgs(lines: string[], state: UploadPackState, v0: boolean): F
       const depth = Number(value)
       if (!Number.isInteger(depth) || depth <= 0) throw new GitError(`protocol error: bad deepen line: ${line.slice(0, 60)}`)
       args.depth = Math.min(depth, INFINITE_DEPTH)
+    } else if (word === 'deepen-relative') {
+      args.deepenRelative = true
     } else if (word === 'deepen-since' || word === 'deepen-not') {
       throw new GitError(`${word} is not supported by this server`)
     } else if (word === 'done') {

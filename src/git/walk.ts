@@ -14,6 +14,8 @@ export interface FetchWants {
   shallows: string[]
   /** `deepen N`; null when not deepening */
   depth: number | null
+  /** `deepen-relative`: N more commits below the client's shallow boundary (`git fetch --deepen`) */
+  deepenRelative: boolean
   includeTag: boolean
   /** refs/tags/* as name → oid, for include-tag */
   tagRefs: string[]
@@ -67,9 +69,11 @@ export function planFetch(store: ObjectStore, request: FetchWants): FetchPlan {
   const shallow: string[] = []
   const unshallow: string[] = []
   const extraStarts: string[] = []
+  const relative = request.depth !== null && request.deepenRelative
   if (request.depth !== null) {
-    const max = request.depth
-    let frontier = unique(wantCommits)
+    // Absolute depth counts from the wants; relative depth from the client's shallow commits.
+    const max = relative ? request.depth + 1 : request.depth
+    let frontier = relative ? [...clientShallow] : unique(wantCommits)
     for (const oid of frontier) depthOf.set(oid, 1)
     for (let level = 1; frontier.length > 0 && level <= max; level++) {
       const next: string[] = []
@@ -127,7 +131,7 @@ export function planFetch(store: ObjectStore, request: FetchWants): FetchPlan {
     if (boundary.has(oid)) continue
     for (const parent of node.parents) {
       if (uninteresting.has(parent) || clientShallow.has(parent)) edges.add(parent)
-      else if (request.depth === null || depthOf.has(parent)) todo.push(parent)
+      else if (request.depth === null || relative || depthOf.has(parent)) todo.push(parent)
     }
   }
 
