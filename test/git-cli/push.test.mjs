@@ -124,6 +124,17 @@ describe('git push', () => {
     assert.notEqual(delMain.status, 0)
     assert.match(delMain.stderr, /remote: GitLab: The default branch of a project cannot be deleted\./)
     assert.match(delMain.stderr, /\[remote rejected\] main \(pre-receive hook declined\)/)
+
+    // --atomic: one refused command refuses the whole push.
+    const atomic = git(['push', '--atomic', 'origin', ':main', 'HEAD:refs/heads/atomic-new'], { cwd: other })
+    assert.notEqual(atomic.status, 0)
+    assert.match(atomic.stderr, /\[remote rejected\] HEAD -> atomic-new \(atomic push failure\)/)
+    assert.equal(gitOk(['ls-remote', ownerUrl(project), 'refs/heads/atomic-new']), '')
+    assert.equal(gitOk(['ls-remote', ownerUrl(project), 'refs/heads/main']).split('\t')[0], forcedSha)
+    // Without --atomic the same push applies the good command.
+    const partial = git(['push', 'origin', ':main', 'HEAD:refs/heads/atomic-new'], { cwd: other })
+    assert.notEqual(partial.status, 0)
+    assert.match(partial.stderr, /\* \[new branch\]\s+HEAD -> atomic-new/)
   })
 
   it('skips CI for [skip ci], [ci skip] and -o ci.skip, passes -o ci.variable, and honours workflow:rules', async () => {
