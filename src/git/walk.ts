@@ -103,36 +103,65 @@ export function planFetch(store: ObjectStore, request: FetchWants): FetchPlan {
     }
   }
 
-  // What the client has: the common commits and their ancestors, not past its shallow boundary.
+  // One walk of both sides, newest commit first (git's limit_list): the haves' ancestry is marked
+  // uninteresting, the wants' ancestry interesting, and the walk stops once only uninteresting
+  // commits are queued, so a fetch on a long history does not walk all of it. (With skewed
+  // clocks it may send a commit the client has, which costs bytes, never correctness.)
   const uninteresting = new Set<string>()
-  const stack = common.map((oid) => peelToCommit(store, oid)).filter((oid): oid is string => oid !== null)
-  while (stack.length > 0) {
-    const oid = stack.pop()!
-    if (uninteresting.has(oid)) continue
-    uninteresting.add(oid)
-    if (clientShallow.has(oid)) continue
+  const interesting = new Set<string>()
+  const queued = new Set<string>()
+  const queue = new CommitQueue()
+  let pendingInteresting = 0
+  const enqueue = (oid: string) => {
     const node = store.commit(oid)
-    if (node) stack.push(...node.parents)
+    if (!node || queued.has(oid)) return
+    queued.add(oid)
+    queue.push(oid, node.time)
+    if (!uninteresting.has(oid)) pendingInteresting++
   }
+  const markUninteresting = (oid: string) => {
+    if (uninteresting.has(oid)) return
+    uninteresting.add(oid)
+    if (queued.has(oid)) {
+      if (interesting.has(oid)) pendingInteresting--
+    } else {
+      enqueue(oid)
+    }
+  }
+  const markInteresting = (oid: string) => {
+    if (interesting.has(oid) || uninteresting.has(oid)) return
+    interesting.add(oid)
+    enqueue(oid)
+  }
+  for (const oid of common) {
+    const commit = peelToCommit(store, oid)
+    if (commit) markUninteresting(commit)
+  }
+  for (const oid of [...wantCommits, ...extraStarts]) markInteresting(oid)
 
-  // The commits to send.
-  const commits: string[] = []
-  const edges = new Set<string>()
-  const visited = new Set<string>()
-  const todo = [...wantCommits, ...extraStarts]
-  while (todo.length > 0) {
-    const oid = todo.pop()!
-    if (visited.has(oid)) continue
-    visited.add(oid)
-    if (uninteresting.has(oid) || clientShallow.has(oid)) continue
-    const node = store.commit(oid)
-    if (!node) continue
-    commits.push(oid)
+  const popped: string[] = []
+  while (pendingInteresting > 0) {
+    const oid = queue.pop()
+    if (oid === undefined) break
+    queued.delete(oid)
+    const node = store.commit(oid)!
+    if (uninteresting.has(oid)) {
+      if (!clientShallow.has(oid)) for (const parent of node.parents) markUninteresting(parent)
+      continue
+    }
+    pendingInteresting--
+    if (clientShallow.has(oid)) continue // the client has it, but not its parents
+    popped.push(oid)
     if (boundary.has(oid)) continue
     for (const parent of node.parents) {
-      if (uninteresting.has(parent) || clientShallow.has(parent)) edges.add(parent)
-      else if (request.depth === null || relative || depthOf.has(parent)) todo.push(parent)
+      if (request.depth === null || relative || depthOf.has(parent)) markInteresting(parent)
     }
+  }
+  const commits = popped.filter((oid) => !uninteresting.has(oid))
+  const edges = new Set<string>()
+  for (const oid of commits) {
+    if (boundary.has(oid)) continue
+    for (const parent of store.commit(oid)!.parents) if (uninteresting.has(parent) || clientShallow.has(parent)) edges.add(parent)
   }
 
   // Trees the client has (those of the edge commits) are not sent again.
@@ -198,4 +227,48 @@ export function peelToCommit(store: ObjectStore, oid: string): string | null {
 
 function unique(values: string[]): string[] {
   return [...new Set(values)]
+}
+
+/** A max-heap of commits by time (newest first; ties by insertion order). */
+class CommitQueue {
+  private heap: Array<{ oid: string; time: number; seq: number }> = []
+  private seq = 0
+
+  push(oid: string, time: number): void {
+    const heap = this.heap
+    heap.push({ oid, time, seq: this.seq++ })
+    let i = heap.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.before(heap[i], heap[parent])) break
+      ;[heap[i], heap[parent]] = [heap[parent], heap[i]]
+      i = parent
+    }
+  }
+
+  pop(): string | undefined {
+    const heap = this.heap
+    if (heap.length === 0) return undefined
+    const top = heap[0]
+    const last = heap.pop()!
+    if (heap.length > 0) {
+      heap[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let best = i
+        if (l < heap.length && this.before(heap[l], heap[best])) best = l
+        if (r < heap.length && this.before(heap[r], heap[best])) best = r
+        if (best === i) break
+        ;[heap[i], heap[best]] = [heap[best], heap[i]]
+        i = best
+      }
+    }
+    return top.oid
+  }
+
+  private before(a: { time: number; seq: number }, b: { time: number; seq: number }): boolean {
+    return a.time > b.time || (a.time === b.time && a.seq < b.seq)
+  }
 }

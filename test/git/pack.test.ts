@@ -109,6 +109,16 @@ describe('planFetch', () => {
     expect(incremental.objects[0]).toBe(c[3])
   })
 
+  it('stops walking once only the client\'s history is left (a fetch on a long history stays cheap)', async () => {
+    const store = new MemoryStore()
+    const c = await store.history(300)
+    let lookups = 0
+    const counting = Object.assign(Object.create(store), { commit: (oid: string) => (lookups++, store.commit(oid)) }) as MemoryStore
+    const plan = planFetch(counting, { wants: [c[299]], haves: [c[297]], shallows: [], depth: null, deepenRelative: false, includeTag: false, tagRefs: [] })
+    expect(plan.objects.filter((oid) => store.stat(oid)!.type === 'commit')).toEqual([c[299], c[298]])
+    expect(lookups).toBeLessThan(40)
+  })
+
   it('cuts at depth, reports the boundary shallow, and unshallows when deepened', async () => {
     const store = new MemoryStore()
     const c = await store.history(5)
