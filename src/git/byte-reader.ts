@@ -14,6 +14,8 @@ export class ByteReader {
   received = 0
   /** Sees every consumed byte range, in order (a pack reader hashes them). */
   tap: ((bytes: Uint8Array) => void) | undefined
+  /** Awaited before each read from the stream, so a slow `tap` consumer holds back the reading. */
+  beforeFill: (() => Promise<unknown>) | undefined
 
   constructor(
     private readonly source: ReadableStreamDefaultReader<Uint8Array>,
@@ -34,6 +36,7 @@ export class ByteReader {
   /** Pulls one more chunk into the buffer; false at the end of the stream. */
   async fill(): Promise<boolean> {
     if (this.done) return false
+    if (this.beforeFill) await this.beforeFill()
     for (;;) {
       const { done, value } = await this.source.read()
       if (done) {

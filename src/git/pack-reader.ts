@@ -32,6 +32,8 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
     offset += bytes.length
     writer.write(bytes).catch((error) => (writeError = error))
   }
+  // The digest's queue never holds more than what the reader has buffered.
+  reader.beforeFill = () => writer.ready
   try {
     const header = await reader.read(12, 'pack header')
     if (!PACK_SIGNATURE.every((byte, i) => header[i] === byte)) throw new GitError('protocol error (pack signature mismatch detected)')
@@ -77,6 +79,7 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
       }
     }
     reader.tap = undefined
+    reader.beforeFill = undefined
     const trailer = toHex(await reader.read(20, 'pack trailer'))
     await writer.close()
     if (writeError) throw writeError
@@ -85,6 +88,7 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
     return { count }
   } finally {
     reader.tap = undefined
+    reader.beforeFill = undefined
     writer.releaseLock()
   }
 }

@@ -52,6 +52,7 @@ export async function* writePack(count: number, next: (index: number) => Promise
     const object = await next(i)
     yield emit(objectEntryHeader(object.type, object.size))
     yield emit(object.compressed)
+    await writer.ready
   }
   await writer.close()
   yield new Uint8Array(await digest.digest)
