@@ -217,8 +217,12 @@ export class RepoObject extends DurableObject<Env> {
 
   // ---- Reads for the REST API and the CI config (RPC) ----
 
+  /** A commit for a sha (also abbreviated, 7+ digits, as GitLab accepts), branch, tag or full ref. */
   resolve(rev: string): string | null {
-    return resolveCommit(this.store, this.store, rev)
+    const found = resolveCommit(this.store, this.store, rev)
+    if (found || !/^[0-9a-f]{7,39}$/.test(rev)) return found
+    const oid = this.store.findByPrefix(rev)
+    return oid ? resolveCommit(this.store, this.store, oid) : null
   }
 
   commitView(oid: string): CommitView | null {

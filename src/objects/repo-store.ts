@@ -154,6 +154,15 @@ export class SqlRepoStore implements ObjectStore {
     else this.sql.exec('INSERT INTO refs (name, oid) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET oid = excluded.oid', name, oid)
   }
 
+  /** The one visible object whose id starts with `prefix` (4–40 hex digits), or null (none or ambiguous). */
+  findByPrefix(prefix: string): string | null {
+    if (!/^[0-9a-f]{4,40}$/.test(prefix)) return null
+    const rows = this.sql
+      .exec<{ oid: string }>("SELECT oid FROM objects WHERE oid >= ? AND oid < ? AND pending = 0 LIMIT 2", prefix, `${prefix}g`)
+      .toArray()
+    return rows.length === 1 ? rows[0].oid : null
+  }
+
   objectCount(): number {
     return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM objects').one().n
   }

@@ -18,6 +18,8 @@ describe('repository reads over the git store', () => {
     expect(main).toMatchObject({ name: 'main', merged: false, protected: false, default: true, can_push: true, web_url: `${EXTERNAL}/${project.path_with_namespace}/-/tree/main` })
     expect(main.commit).toMatchObject({ title: 'Add a.txt', parent_ids: [] })
     expect(main.commit.id).toMatch(/^[0-9a-f]{40}$/)
+    const short = await apiJson('GET', `/projects/${project.id}/repository/commits/${main.commit.id.slice(0, 8)}`, { token: project.owner.token })
+    expect(short.body.id).toBe(main.commit.id)
     const feature = await apiJson('GET', `/projects/${project.id}/repository/branches/feature`, { token: project.owner.token })
     expect(feature.body.commit.parent_ids).toEqual([main.commit.id])
     expect(feature.body.default).toBe(false)
