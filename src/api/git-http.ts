@@ -1,6 +1,9 @@
 import type { Env } from '../env'
 import { loadProject, type ProjectContext } from '../auth/access'
+import { gitAbilities } from '../auth/git-scopes'
 import { can } from '../auth/policy'
+import { tokenDigest } from '../auth/tokens'
+import { tokenScopes } from '../db/users'
 import { ApiError } from '../http/errors'
 import { repoObject, type PushOutcome } from '../objects/RepoObject'
 import { setDefaultBranchIfUnset } from '../db/projects'
@@ -50,7 +53,7 @@ function challenge(message = ACCESS_DENIED): Response {
 }
 
 /** Basic credentials as the API's credential headers: a job token for `gitlab-ci-token`, else a PAT. */
-function credentialRequest(request: Request): { request: Request; anonymous: boolean } | 'malformed' {
+function credentialRequest(request: Request): { request: Request; anonymous: boolean; personalToken?: string } | 'malformed' {
   const header = request.headers.get('Authorization')
   const headers = new Headers()
   if (!header) return { request: new Request('https://internal/', { headers }), anonymous: true }
@@ -67,8 +70,9 @@ function credentialRequest(request: Request): { request: Request; anonymous: boo
   const username = decoded.slice(0, colon)
   const password = decoded.slice(colon + 1)
   if (!password) return 'malformed'
-  headers.set(username === 'gitlab-ci-token' ? 'JOB-TOKEN' : 'PRIVATE-TOKEN', password)
-  return { request: new Request('https://internal/', { headers }), anonymous: false }
+  const job = username === 'gitlab-ci-token'
+  headers.set(job ? 'JOB-TOKEN' : 'PRIVATE-TOKEN', password)
+  return { request: new Request('https://internal/', { headers }), anonymous: false, personalToken: job ? undefined : password }
 }
 
 export async function gitHttp(request: Request, env: Env, route: GitRoute): Promise<Response> {
@@ -107,6 +111,12 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute): Prom
   if (!can(ctx.access, 'read_code')) {
     if (credentials.anonymous) return challenge()
     return text(403, 'You are not allowed to download code from this project.')
+  }
+  if (credentials.personalToken) {
+    // A token authenticates whatever its scopes; git needs a repository scope (or api).
+    const abilities = gitAbilities(await tokenScopes(env.DB, await tokenDigest(credentials.personalToken)))
+    if (!abilities.download) return text(403, 'You are not allowed to download code.')
+    if (push && !abilities.push) return text(403, 'You are not allowed to upload code.')
   }
   if (push && (ctx.caller.job || !can(ctx.access, 'push_code'))) return text(403, 'You are not allowed to push code to this project.')
 

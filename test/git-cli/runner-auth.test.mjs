@@ -204,6 +204,27 @@ describe('git authentication', () => {
     assert.match(push.stderr, /The requested URL returned error: 403/)
   })
 
+  it('checks the token scopes as GitLab: read_repository reads, write_repository and api push, others neither', async () => {
+    const project = await createProject()
+    const dir = localRepo(project)
+    commitFile(dir, 'a.txt', 'a', 'a')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    const tokenWith = async (scopes) => (await api('POST', `/users/${project.owner.id}/personal_access_tokens`, { body: { name: scopes.join(), scopes } })).body.token
+    const readOnly = await tokenWith(['read_repository'])
+    const work = tmp('scoped')
+    gitOk(['clone', '-q', authUrl(project, 'x', readOnly), work])
+    commitFile(work, 'b.txt', 'b', 'b')
+    const refused = git(['push', 'origin', 'main'], { cwd: work })
+    assert.notEqual(refused.status, 0)
+    assert.match(refused.stderr, /remote: You are not allowed to upload code\./)
+    const writer = await tokenWith(['write_repository'])
+    gitOk(['push', '-q', authUrl(project, 'x', writer), 'main'], { cwd: work })
+    const userOnly = await tokenWith(['read_user'])
+    const none = git(['ls-remote', authUrl(project, 'x', userOnly)])
+    assert.notEqual(none.status, 0)
+    assert.match(none.stderr, /remote: You are not allowed to download code\./)
+  })
+
   it('lets anyone clone a public project, without .git too, but never push anonymously', async () => {
     const project = await createProject({ visibility: 'public' })
     const dir = localRepo(project)
