@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS commits (
   PRIMARY KEY (project_id, sha)
 ) WITHOUT ROWID;
 
+-- A pipeline made from an invalid config (a push): its config errors, as GitLab's yaml_errors.
+CREATE TABLE IF NOT EXISTS pipeline_yaml_errors (
+  pipeline_id INTEGER PRIMARY KEY,
+  errors TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS pipelines (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project_id INTEGER NOT NULL REFERENCES projects(id),

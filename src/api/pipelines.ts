@@ -70,7 +70,7 @@ export async function show(request: ApiRequest, env: Env): Promise<Response> {
 
 function presentDetailed(view: PipelineViewRow, env: Env) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
-  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date }, externalUrl(env))
+  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date, yamlErrors: view.yaml_errors }, externalUrl(env))
 }
 
 const ListParams = v.looseObject({

@@ -36,7 +36,10 @@ export interface CreatePipelineInput {
   skip?: boolean
 }
 
-export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[] }
+/** Why no pipeline was made: no such ref, no config, filtered out by workflow:rules, or an invalid config. */
+export type CreatePipelineFailure = 'not_found' | 'missing_config' | 'filtered' | 'invalid'
+
+export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[]; reason?: CreatePipelineFailure }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000'
 
@@ -44,17 +47,20 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
   const db = env.DB
   const repo = repoObject(env, input.project.id)
   const view = await repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref))
-  if (!view) return { ok: false, errors: ['Reference not found'] }
+  if (!view) return { ok: false, errors: ['Reference not found'], reason: 'not_found' }
   const commit = commitRow(input.project.id, view)
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
   const bytes = await repo.fileAt(commit.sha, configPath)
   if (bytes === null) {
-    return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
+    return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' }
   }
   const source = new TextDecoder().decode(bytes)
   const context = contextVariables(input, commit)
   const parsed = parseCiConfig(source, { variables: context })
-  if (!parsed.ok) return parsed
+  if (!parsed.ok) {
+    const filtered = parsed.errors.length === 1 && parsed.errors[0] === 'Pipeline filtered out by workflow rules.'
+    return { ...parsed, reason: filtered ? 'filtered' : 'invalid' }
+  }
   const statements = insertStatements(db, input, commit, input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
   if (input.skip) {
     statements.push(db.prepare(`UPDATE pipelines SET status = 'skipped', finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(input.now))
@@ -66,6 +72,27 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
   // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
   await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
   return { ok: true, pipeline }
+}
+
+/**
+ * A push whose config is invalid still makes a pipeline in GitLab: `failed`, without jobs, with
+ * the config errors as `yaml_errors` (failure reason config_error).
+ */
+export async function createFailedPipeline(env: Env, input: CreatePipelineInput & { sha: string }, errors: string[]): Promise<PipelineRow | null> {
+  const db = env.DB
+  const repo = repoObject(env, input.project.id)
+  const view = await repo.commitView(input.sha)
+  if (!view) return null
+  const commit = commitRow(input.project.id, view)
+  const results = await db.batch<PipelineRow>([
+    ...insertStatements(db, input, commit, { stages: [], jobs: [], variables: [] }),
+    db.prepare(`UPDATE pipelines SET status = 'failed', finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(input.now),
+    db.prepare(`INSERT INTO pipeline_yaml_errors (pipeline_id, errors) VALUES (${INSERTED_PIPELINE_ID}, ?)`).bind(errors.join(', ')),
+    upsertCommitStatement(db, commit),
+  ])
+  const pipeline = Object.assign(results[0].results[0], { status: 'failed', finished_at: input.now })
+  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  return pipeline
 }
 
 function contextVariables(input: CreatePipelineInput, commit: CommitRow): Record<string, string> {

@@ -5,7 +5,7 @@ import { ZERO_OID } from '../git/oid'
 import { pipelineObject } from '../objects/PipelineObject'
 import { repoObject, type RefUpdate } from '../objects/RepoObject'
 import { externalUrl } from '../api/request'
-import { createPipeline } from './create-pipeline'
+import { createFailedPipeline, createPipeline } from './create-pipeline'
 
 /**
  * Git::ProcessRefChangesService → Ci::CreatePipelineService(:push) for each pushed branch or
@@ -13,8 +13,9 @@ import { createPipeline } from './create-pipeline'
  * Deleted refs and refs outside refs/heads and refs/tags make none; only the first
  * `git_push_pipeline_limit` (4) changes of a push get one. `[skip ci]`/`[ci skip]` in the head
  * commit's message or `-o ci.skip` make a `skipped` pipeline; `-o ci.variable="K=V"` adds
- * variables to branch pipelines. A config that makes no pipeline (missing, invalid, filtered
- * out by `workflow:rules`) makes none, and the push still succeeds.
+ * variables to branch pipelines. No config, or a push filtered out by `workflow:rules`, makes
+ * none; an invalid config makes a `failed` pipeline with its `yaml_errors`. The push succeeds
+ * either way.
  */
 export const PUSH_PIPELINE_LIMIT = 4
 const SKIP_PATTERN = /\[(ci[ _-]skip|skip[ _-]ci)\]/i
@@ -53,12 +54,17 @@ export async function pipelinesForPush(env: Env, ctx: ProjectContext, updates: R
     const commit = await repo.commitAt(update.after)
     if (!commit) continue
     try {
-      const result = await createPipeline(env, {
+      const input = {
         project: ctx.project, ref, sha: commit.id, tag, beforeSha: update.before, userId: ctx.caller.user?.id ?? null,
         source: 'push', variables: tag ? [] : options.variables, externalUrl: externalUrl(env), now: Date.now(),
         skip: options.skip || SKIP_PATTERN.test(commit.message),
-      })
-      if (!result.ok) continue
+      }
+      const result = await createPipeline(env, input)
+      if (!result.ok) {
+        const failed = result.reason === 'invalid' ? await createFailedPipeline(env, input, result.errors) : null
+        if (failed) created.push(failed.id)
+        continue
+      }
       created.push(result.pipeline.id)
       if (result.pipeline.status !== 'skipped') await pipelineObject(env, result.pipeline.id).process(result.pipeline.id)
     } catch (error) {

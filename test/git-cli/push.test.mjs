@@ -137,7 +137,7 @@ describe('git push', () => {
     assert.match(partial.stderr, /\* \[new branch\]\s+HEAD -> atomic-new/)
   })
 
-  it('skips CI for [skip ci], [ci skip] and -o ci.skip, passes -o ci.variable, and honours workflow:rules', async () => {
+  it('skips CI for [skip ci], [ci skip] and -o ci.skip, passes -o ci.variable, honours workflow:rules, fails on an invalid config', async () => {
     const project = await createProject()
     const dir = localRepo(project)
     commitFile(dir, '.gitlab-ci.yml', 'workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH == "nopipe"\n      when: never\n    - if: $CI_PIPELINE_SOURCE == "push"\ntest:\n  script: echo $FOO\n', 'ci [skip ci]')
@@ -165,6 +165,16 @@ describe('git push', () => {
     // workflow:rules filters the push out: no pipeline at all, and the push still succeeds.
     gitOk(['push', '-q', 'origin', 'HEAD:refs/heads/nopipe'], { cwd: dir })
     assert.equal((await pipelines(project)).length, 4)
+
+    // An invalid config still makes GitLab's failed pipeline, with its yaml_errors, and no jobs.
+    commitFile(dir, '.gitlab-ci.yml', 'test:\n  script: echo hi\n  stage: nope\n', 'broken config')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    list = await pipelines(project)
+    assert.equal(list.length, 5)
+    const failed = await pipeline(project, list[0].id)
+    assert.equal(failed.status, 'failed')
+    assert.match(failed.yaml_errors, /test job: chosen stage nope does not exist/)
+    assert.equal((await api('GET', `/projects/${project.id}/pipelines/${failed.id}/jobs`, { token: project.owner.token })).body.length, 0)
   })
 
   it('makes no pipeline without a CI config, and shows API commits to git', async () => {
