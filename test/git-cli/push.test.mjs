@@ -177,6 +177,15 @@ describe('git push', () => {
     assert.equal((await api('GET', `/projects/${project.id}/pipelines/${failed.id}/jobs`, { token: project.owner.token })).body.length, 0)
   })
 
+  it('makes pipelines for the first 4 refs of a push (git_push_pipeline_limit)', async () => {
+    const project = await createProject()
+    const dir = localRepo(project)
+    commitFile(dir, '.gitlab-ci.yml', CI_CONFIG, 'ci')
+    const refs = ['main', ...[1, 2, 3, 4].map((i) => `HEAD:refs/heads/b${i}`)]
+    gitOk(['push', '-q', 'origin', ...refs], { cwd: dir })
+    assert.equal((await pipelines(project)).length, 4)
+  })
+
   it('makes no pipeline without a CI config, and shows API commits to git', async () => {
     const project = await createProject()
     const dir = localRepo(project)
