@@ -1,7 +1,7 @@
 // Helpers for the real-git tests: the served Worker's API, and the `git` command line run in
 // temporary directories with a clean configuration (no user or system config, no prompts).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -11,7 +11,14 @@ export const API = `${BASE}/api/v4`
 export const HOST = new URL(BASE).host
 export const ZERO = '0'.repeat(40)
 
+/** Every temporary directory made here, removed when the test process ends. */
+const made = []
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
 const HOME = mkdtempSync(join(tmpdir(), 'edgejobs-git-home-'))
+made.push(HOME)
 writeFileSync(join(HOME, '.gitconfig'), '[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n')
 export const GIT_ENV = {
   PATH: process.env.PATH, HOME, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANG: 'C',
@@ -26,7 +33,9 @@ export function unique(prefix) {
 }
 
 export function tmp(prefix = 'repo') {
-  return mkdtempSync(join(tmpdir(), `edgejobs-${prefix}-`))
+  const dir = mkdtempSync(join(tmpdir(), `edgejobs-${prefix}-`))
+  made.push(dir)
+  return dir
 }
 
 /** Runs git synchronously; returns { status, stdout, stderr }. */
