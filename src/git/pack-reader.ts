@@ -1,7 +1,7 @@
 import type { ByteReader } from './byte-reader'
 import { GitError } from './errors'
 import { TYPE_NAMES, toHex, type ObjectType } from './oid'
-import { inflateFromReader } from './zlib'
+import { PackInflater, inflateFromReader } from './zlib'
 
 /**
  * Streams the entries of a pack (gitformat-pack) from `reader`, one at a time, so memory holds
@@ -28,6 +28,7 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
   const writer = digest.getWriter()
   let offset = 0
   let writeError: unknown
+  const inflater = new PackInflater()
   reader.tap = (bytes) => {
     offset += bytes.length
     writer.write(bytes).catch((error) => (writeError = error))
@@ -65,16 +66,16 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
           distance = (distance + 1) * 128 + (byte & 0x7f)
         }
         if (distance <= 0 || distance > start) throw new GitError('delta base offset is out of bound')
-        const { data } = await inflateFromReader(reader, size, false)
+        const { data } = await inflateFromReader(reader, size, false, inflater)
         yield { offset: start, kind: 'ofs-delta', baseOffset: start - distance, data: data.slice() }
       } else if (typeCode === 7) {
         const baseOid = toHex(await reader.read(20, 'pack'))
-        const { data } = await inflateFromReader(reader, size, false)
+        const { data } = await inflateFromReader(reader, size, false, inflater)
         yield { offset: start, kind: 'ref-delta', baseOid, data: data.slice() }
       } else {
         const type = TYPE_NAMES[typeCode]
         if (!type) throw new GitError(`invalid object type ${typeCode}`)
-        const { data, compressed } = await inflateFromReader(reader, size, true)
+        const { data, compressed } = await inflateFromReader(reader, size, true, inflater)
         yield { offset: start, kind: 'base', type, data, compressed: compressed! }
       }
     }
@@ -87,6 +88,7 @@ export async function* readPack(reader: ByteReader, limits: PackLimits): AsyncGe
     if (actual !== trailer) throw new GitError('pack is corrupted (SHA1 mismatch)')
     return { count }
   } finally {
+    inflater.end()
     reader.tap = undefined
     reader.beforeFill = undefined
     writer.releaseLock()

@@ -1,4 +1,4 @@
-import { ZStream, Z_BUF_ERROR, Z_OK, Z_STREAM_END, Z_NO_FLUSH, deflate, inflate, zlibInflate, zlibInflateEnd, zlibInflateInit } from 'pako'
+import { ZStream, Z_BUF_ERROR, Z_OK, Z_STREAM_END, Z_NO_FLUSH, deflate, inflate, zlibInflate, zlibInflateEnd, zlibInflateInit, zlibInflateReset } from 'pako'
 import type { ByteReader } from './byte-reader'
 import { GitError } from './errors'
 
@@ -9,6 +9,35 @@ import { GitError } from './errors'
  */
 
 /**
+ * One inflater reused for every object of a pack (its 32 KiB window is allocated once, not per
+ * object). Not shared between packs: a read may wait for the stream in the middle of an object.
+ */
+export class PackInflater {
+  private strm: ZStream | null = null
+
+  /** A reset stream, ready for the next object. */
+  stream(): ZStream {
+    if (!this.strm) {
+      this.strm = new ZStream()
+      if (zlibInflateInit(this.strm) !== Z_OK) throw new GitError('inflate init failed')
+    } else if (zlibInflateReset(this.strm) !== Z_OK) {
+      throw new GitError('inflate reset failed')
+    }
+    return this.strm
+  }
+
+  /** After a failed object: the next one starts from a fresh stream. */
+  discard(): void {
+    if (this.strm) zlibInflateEnd(this.strm)
+    this.strm = null
+  }
+
+  end(): void {
+    this.discard()
+  }
+}
+
+/**
  * Inflates one zlib stream from `reader` whose inflated size must be exactly `size`, consuming
  * exactly its bytes. With `keepCompressed`, also returns the compressed bytes as read.
  */
@@ -16,9 +45,9 @@ export async function inflateFromReader(
   reader: ByteReader,
   size: number,
   keepCompressed: boolean,
+  inflater: PackInflater,
 ): Promise<{ data: Uint8Array; compressed: Uint8Array | null }> {
-  const strm = new ZStream()
-  if (zlibInflateInit(strm) !== Z_OK) throw new GitError('inflate init failed')
+  const strm = inflater.stream()
   strm.output = new Uint8Array(size + 1)
   strm.next_out = 0
   strm.avail_out = size + 1
@@ -42,8 +71,9 @@ export async function inflateFromReader(
       if (status !== Z_OK && !(status === Z_BUF_ERROR && used > 0)) throw new GitError('inflate: data stream error (corrupt object)')
       if (strm.next_out > size) throw new GitError('inflate: object is larger than its header says')
     }
-  } finally {
-    zlibInflateEnd(strm)
+  } catch (error) {
+    inflater.discard()
+    throw error
   }
   if (strm.next_out !== size) throw new GitError('inflate: object size does not match its header')
   const data = strm.output.subarray(0, size)
