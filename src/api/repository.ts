@@ -116,7 +116,10 @@ export async function showCommit(request: ApiRequest, env: Env): Promise<Respons
 
 const CommitsParams = v.looseObject({ id: Str, ref_name: v.optional(NonBlankStr) })
 
-/** GET /projects/:id/repository/commits — `ref_name` (default branch), newest first, paginated. */
+/**
+ * GET /projects/:id/repository/commits — `ref_name` (default branch), newest first, paginated.
+ * An unknown ref lists nothing (200 `[]`), as GitLab's repository.commits does.
+ */
 export async function listCommits(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(CommitsParams, raw)
@@ -124,8 +127,7 @@ export async function listCommits(request: ApiRequest, env: Env): Promise<Respon
   const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
   const ref = params.ref_name ?? ctx.project.default_branch
-  const views = ref ? await repoObject(env, ctx.project.id).log(ref, page.offset, page.perPage + 1) : []
-  if (views === null) throw ApiError.notFound('Commit')
+  const views = (ref ? await repoObject(env, ctx.project.id).log(ref, page.offset, page.perPage + 1) : null) ?? []
   const hasNext = views.length > page.perPage
   const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext })
   const base = externalUrl(env)
