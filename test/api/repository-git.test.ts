@@ -24,6 +24,9 @@ describe('repository reads over the git store', () => {
     expect(feature.body.commit.parent_ids).toEqual([main.commit.id])
     expect(feature.body.default).toBe(false)
     expect((await apiJson('GET', `/projects/${project.id}/repository/branches/nope`, { token: project.owner.token })).body).toEqual({ message: '404 Branch Not Found' })
+    await commitFile(project, 'c.txt', 'c', 'feature/x')
+    const slashed = await apiJson('GET', `/projects/${project.id}/repository/branches/${encodeURIComponent('feature/x')}`, { token: project.owner.token })
+    expect(slashed.body.name).toBe('feature/x')
   })
 
   it('lists the tree (path, recursive, pagination) and commits (ref_name, pagination)', async () => {
