@@ -18,17 +18,18 @@ const src = join(root, process.argv[2] ?? 'src')
 export const LAYERS = {
   entry: ['routes', 'api', 'web', 'bench', 'objects', 'services', 'auth', 'db', 'http', 'config', 'env'], // src/index.ts
   routes: ['api', 'web', 'bench', 'auth'],
-  api: ['auth', 'db', 'objects', 'services', 'present', 'http', 'ci', 'blob', 'config', 'env'],
+  api: ['auth', 'db', 'objects', 'services', 'present', 'http', 'ci', 'git', 'blob', 'config', 'env'],
   web: ['db', 'http', 'env'],
   bench: ['objects', 'db', 'http', 'config', 'env'],
-  services: ['objects', 'ci', 'db', 'blob', 'http', 'auth', 'config', 'env'],
-  objects: ['ci', 'db', 'blob', 'auth', 'http', 'config', 'env'],
+  services: ['objects', 'ci', 'git', 'db', 'blob', 'http', 'auth', 'config', 'env'],
+  objects: ['ci', 'git', 'db', 'blob', 'auth', 'http', 'config', 'env'],
   auth: ['db', 'http', 'ci', 'config', 'env'],
   present: ['ci', 'db'],
   db: ['ci', 'http'],
   blob: ['http'],
   http: ['ci'],
   ci: [],
+  git: [],
   config: ['ci', 'env'],
   env: [],
 }

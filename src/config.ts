@@ -17,6 +17,8 @@ export interface Config {
   liveLogRecheckMs: number
   /** Failed-authentication throttling per client address; limit 0 turns it off. */
   authFailures: { limit: number; windowMs: number }
+  /** Git pushes: the largest push body and the largest single (inflated) object. */
+  git: { maxPushBytes: number; maxObjectBytes: number }
   /** `include:` sources: CI_TEMPLATE_BASE_URL (absent: templates refused), CI_REMOTE_INCLUDE_ALLOW_PRIVATE. */
   includes: { allowPrivateRemotes: boolean; templateBaseUrl?: string }
   /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
@@ -32,6 +34,8 @@ export const DEFAULTS = {
   liveLogRecheckSeconds: 30,
   authFailureLimit: 10,
   authFailureWindowSeconds: 60,
+  gitMaxPushBytes: 100 * 1024 * 1024,
+  gitMaxObjectBytes: 16 * 1024 * 1024,
 } as const
 
 const parsed = new WeakMap<object, Config>()
@@ -59,6 +63,10 @@ function parse(env: Env): Config {
     authFailures: {
       limit: Math.floor(atLeastZero(env.AUTH_FAILURE_LIMIT, DEFAULTS.authFailureLimit)),
       windowMs: positive(env.AUTH_FAILURE_WINDOW_SECONDS, DEFAULTS.authFailureWindowSeconds) * 1000,
+    },
+    git: {
+      maxPushBytes: positive(env.GIT_MAX_PUSH_BYTES, DEFAULTS.gitMaxPushBytes),
+      maxObjectBytes: positive(env.GIT_MAX_OBJECT_BYTES, DEFAULTS.gitMaxObjectBytes),
     },
     includes: {
       allowPrivateRemotes: env.CI_REMOTE_INCLUDE_ALLOW_PRIVATE === 'true',

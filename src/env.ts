@@ -7,6 +7,8 @@ export interface Env {
   JOB_OBJECT: DurableObjectNamespace
   /** One Durable Object per pipeline (objects/PipelineObject.ts). */
   PIPELINE_OBJECT: DurableObjectNamespace
+  /** One Durable Object per project repository (objects/RepoObject.ts): the git store. */
+  REPO_OBJECT: DurableObjectNamespace
   /** GitLab's external_url: base of web_url fields, Link headers and CI_* URLs. */
   EXTERNAL_URL: string
   /** The root user's personal access token, made on first start (secret). */
@@ -29,6 +31,10 @@ export interface Env {
   CI_TEMPLATE_BASE_URL?: string
   /** 'true' lets `include:remote` reach loopback and private addresses (refused by default). */
   CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string
+  /** Largest `git push` body, in bytes (default 100 MiB). */
+  GIT_MAX_PUSH_BYTES?: string
+  /** Largest single git object (inflated) a push may carry, in bytes (default 16 MiB). */
+  GIT_MAX_OBJECT_BYTES?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
   /** '1' lets tests move a job object's clock (vitest.config.ts only; never in deployment). */

@@ -7,11 +7,12 @@ import { optionsResponse, withoutBody } from './http/methods'
 import { errorResponse, withSecurityHeaders } from './http/response'
 import { configOf } from './config'
 import { expireAuthFailures } from './auth/throttle'
-import { pages, router } from './routes'
+import { git, pages, router } from './routes'
 import { expireArtifacts } from './services/expire-artifacts'
 
 export { JobObject } from './objects/JobObject'
 export { PipelineObject } from './objects/PipelineObject'
+export { RepoObject } from './objects/RepoObject'
 
 let rootReady: Promise<void> | undefined
 
@@ -32,6 +33,9 @@ export async function handle(request: Request, env: Env, ctx: ExecutionContext):
   try {
     await ensureRoot(env)
     const config = configOf(env)
+    // Git over smart HTTP first, for any method (GitLab's Workhorse answers these paths itself).
+    const gitAnswer = (await git.fetch(request, env, ctx)) as Response | undefined
+    if (gitAnswer) return gitAnswer
     if (request.method === 'OPTIONS') return optionsResponse(router, new URL(request.url).pathname)
     // HEAD is routed as GET (Rails and Grape answer it like GET, without the body).
     const routed = request.method === 'HEAD' ? new Request(request, { method: 'GET' }) : request

@@ -19,6 +19,7 @@ import { accepts } from './auth/route-auth'
 import { ENDPOINT_SCOPES } from './auth/scopes'
 import * as bench from './bench/routes'
 import * as web from './web/log-viewer'
+import { gitRoute } from './api/git-http'
 
 /**
  * The route table: every path the Worker answers, one line per endpoint, grouped as GitLab's API
@@ -54,7 +55,11 @@ export const api = new RouteTable('/api/v4')
   .post('/projects/:id/repository/files/:file_path', files, repository.createFile)
   .put('/projects/:id/repository/files/:file_path', files, repository.updateFile)
   .get('/projects/:id/repository/files/:file_path/raw', files, repository.rawFile)
+  .get('/projects/:id/repository/commits', publicRead, repository.listCommits)
   .get('/projects/:id/repository/commits/:sha', publicRead, repository.showCommit)
+  .get('/projects/:id/repository/branches', publicRead, repository.listBranches)
+  .get('/projects/:id/repository/branches/:branch', publicRead, repository.showBranch)
+  .get('/projects/:id/repository/tree', publicRead, repository.tree)
   // Pipelines
   .post('/projects/:id/pipeline', personal, pipelines.create)
   .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)
@@ -107,6 +112,14 @@ export const api = new RouteTable('/api/v4')
 
 /** The API's router (itty), for dispatch, OPTIONS and the fuzz suite. */
 export const router = api.router
+
+/**
+ * Git over smart HTTP (any method, before everything else): `/<project path>(.git)/info/refs`,
+ * `/git-upload-pack`, `/git-receive-pack`. Its authentication is git's (HTTP Basic with a token as
+ * password, `gitlab-ci-token:<job token>`, anonymous on public projects) and is declared here the
+ * same way: personal or job token, anonymous allowed (src/api/git-http.ts).
+ */
+export const git = Router().all('*', gitRoute(accepts('personal', 'job', 'anonymous')))
 
 /**
  * The pages at GitLab's web URLs (anonymous; the page's script calls the API with a token typed

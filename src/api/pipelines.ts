@@ -39,7 +39,7 @@ export async function create(c: ApiContext): Promise<Response> {
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'create_pipeline')
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
-  const created = await createPipeline(c.env.DB, {
+  const created = await createPipeline(c.env, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
     externalUrl: c.externalUrl, now: c.now, inputs: params.inputs, includeSettings: includeSettings(c.env),
   })
@@ -66,7 +66,7 @@ export async function show(c: ApiContext): Promise<Response> {
 
 function presentDetailed(view: PipelineViewRow, c: ApiContext) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
-  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date }, c.externalUrl)
+  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date, yamlErrors: view.yaml_errors }, c.externalUrl)
 }
 
 const ListParams = v.looseObject({

@@ -4,6 +4,7 @@ import { authenticate, loadProject, parseAfterAuthentication } from '../auth/acc
 import { AccessLevel, authorize, can, VALID_ACCESS_LEVELS } from '../auth/policy'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'
 import {
+  getCiDefaultGitDepth, setCiDefaultGitDepth,
   insertProject, memberPageStatements, memberWithUser, projectPathTaken, updateProject, upsertMember,
   type MemberPageRow, type ProjectUpdate,
 } from '../db/projects'
@@ -90,7 +91,8 @@ const ProjectIdParams = v.looseObject({ id: Str })
 /** GET /projects/:id */
 export async function showProject(c: ApiContext): Promise<Response> {
   const { id } = await c.valid(ProjectIdParams)
-  const { project: row } = await loadProject(c, id)
+  const { project: loaded } = await loadProject(c, id)
+  const row = { ...loaded, ci_default_git_depth: await getCiDefaultGitDepth(c.env.DB, loaded.id) }
   return json(project(row, c.externalUrl))
 }
 
@@ -107,6 +109,7 @@ const UpdateProjectParams = v.looseObject({
   build_timeout: v.optional(Int),
   default_branch: v.optional(Str),
   ci_job_token_scope_enabled: v.optional(Bool),
+  ci_default_git_depth: v.optional(Int),
 })
 
 const UPDATE_SETTINGS = Object.keys(UpdateProjectParams.entries).filter((key) => key !== 'id')
@@ -142,8 +145,13 @@ export async function updateProjectSettings(c: ApiContext): Promise<Response> {
   if (params.build_timeout !== undefined) changes.build_timeout = params.build_timeout
   if (params.default_branch !== undefined) changes.default_branch = params.default_branch
   if (params.ci_job_token_scope_enabled !== undefined) changes.ci_job_token_scope_enabled = params.ci_job_token_scope_enabled ? 1 : 0
+  const depth = params.ci_default_git_depth
+  if (depth !== undefined && (depth < 0 || depth > 1000)) {
+    throw ApiError.fieldErrors({ ci_default_git_depth: [depth < 0 ? 'must be greater than or equal to 0' : 'must be less than or equal to 1000'] })
+  }
+  if (depth !== undefined) await setCiDefaultGitDepth(c.env.DB, ctx.project.id, depth)
   const row = await updateProject(c.env.DB, ctx.project.id, changes, c.now)
-  return json(project(row, c.externalUrl))
+  return json(project({ ...row, ci_default_git_depth: depth ?? (await getCiDefaultGitDepth(c.env.DB, ctx.project.id)) }, c.externalUrl))
 }
 
 const AddMemberParams = v.looseObject({

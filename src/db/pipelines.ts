@@ -83,3 +83,13 @@ export function updatePipelineStatement(db: D1Database, id: number, changes: Pip
 export function updateStageStatement(db: D1Database, pipelineId: number, idx: number, status: JobStatus): D1PreparedStatement {
   return db.prepare('UPDATE pipeline_stages SET status = ? WHERE pipeline_id = ? AND idx = ?').bind(status, pipelineId, idx)
 }
+
+/** The pipeline being inserted (same batch) ends at once: `skipped` (ci.skip) or `failed` (invalid config). */
+export function finishInsertedPipelineStatement(db: D1Database, status: 'skipped' | 'failed', now: number): D1PreparedStatement {
+  return db.prepare(`UPDATE pipelines SET status = ?, finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(status, now)
+}
+
+/** GitLab's yaml_errors of the pipeline being inserted (same batch). */
+export function insertedPipelineYamlErrorsStatement(db: D1Database, errors: string[]): D1PreparedStatement {
+  return db.prepare(`INSERT INTO pipeline_yaml_errors (pipeline_id, errors) VALUES (${INSERTED_PIPELINE_ID}, ?)`).bind(errors.join(', '))
+}

@@ -1,3 +1,4 @@
+import { DEFAULT_GIT_DEPTH } from './projects'
 import type { JobStatus } from '../ci/statuses'
 
 /**
@@ -62,7 +63,10 @@ export async function pipelineIdOfJob(db: D1Database, jobId: number): Promise<nu
 export function payloadRowsStatements(db: D1Database, job: { pipeline_id: number; project_id: number; user_id: number | null }): D1PreparedStatement[] {
   return [
     db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(job.pipeline_id),
-    db.prepare('SELECT * FROM projects WHERE id = ?').bind(job.project_id),
+    db.prepare(
+      `SELECT p.*, COALESCE((SELECT default_git_depth FROM project_ci_settings WHERE project_id = p.id), ${DEFAULT_GIT_DEPTH}) AS ci_default_git_depth
+       FROM projects p WHERE p.id = ?`,
+    ).bind(job.project_id),
     db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
   ]
 }

@@ -1,4 +1,5 @@
 import type { Env } from '../env'
+import type { RepoObject } from './RepoObject'
 import type { JobObjectRpc, PipelineObjectRpc } from './rpc'
 
 /** A stub: the object's RPC surface (and the runtime's own stub methods, for tests' alarm runs). */
@@ -20,4 +21,10 @@ export function pipelineObject(env: Env, pipelineId: number): PipelineObjectStub
 /** A bench baseline: an object named `name`, never used by a job. */
 export function namedJobObject(env: Env, name: string): JobObjectStub {
   return env.JOB_OBJECT.get(env.JOB_OBJECT.idFromName(name)) as unknown as JobObjectStub
+}
+
+/** A project's repository (the git store). RepoObject imports no accessor, so its class type is safe here. */
+export function repoObject(env: Env, projectId: number): DurableObjectStub<RepoObject> {
+  const namespace = env.REPO_OBJECT as unknown as DurableObjectNamespace<RepoObject>
+  return namespace.get(namespace.idFromName(`project:${projectId}`))
 }

@@ -4,7 +4,7 @@ import { AccessLevel } from '../auth/policy'
 import type { ConfigSources, ProjectHandle, RemoteResult } from '../ci/config/sources'
 import { projectByPathWithAccess, type ProjectRow } from '../db/projects'
 import { readBounded } from '../http/body'
-import { tableRepository } from './ci-repository'
+import { gitRepository } from './ci-repository'
 
 /**
  * The ConfigSources pipeline creation gives the config parser: the repository, other projects
@@ -27,9 +27,10 @@ export function includeSettings(env: Env): CiSourceSettings {
 export const REMOTE_TIMEOUT_MS = 10_000
 export const REMOTE_MAX_BYTES = 1024 * 1024
 
-export function configSources(db: D1Database, userId: number | null, externalUrl: string, settings: CiSourceSettings = {}): ConfigSources {
+export function configSources(env: Env, userId: number | null, externalUrl: string, settings: CiSourceSettings = {}): ConfigSources {
+  const db = env.DB
   const sources: ConfigSources = {
-    repository: tableRepository(db),
+    repository: gitRepository(env),
     findProject: (path) => findReadableProject(db, path, userId),
     fetchRemote: (url) => fetchRemote(url, settings),
     serverHost: new URL(externalUrl).host,

@@ -4,7 +4,7 @@ import type { Env } from '../env'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
 import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
-import type { ProjectRow } from '../db/projects'
+import { DEFAULT_GIT_DEPTH, type ProjectRow } from '../db/projects'
 import type { RunnerRow } from '../db/runners'
 import type { UserRow } from '../db/users'
 import type { Assigned } from './job-queue'
@@ -52,8 +52,6 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
   }
 }
 
-/** Project::ci_default_git_depth's default. */
-const DEFAULT_GIT_DEPTH = 20
 
 export function runnerPayload(ctx: PayloadContext) {
   const { job, token } = ctx
@@ -65,7 +63,7 @@ export function runnerPayload(ctx: PayloadContext) {
     token,
     allow_git_fetch: true,
     job_info: jobInfo(ctx),
-    git_info: gitInfo(ctx, gitDepth(variables)),
+    git_info: gitInfo(ctx, gitDepth(variables, ctx.project.ci_default_git_depth ?? DEFAULT_GIT_DEPTH)),
     runner_info: { timeout: ctx.timeout, runner_session_url: null },
     variables,
     steps: steps(options, ctx.timeout),
@@ -127,10 +125,11 @@ function jobInfo(ctx: PayloadContext) {
   }
 }
 
-function gitDepth(variables: Array<{ key: string; value: string }>): number {
+/** The job's GIT_DEPTH, else the project's ci_default_git_depth (Ci::Build#git_depth). */
+function gitDepth(variables: Array<{ key: string; value: string }>, projectDepth: number): number {
   const value = variables.find((item) => item.key === 'GIT_DEPTH')?.value
-  const depth = value === undefined ? DEFAULT_GIT_DEPTH : Number.parseInt(value, 10)
-  return Number.isFinite(depth) && depth >= 0 ? depth : DEFAULT_GIT_DEPTH
+  const depth = value === undefined ? projectDepth : Number.parseInt(value, 10)
+  return Number.isFinite(depth) && depth >= 0 ? depth : projectDepth
 }
 
 function gitInfo(ctx: PayloadContext, depth: number) {
