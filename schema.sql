@@ -327,3 +327,18 @@ CREATE TABLE IF NOT EXISTS resource_groups (
   updated_at INTEGER NOT NULL,
   UNIQUE (project_id, key)
 );
+
+-- Protected branches (GitLab's protected_branches): `name` is a branch name or a wildcard pattern
+-- (`release/*`, matched with GLOB: git ref names cannot hold `?`, `[` or `*`, so `*` is the only
+-- metacharacter). A pipeline on a matching branch is protected (CI_COMMIT_REF_PROTECTED,
+-- `-protected` cache keys).
+CREATE TABLE IF NOT EXISTS protected_branches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  push_access_level INTEGER NOT NULL DEFAULT 40,
+  merge_access_level INTEGER NOT NULL DEFAULT 40,
+  allow_force_push INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);

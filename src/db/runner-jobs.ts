@@ -70,8 +70,3 @@ export function payloadRowsStatements(db: D1Database, job: { pipeline_id: number
     db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
   ]
 }
-
-/** Whether the pipeline's ref is a protected branch (CI_COMMIT_REF_PROTECTED, cache keys). */
-export function pipelineBranchProtectedStatement(db: D1Database, pipelineId: number): D1PreparedStatement {
-  return db.prepare('SELECT protected FROM branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(pipelineId)
-}

@@ -1,6 +1,7 @@
 import { FAILURE_REASONS } from '../ci/failure-reasons'
 import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, Variable } from '../ci/types'
 import type { Env } from '../env'
+import { protectedPipelineRefStatement } from '../db/protected-branches'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
 import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
@@ -10,7 +11,7 @@ import type { UserRow } from '../db/users'
 import type { Assigned } from './job-queue'
 import { repositoryUrl, runnerVariables, type JobVariablesContext } from './job-variables'
 import { jobOptions } from '../db/jobs'
-import { payloadRowsStatements, pipelineBranchProtectedStatement } from '../db/runner-jobs'
+import { payloadRowsStatements } from '../db/runner-jobs'
 
 /**
  * The job as a runner receives it from `POST /jobs/request` (runner-protocol.md §3;
@@ -30,11 +31,11 @@ export interface PayloadContext extends JobVariablesContext {
 export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: Assigned, externalUrl: string): Promise<PayloadContext> {
   const { job } = assigned
   const db = env.DB
-  const [pipeline, project, user, dependencies, dotenv, branch] = await db.batch([
+  const [pipeline, project, user, dependencies, dotenv, protectedRef] = await db.batch([
     ...payloadRowsStatements(db, job),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
     pipelineDotenvStatement(db, job.pipeline_id),
-    pipelineBranchProtectedStatement(db, job.pipeline_id),
+    protectedPipelineRefStatement(db, job.pipeline_id),
   ])
   return {
     job,
@@ -48,7 +49,7 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
     dependencies: dependencies.results as DependencyRow[],
     queue: assigned.queue,
     dotenv: dotenv.results as DotenvVariableRow[],
-    protectedRef: (branch.results[0] as { protected: number } | undefined)?.protected === 1,
+    protectedRef: protectedRef.results.length > 0,
   }
 }
 

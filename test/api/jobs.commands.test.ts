@@ -121,8 +121,14 @@ describe('POST /projects/:id/jobs/:job_id/retry', () => {
     const { commitFile } = await import('../world')
     await commitFile(project, 'child.yml', 'c:\n  script: x\n')
     const pipeline = await createPipelineFrom(project, 'kid:\n  trigger:\n    include: child.yml\n')
-    const bridges = await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}/bridges`, { token: project.owner.token })
-    const bridge = bridges.body[0]
+    // The downstream pipeline is made after the response (CreateDownstreamPipelineWorker): wait for it.
+    let bridge: any
+    for (let tries = 0; tries < 100; tries++) {
+      const bridges = await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}/bridges`, { token: project.owner.token })
+      bridge = bridges.body[0]
+      if (bridge.status !== 'pending' && bridge.status !== 'created') break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
     expect(bridge.status).toBe('success')
     const res = await apiJson('POST', `/projects/${project.id}/jobs/${bridge.id}/retry`, { token: project.owner.token })
     expect(res.status).toBe(201)
