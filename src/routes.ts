@@ -117,9 +117,10 @@ export const router = api.router
  * Git over smart HTTP (any method, before everything else): `/<project path>(.git)/info/refs`,
  * `/git-upload-pack`, `/git-receive-pack`. Its authentication is git's (HTTP Basic with a token as
  * password, `gitlab-ci-token:<job token>`, anonymous on public projects) and is declared here the
- * same way: personal or job token, anonymous allowed (src/api/git-http.ts).
+ * same way: personal or job token, anonymous allowed, and no API scope rule — a token
+ * authenticates whatever its scopes and git checks its own abilities (src/auth/git-scopes.ts).
  */
-export const git = Router().all('*', gitRoute(accepts('personal', 'job', 'anonymous')))
+export const git = Router().all('*', gitRoute(accepts('personal', 'job', 'anonymous', { scopes: null })))
 
 /**
  * The pages at GitLab's web URLs (anonymous; the page's script calls the API with a token typed

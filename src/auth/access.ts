@@ -56,7 +56,7 @@ function resolveCaller(c: AuthRequest, credential: Credential, digest: string | 
     if (row.t_revoked) throw ApiError.unauthorized()
     // GitLab tokens expire at the start of their expires_at day (UTC).
     if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= c.now) throw ApiError.unauthorized()
-    requireScope(parseScopes(row.t_scopes), c.request.method, c.auth.scopes)
+    if (c.auth.scopes) requireScope(parseScopes(row.t_scopes), c.request.method, c.auth.scopes)
   } else {
     // A job token works only while its job runs (EXECUTING_STATUSES) and is not erased, and needs a user.
     if (!isExecuting(row.job_status) || row.job_erased_at || row.id === null) throw ApiError.unauthorized()

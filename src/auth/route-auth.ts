@@ -8,7 +8,9 @@ import type { RegisteredScope } from './scopes'
  *   job calls (`/jobs/:id…`) it is the only credential, and refusals are 403 as the runner expects;
  * - `runner`: a runner's authentication or registration token in the body's `token`;
  * - `anonymous`: no credential at all (public projects); without it a missing credential is 401.
- * `scopes` are the personal-token scopes the route's endpoint class registers beyond API::API's.
+ * `scopes` are the personal-token scopes the route's endpoint class registers beyond API::API's;
+ * `null` means the API's scope rules do not apply (git over HTTP: a token authenticates whatever
+ * its scopes, and git checks its own abilities, auth/git-scopes.ts).
  */
 export type CredentialKind = 'personal' | 'job' | 'runner' | 'anonymous'
 
@@ -17,12 +19,13 @@ export interface RouteAuth {
   readonly job: boolean
   readonly runner: boolean
   readonly anonymous: boolean
-  readonly scopes: readonly RegisteredScope[]
+  readonly scopes: readonly RegisteredScope[] | null
 }
 
-export function accepts(...kinds: Array<CredentialKind | { scopes: readonly RegisteredScope[] }>): RouteAuth {
+export function accepts(...kinds: Array<CredentialKind | { scopes: readonly RegisteredScope[] | null }>): RouteAuth {
   const has = (kind: CredentialKind) => kinds.includes(kind)
-  const scopes = kinds.find((kind): kind is { scopes: readonly RegisteredScope[] } => typeof kind === 'object')?.scopes ?? []
+  const declared = kinds.find((kind): kind is { scopes: readonly RegisteredScope[] | null } => typeof kind === 'object')
+  const scopes = declared ? declared.scopes : []
   return { personal: has('personal'), job: has('job'), runner: has('runner'), anonymous: has('anonymous'), scopes }
 }
 
