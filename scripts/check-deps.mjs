@@ -18,20 +18,21 @@ const src = join(root, process.argv[2] ?? 'src')
 export const LAYERS = {
   entry: ['routes', 'api', 'web', 'bench', 'objects', 'services', 'auth', 'db', 'http', 'config', 'env'], // src/index.ts
   routes: ['api', 'web', 'bench', 'auth'],
-  api: ['auth', 'db', 'objects', 'services', 'present', 'http', 'ci', 'git', 'blob', 'config', 'env'],
-  web: ['db', 'http', 'env'],
-  bench: ['objects', 'db', 'http', 'config', 'env'],
-  services: ['objects', 'ci', 'git', 'db', 'blob', 'http', 'auth', 'config', 'env'],
-  objects: ['ci', 'git', 'db', 'blob', 'auth', 'http', 'config', 'env'],
-  auth: ['db', 'http', 'ci', 'config', 'env'],
-  present: ['ci', 'db'],
-  db: ['ci', 'http'],
-  blob: ['http'],
-  http: ['ci'],
+  api: ['auth', 'db', 'objects', 'services', 'present', 'http', 'ci', 'git', 'blob', 'config', 'env', 'bytes'],
+  web: ['db', 'http', 'env', 'bytes'],
+  bench: ['objects', 'db', 'http', 'config', 'env', 'bytes'],
+  services: ['objects', 'ci', 'git', 'db', 'blob', 'http', 'auth', 'config', 'env', 'bytes'],
+  objects: ['ci', 'git', 'db', 'blob', 'auth', 'http', 'config', 'env', 'bytes'],
+  auth: ['db', 'http', 'ci', 'config', 'env', 'bytes'],
+  present: ['ci', 'db', 'bytes'],
+  db: ['ci', 'http', 'bytes'],
+  blob: ['http', 'bytes'],
+  http: ['ci', 'bytes'],
   ci: [],
-  git: [],
+  git: ['bytes'],
   config: ['ci', 'env'],
   env: [],
+  bytes: [],
 }
 
 /**
@@ -52,6 +53,7 @@ function layerOf(file) {
   if (rel === 'routes.ts') return 'routes'
   if (rel === 'env.ts') return 'env'
   if (rel === 'config.ts') return 'config'
+  if (rel === 'bytes.ts') return 'bytes'
   return rel.split('/')[0]
 }
 

@@ -1,7 +1,7 @@
 import { Router, type IRequest, type RouterType } from 'itty-router'
 import type { Config } from '../config'
 import type { Env } from '../env'
-import { describeAuth, type RouteAuth } from '../auth/route-auth'
+import type { RouteAuth } from '../auth/route-auth'
 import { presentsCredential, recordAuthFailure } from '../auth/throttle'
 import { ApiError } from '../http/errors'
 import { ApiContext, type Handler } from './context'
@@ -45,11 +45,6 @@ export class RouteTable {
 
   delete(path: string, auth: RouteAuth, handler: Handler): this {
     return this.add('DELETE', path, auth, handler)
-  }
-
-  /** The table as text (`GET /api/v4/user personal`), for docs and reviews. */
-  describe(): string[] {
-    return this.entries.map((entry) => `${entry.method} ${this.base}${entry.path} ${describeAuth(entry.auth)}`)
   }
 
   private add(method: RouteEntry['method'], path: string, auth: RouteAuth, handler: Handler): this {

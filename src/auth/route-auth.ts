@@ -28,9 +28,3 @@ export function accepts(...kinds: Array<CredentialKind | { scopes: readonly Regi
   const scopes = declared ? declared.scopes : []
   return { personal: has('personal'), job: has('job'), runner: has('runner'), anonymous: has('anonymous'), scopes }
 }
-
-/** The label of a route's authentication, for docs and listings: `personal job anonymous`. */
-export function describeAuth(auth: RouteAuth): string {
-  const kinds = (['personal', 'job', 'runner', 'anonymous'] as const).filter((kind) => auth[kind])
-  return kinds.join(' ') || 'none'
-}

@@ -1,4 +1,4 @@
-import { concatBytes } from '../http/body'
+import { concatBytes } from '../bytes'
 
 /**
  * Writes a stream of unknown length to R2 without holding it in memory: R2 needs a known length

@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes'
 import { GitError } from './errors'
 import { fromHex, toHex } from './oid'
 
@@ -50,14 +51,7 @@ export function serializeTree(entries: TreeEntry[]): Uint8Array {
     out.set(fromHex(e.oid), head.length)
     return out
   })
-  const total = parts.reduce((n, p) => n + p.length, 0)
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concatBytes(parts)
 }
 
 function compareBytes(a: string, b: string): number {

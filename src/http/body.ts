@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes'
 import { ApiError } from './errors'
 
 /** The whole request body as bytes, refusing (413) more than `maxBytes` without reading it all. */
@@ -26,17 +27,6 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, maxBy
     chunks.push(value)
   }
   return concatBytes(chunks, total)
-}
-
-export function concatBytes(chunks: Uint8Array[], total = chunks.reduce((sum, c) => sum + c.byteLength, 0)): Uint8Array {
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
 }
 
 /** Index of `needle` in `haystack` at or after `from`, or -1. */

@@ -1,4 +1,5 @@
-import { concatBytes, indexOfBytes } from './body'
+import { concatBytes } from '../bytes'
+import { indexOfBytes } from './body'
 import { ApiError } from './errors'
 
 /**

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import type { Env } from '../env'
+import { concatBytes } from '../bytes'
 import { advertisement } from '../git/advertise'
 import { ByteReader } from '../git/byte-reader'
 import type { Signature } from '../git/commit'
@@ -142,7 +143,7 @@ export class RepoObject extends DurableObject<Env> {
           size += next.value.byteLength
         }
         if (parts.length === 0) controller.close()
-        else controller.enqueue(parts.length === 1 ? parts[0] : concat(parts, size))
+        else controller.enqueue(concatBytes(parts, size))
       },
       async cancel() {
         await output.return(undefined)
@@ -212,7 +213,7 @@ export class RepoObject extends DurableObject<Env> {
       })
     }
     const report = reportStatus(push, unpackError, results, messages)
-    const outcome: PushOutcome = { report: toBase64(concat(report)), updates, pushOptions: push.pushOptions }
+    const outcome: PushOutcome = { report: toBase64(concatBytes(report)), updates, pushOptions: push.pushOptions }
     return Response.json(outcome)
   }
 
@@ -328,16 +329,6 @@ export class RepoObject extends DurableObject<Env> {
   }
 }
 
-
-function concat(parts: Uint8Array[], size = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
 
 function toBase64(bytes: Uint8Array): string {
   let binary = ''

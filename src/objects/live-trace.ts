@@ -2,7 +2,7 @@ import { extractCoverage } from '../ci/coverage'
 import { traceKey } from '../blob/keys'
 import type { JobChanges, JobRow } from '../db/jobs'
 import type { Env } from '../env'
-import { concatBytes } from '../http/body'
+import { concatBytes } from '../bytes'
 import { insertTraceArtifactStatement } from '../db/artifacts'
 import type { ObjectClock } from './clock'
 

@@ -3,7 +3,7 @@ import { parseDuration } from '../ci/config/duration'
 import { artifactKey } from '../blob/keys'
 import { BlobWriter } from '../blob/upload'
 import { insertArtifactStatement, setJobArtifactsExpiryStatement, type ArtifactRow } from '../db/artifacts'
-import { concatBytes } from '../http/body'
+import { concatBytes } from '../bytes'
 import { ApiError } from '../http/errors'
 import type { MultipartReader } from '../http/multipart'
 
