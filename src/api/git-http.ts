@@ -5,8 +5,6 @@ import type { RouteAuth } from '../auth/route-auth'
 import { loadProject, type ProjectContext } from '../auth/access'
 import { gitAbilities } from '../auth/git-scopes'
 import { can } from '../auth/policy'
-import { tokenDigest } from '../auth/tokens'
-import { tokenScopes } from '../db/users'
 import { ApiError } from '../http/errors'
 import type { PushOutcome } from '../objects/RepoObject'
 import { repoObject } from '../objects/stubs'
@@ -124,7 +122,7 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
   }
   if (credentials.personalToken) {
     // A token authenticates whatever its scopes; git needs a repository scope (or api).
-    const abilities = gitAbilities(await tokenScopes(env.DB, await tokenDigest(credentials.personalToken)))
+    const abilities = gitAbilities(ctx.caller.scopes ?? [])
     if (!abilities.download) return text(403, 'You are not allowed to download code.')
     if (push && !abilities.push) return text(403, 'You are not allowed to upload code.')
   }

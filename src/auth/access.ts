@@ -19,6 +19,8 @@ export interface Caller {
   user: UserRow | null
   /** Set when authenticated by a CI job token: the job whose token it is. */
   job?: { id: number; projectId: number; projectPath: string; status: string }
+  /** Set when authenticated by a personal access token: its scopes. */
+  scopes?: string[]
 }
 
 export interface ProjectContext<T extends unknown[] = unknown[]> {
@@ -52,11 +54,14 @@ async function callerStatements(env: Env, credential: Credential): Promise<Calle
 function resolveCaller(c: AuthRequest, credential: Credential, digest: string | undefined, row: CallerRow | null): Caller {
   if (credential.kind === 'none') return { user: null }
   if (!row || !digest || !digestsEqual(row.t_digest, digest)) throw ApiError.unauthorized()
+  let scopes: string[] | undefined
   if (credential.kind === 'personal') {
     if (row.t_revoked) throw ApiError.unauthorized()
     // GitLab tokens expire at the start of their expires_at day (UTC).
     if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= c.now) throw ApiError.unauthorized()
-    if (c.auth.scopes) requireScope(parseScopes(row.t_scopes), c.request.method, c.auth.scopes)
+    scopes = parseScopes(row.t_scopes)
+    // A route with no API scope rule (git over HTTP) applies its own rules to `Caller.scopes`.
+    if (c.auth.scopes) requireScope(scopes, c.request.method, c.auth.scopes)
   } else {
     // A job token works only while its job runs (EXECUTING_STATUSES) and is not erased, and needs a user.
     if (!isExecuting(row.job_status) || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
@@ -67,6 +72,7 @@ function resolveCaller(c: AuthRequest, credential: Credential, digest: string | 
     is_admin: row.is_admin, state: row.state, created_at: row.created_at,
   }
   const caller: Caller = { user }
+  if (scopes) caller.scopes = scopes
   if (credential.kind === 'job') caller.job = { id: row.job_id!, projectId: row.job_project_id!, projectPath: row.job_project_path!, status: row.job_status! }
   return caller
 }
