@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS projects (
   build_timeout INTEGER NOT NULL DEFAULT 3600,   -- seconds
   ci_job_token_scope_enabled INTEGER NOT NULL DEFAULT 0,
   default_branch TEXT,
+  auto_cancel_pending_pipelines INTEGER NOT NULL DEFAULT 1, -- GitLab's project CI setting, enabled by default
   runners_token_digest TEXT,                     -- legacy registration token (digest)
   creator_id INTEGER NOT NULL REFERENCES users(id),
   created_at INTEGER NOT NULL,
@@ -114,6 +115,10 @@ CREATE TABLE IF NOT EXISTS pipelines (
   duration INTEGER,
   queued_duration INTEGER,
   coverage TEXT,
+  -- Ci::PipelineMetadata: workflow:auto_cancel (NULL = GitLab's defaults, conservative / none)
+  auto_cancel_on_new_commit TEXT,
+  auto_cancel_on_job_failure TEXT,
+  auto_canceled_by_id INTEGER,             -- the newer pipeline that auto-canceled this one
   lock_version INTEGER NOT NULL DEFAULT 0,
   UNIQUE (project_id, iid)
 );

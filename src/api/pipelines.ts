@@ -13,6 +13,7 @@ import { json } from '../http/response'
 import { pipelineObject } from '../objects/PipelineObject'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
 import { includeSettings } from '../services/ci-sources'
+import { cancelRedundantPipelines } from '../services/cancel-redundant-pipelines'
 import { createPipeline } from '../services/create-pipeline'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
 
@@ -46,6 +47,8 @@ export async function create(request: ApiRequest, env: Env): Promise<Response> {
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
   if (!created.ok) throw new ApiError(400, { message: { base: created.errors } })
+  // Chain::CancelPendingPipelines runs for every new pipeline (a worker in GitLab; awaited here).
+  await cancelRedundantPipelines(env, ctx.project, created.pipeline)
   await pipelineObject(env, created.pipeline.id).process(created.pipeline.id)
   const view = await pipelineViewStatement(env.DB, created.pipeline.id, ctx.project.id).first<PipelineViewRow>()
   return json(presentDetailed(view!, env), { status: 201 })

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../ci/statuses'
+import { CANCELABLE_STATUSES, type JobStatus } from '../ci/statuses'
 
 /** Jobs (builds and bridges): rows, and the queries the API and objects need. */
 export interface JobRow {
@@ -140,4 +140,15 @@ export async function jobIsPublic(db: D1Database, projectPath: string, jobId: nu
     .bind(projectPath, jobId)
     .first<{ found: number }>()
   return row !== null
+}
+
+/**
+ * A pipeline's jobs in a cancelable status (HasStatus::CANCELABLE_STATUSES), retried ones too as
+ * GitLab's `cancelable_statuses`; `onlyInterruptible`: those with `interruptible: true` only.
+ */
+export function cancelableJobsStatement(db: D1Database, pipelineId: number, onlyInterruptible: boolean): D1PreparedStatement {
+  const interruptible = onlyInterruptible ? " AND json_extract(options, '$.interruptible') = 1" : ''
+  return db
+    .prepare(`SELECT * FROM jobs WHERE pipeline_id = ? AND status IN (${CANCELABLE_STATUSES.map(() => '?').join(',')})${interruptible} ORDER BY id`)
+    .bind(pipelineId, ...CANCELABLE_STATUSES)
 }

@@ -17,6 +17,7 @@ import { changesBetween, stateOf } from './job-state'
 import { JobAlarms, timedJob } from './job-alarms'
 import { archiveTraceWrites, LiveTrace } from './live-trace'
 import { pipelineObject } from './PipelineObject'
+import { getPipeline } from '../db/pipelines'
 import { releaseResource, takeResource } from '../db/resource-groups'
 import { SerialQueue } from './serial'
 
@@ -364,7 +365,19 @@ export class JobObject extends DurableObject<Env> {
       this.ctx.waitUntil(this.triggerBridge(job).catch((error) => console.error('downstream pipeline failed', job.id, error)))
     }
     if (job.status === 'scheduled' && job.scheduled_at !== null) await this.alarms.schedule(job.id, job.scheduled_at)
-    if (job.status === 'failed' && job.user_id !== null) await this.maybeAutoRetry(job)
+    if (job.status === 'failed') {
+      const retried = job.user_id !== null && (await this.maybeAutoRetry(job))
+      // Ci::Processable after_transition to failed: unless allowed to fail or about to be retried
+      // (can_auto_cancel_pipeline_on_job_failure?), `on_job_failure: all` cancels the pipeline.
+      if (!retried && job.allow_failure === 0) this.ctx.waitUntil(this.cancelPipelineOnFailure(job).catch((error) => console.error('auto-cancel on job failure', job.id, error)))
+    }
+  }
+
+  /** Pipeline#cancel_async_on_job_failure: `all` runs UserCancelPipelineWorker (children included). */
+  private async cancelPipelineOnFailure(job: JobRow): Promise<void> {
+    const pipeline = await getPipeline(this.env.DB, job.pipeline_id)
+    if (pipeline?.auto_cancel_on_job_failure !== 'all') return
+    await pipelineObject(this.env, pipeline.id).cancelJobs(pipeline.id, { cascade: true })
   }
 
   /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
@@ -380,13 +393,14 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
-  private async maybeAutoRetry(job: JobRow): Promise<void> {
+  /** Whether the failed job was retried automatically (auto_retry_expected?). */
+  private async maybeAutoRetry(job: JobRow): Promise<boolean> {
     const options = JSON.parse(job.options) as JobOptions
     const count = await retriesCount(this.env.DB, job.pipeline_id, job.name)
-    if (autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) {
-      const retried = await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
-      if (retried.ok) await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
-    }
+    if (!autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) return false
+    const retried = await this.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
+    if (retried.ok) await pipelineObject(this.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
+    return retried.ok
   }
 
   private async triggerBridge(bridge: JobRow): Promise<void> {

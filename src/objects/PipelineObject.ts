@@ -5,8 +5,11 @@ import { isCompleted, type JobStatus } from '../ci/statuses'
 import { jobsToReopen } from '../ci/reset-skipped'
 import type { Need, ProcessableJob, ProcessEvent, When } from '../ci/types'
 import type { Env } from '../env'
-import { latestJobsStatement, type JobRow } from '../db/jobs'
-import { pipelineStatement, updatePipelineStatement, updateStageStatement, type PipelineChanges, type PipelineRow } from '../db/pipelines'
+import { cancelableJobsStatement, latestJobsStatement, type JobRow } from '../db/jobs'
+import {
+  childPipelineIds, getPipeline, markAutoCanceledStatement, pipelineStatement, updatePipelineStatement, updateStageStatement,
+  type PipelineChanges, type PipelineRow,
+} from '../db/pipelines'
 import { jobObject } from './JobObject'
 import { SerialQueue } from './serial'
 
@@ -55,6 +58,30 @@ export class PipelineObject extends DurableObject<Env> {
 
   async ping(): Promise<string> {
     return 'pong'
+  }
+
+  /**
+   * Ci::CancelPipelineService#force_execute: cancels the pipeline's cancelable jobs, each through
+   * its own JobObject (as the cancel command does), then processes the pipeline. `onlyInterruptible`
+   * is its safe_cancellation (only `interruptible: true` jobs); `cascade` also cancels the child
+   * pipelines (cancel_children); `autoCanceledBy` records the newer pipeline (auto_canceled_by_id).
+   * A pipeline with no cancelable job, or an `external` one, is left alone (Ci::Pipeline#cancelable?).
+   */
+  async cancelJobs(pipelineId: number, options: { onlyInterruptible?: boolean; cascade?: boolean; autoCanceledBy?: number } = {}): Promise<number> {
+    const pipeline = await getPipeline(this.env.DB, pipelineId)
+    if (!pipeline || pipeline.source === 'external') return 0
+    const jobs = await cancelableJobsStatement(this.env.DB, pipelineId, options.onlyInterruptible ?? false).all<JobRow>()
+    if (jobs.results.length === 0) return 0
+    if (options.autoCanceledBy !== undefined) await markAutoCanceledStatement(this.env.DB, pipelineId, options.autoCanceledBy).run()
+    const results = await Promise.all(jobs.results.map((job) => jobObject(this.env, job.id).cancel(job.id, { force: false, known: job })))
+    let canceled = results.filter((result) => result?.changed).length
+    if (options.cascade) {
+      for (const child of await childPipelineIds(this.env.DB, pipelineId)) {
+        canceled += await pipelineObject(this.env, child).cancelJobs(child, { cascade: true, autoCanceledBy: options.autoCanceledBy })
+      }
+    }
+    await this.process(pipelineId)
+    return canceled
   }
 
   private async pass(pipelineId: number, reopen: ChangedJob[]): Promise<void> {

@@ -6,6 +6,7 @@ import { getPipeline } from '../db/pipelines'
 import { getProject, getProjectByPath, type ProjectRow } from '../db/projects'
 import { externalUrl } from '../api/request'
 import { includeSettings } from './ci-sources'
+import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { createPipeline } from './create-pipeline'
 
 /**
@@ -39,7 +40,9 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
     variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
     includeSettings: includeSettings(env),
   })
-  return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  if (!created.ok) return { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  await cancelRedundantPipelines(env, target, created.pipeline)
+  return { ok: true, pipelineId: created.pipeline.id }
 }
 
 /** The bridge's yaml variables go downstream by default; pipeline variables only when forwarded. */

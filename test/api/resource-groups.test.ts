@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName, runJob } from '../job-driver'
 import { apiJson, createPipelineFrom, createProject } from '../world'
 
+/** A project whose new pipelines do not auto-cancel older ones (so pipelines pile up on `main`). */
+async function projectKeepingPipelines() {
+  const project = await createProject()
+  await apiJson('PUT', `/projects/${project.id}`, { token: project.owner.token, body: { auto_cancel_pending_pipelines: 'disabled' } })
+  return project
+}
+
 /** `resource_group`: one job at a time per project and key, across pipelines. */
 describe('resource_group', () => {
   it('a second pipeline waits for the resource and runs once the holder finishes', async () => {
-    const project = await createProject()
+    const project = await projectKeepingPipelines()
     const ci = 'deploy:\n  script: ship\n  resource_group: production-$CI_COMMIT_REF_NAME\nlint:\n  script: lint\n'
     const first = await createPipelineFrom(project, ci)
     const second = await createPipelineFrom(project, ci)
@@ -44,7 +51,7 @@ describe('resource_group', () => {
   })
 
   it('different keys do not wait for each other', async () => {
-    const project = await createProject()
+    const project = await projectKeepingPipelines()
     const one = await createPipelineFrom(project, 'deploy: {script: x, resource_group: one}\n')
     const two = await createPipelineFrom(project, 'deploy: {script: x, resource_group: two}\n')
     expect((await jobsByName(project, one.id)).deploy.status).toBe('pending')
