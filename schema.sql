@@ -297,10 +297,14 @@ CREATE TABLE IF NOT EXISTS environments (
   slug TEXT NOT NULL,
   external_url TEXT,
   tier TEXT NOT NULL,
+  description TEXT,
+  state TEXT NOT NULL DEFAULT 'available',  -- available, stopping, stopped (Environment's state machine)
+  auto_stop_at INTEGER,                     -- from the last successful deployment's auto_stop_in
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+CREATE INDEX IF NOT EXISTS environments_auto_stop ON environments(auto_stop_at) WHERE auto_stop_at IS NOT NULL AND state = 'available';
 CREATE TABLE IF NOT EXISTS job_environments (
   job_id INTEGER PRIMARY KEY REFERENCES jobs(id),
   environment_id INTEGER NOT NULL REFERENCES environments(id),

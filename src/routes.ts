@@ -46,7 +46,11 @@ router
   .get('/projects/:id/pipelines/:pipeline_id/bridges', pipelineJobs.bridges)
   // Environments and deployments
   .get('/projects/:id/environments', environments.listEnvironments)
+  .post('/projects/:id/environments', environments.createEnvironment)
   .get('/projects/:id/environments/:environment_id', environments.showEnvironment)
+  .put('/projects/:id/environments/:environment_id', environments.updateEnvironment)
+  .delete('/projects/:id/environments/:environment_id', environments.deleteEnvironment)
+  .post('/projects/:id/environments/:environment_id/stop', environments.stop)
   .get('/projects/:id/deployments', environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', environments.showDeployment)
   // Resource groups

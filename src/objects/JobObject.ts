@@ -18,6 +18,8 @@ import { JobAlarms, timedJob } from './job-alarms'
 import { archiveTraceWrites, LiveTrace } from './live-trace'
 import { pipelineObject } from './PipelineObject'
 import { getPipeline } from '../db/pipelines'
+import { environmentAfterJobStatements, jobEnvironmentStatement, retriedJobEnvironmentStatements } from '../db/environments'
+import { parseDuration } from '../ci/config/duration'
 import { releaseResource, takeResource } from '../db/resource-groups'
 import { SerialQueue } from './serial'
 
@@ -144,9 +146,11 @@ export class JobObject extends DurableObject<Env> {
           return { ok: false, reason: 'not_retryable' }
         }
         const enqueueImmediately = options.enqueueImmediately ?? (row.when_ === 'manual' || row.when_ === 'delayed')
-        const [inserted, marked] = await this.env.DB.batch<JobRow>(
-          cloneJobStatements(this.env.DB, row, options.userId, Date.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
-        )
+        const now = Date.now()
+        const [inserted, marked] = await this.env.DB.batch<JobRow>([
+          ...cloneJobStatements(this.env.DB, row, options.userId, now, { enqueueImmediately, jobVariables: options.jobVariables }),
+          ...(row.options.includes('"environment"') ? retriedJobEnvironmentStatements(this.env.DB, row.id, row.pipeline_id, row.name, options.userId, now) : []),
+        ])
         if (inserted.results[0] && (marked.meta.changes ?? 0) > 0) return { ok: true, job: inserted.results[0] }
         row = await getJob(this.env.DB, jobId)
       }
@@ -359,6 +363,7 @@ export class JobObject extends DurableObject<Env> {
   private async afterTransition(job: JobRow): Promise<void> {
     if (job.type === 'build') await this.alarms.watch(job)
     await this.releaseResourceIfDone(job)
+    await this.updateEnvironmentIfDone(job)
     if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
       // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
       // pending and whoever made it pending has had its answer.
@@ -378,6 +383,17 @@ export class JobObject extends DurableObject<Env> {
     const pipeline = await getPipeline(this.env.DB, job.pipeline_id)
     if (pipeline?.auto_cancel_on_job_failure !== 'all') return
     await pipelineObject(this.env, pipeline.id).cancelJobs(pipeline.id, { cascade: true })
+  }
+
+  /** A finished deployment or stop job moves its environment (start, stop_complete, recover). */
+  private async updateEnvironmentIfDone(job: JobRow): Promise<void> {
+    if (!job.options.includes('"environment"') || (job.status !== 'success' && job.status !== 'failed')) return
+    const link = await jobEnvironmentStatement(this.env.DB, job.id).first<{ id: number; action: string }>()
+    if (!link) return
+    const autoStopIn = (JSON.parse(job.options) as JobOptions).environment?.auto_stop_in
+    const seconds = autoStopIn ? parseDuration(autoStopIn) : null
+    const statements = environmentAfterJobStatements(this.env.DB, link.id, link.action, job.status, seconds, Date.now())
+    if (statements.length > 0) await this.env.DB.batch(statements)
   }
 
   /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
