@@ -57,6 +57,7 @@ router
   .get('/projects/:id/resource_groups', resourceGroups.list)
   .get('/projects/:id/resource_groups/:key', resourceGroups.show)
   .put('/projects/:id/resource_groups/:key', resourceGroups.update)
+  .get('/projects/:id/resource_groups/:key/upcoming_jobs', resourceGroups.upcomingJobs)
   // Jobs
   .get('/projects/:id/jobs', jobs.list)
   .get('/projects/:id/jobs/:job_id', jobs.show)

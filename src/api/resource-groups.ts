@@ -2,17 +2,21 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { can } from '../auth/policy'
-import { resourceGroupsStatement, updateProcessModeStatement, type ResourceGroupRow } from '../db/resource-groups'
+import { JOB_VIEW_SELECT, type JobViewRow } from '../db/job-views'
+import { resourceGroupsStatement, updateProcessModeStatement, upcomingJobsStatement, type ResourceGroupRow } from '../db/resource-groups'
 import { ApiError } from '../http/errors'
 import { OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
+import { offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { json } from '../http/response'
+import { jobBasic } from '../present/job'
 import { isoTime } from '../present/time'
-import { paramsOf, type ApiRequest } from './request'
+import { externalUrl, paramsOf, type ApiRequest } from './request'
 
 /**
- * GET /projects/:id/resource_groups, GET and PUT /projects/:id/resource_groups/:key (GitLab's
- * Resource Groups API; developers and above). A group exists once a job has asked for it.
+ * GET /projects/:id/resource_groups, GET and PUT /projects/:id/resource_groups/:key, GET
+ * .../:key/upcoming_jobs (GitLab's Resource Groups API, lib/api/ci/resource_groups.rb; developers
+ * and above). A group exists once a job has asked for it.
  */
 
 function present(row: ResourceGroupRow) {
@@ -42,7 +46,7 @@ export async function show(request: ApiRequest, env: Env): Promise<Response> {
   return json(present(row))
 }
 
-const UpdateParams = v.looseObject({ id: Str, key: Str, process_mode: v.optional(OneOf(['unordered', 'oldest_first', 'newest_first'] as const)) })
+const UpdateParams = v.looseObject({ id: Str, key: Str, process_mode: v.optional(OneOf(['unordered', 'oldest_first', 'newest_first', 'newest_ready_first'] as const)) })
 
 export async function update(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
@@ -55,4 +59,19 @@ export async function update(request: ApiRequest, env: Env): Promise<Response> {
   if (!params.process_mode) return json(present(row))
   const updated = await updateProcessModeStatement(env.DB, ctx.project.id, params.key, params.process_mode, Date.now()).first<ResourceGroupRow>()
   return json(present(updated!))
+}
+
+/** GET /projects/:id/resource_groups/:key/upcoming_jobs: JobBasic entities, offset-paginated (no counts needed). */
+export async function upcomingJobs(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(KeyParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(env, request, raw, params.id)
+  if (!can(ctx.access, 'update_build')) throw ApiError.forbidden()
+  const group = (await resourceGroupsStatement(env.DB, ctx.project.id).all<ResourceGroupRow>()).results.find((row) => row.key === params.key)
+  if (!group) throw ApiError.notFound()
+  const rows = (await upcomingJobsStatement(env.DB, group, page.perPage + 1, page.offset, JOB_VIEW_SELECT).all<JobViewRow>()).results
+  const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext: rows.length > page.perPage })
+  const now = Date.now()
+  return json(rows.slice(0, page.perPage).map((row) => jobBasic(row, externalUrl(env), now)), { headers })
 }
