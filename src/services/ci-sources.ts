@@ -14,6 +14,8 @@ export interface CiSourceSettings {
   allowPrivateRemotes?: boolean
   /** replaces the global fetch (tests) */
   fetch?: typeof fetch
+  /** `include:artifact` reader of the parent pipeline (child pipelines only) */
+  readParentArtifact?: ConfigSources['readParentArtifact']
 }
 
 export function includeSettings(env: { CI_TEMPLATE_BASE_URL?: string; CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string }): CiSourceSettings {
@@ -33,6 +35,7 @@ export function configSources(db: D1Database, userId: number | null, externalUrl
     serverHost: new URL(externalUrl).host,
   }
   if (settings.templateBaseUrl) sources.templateBaseUrl = settings.templateBaseUrl
+  if (settings.readParentArtifact) sources.readParentArtifact = settings.readParentArtifact
   return sources
 }
 

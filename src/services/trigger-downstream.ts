@@ -8,6 +8,7 @@ import { externalUrl } from '../api/request'
 import { includeSettings } from './ci-sources'
 import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { createPipeline } from './create-pipeline'
+import { parentArtifactReader } from './parent-artifact'
 
 /**
  * CreateDownstreamPipelineService: a bridge's turn has come. A `trigger: include` makes a child
@@ -27,7 +28,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
     const created = await createPipeline(env.DB, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
       ...(trigger.includes ? { configSource: JSON.stringify({ include: trigger.includes }) } : { configPath: trigger.include }), parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
-      includeSettings: includeSettings(env),
+      includeSettings: { ...includeSettings(env), readParentArtifact: parentArtifactReader(env, parent.id) },
     })
     return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
   }
