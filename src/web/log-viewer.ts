@@ -45,7 +45,7 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 /** The job page's project path and job id, or undefined when the path is not a job page. */
 export function matchLogViewer(url: URL): { projectPath: string; jobId: number } | undefined {
   const match = JOB_PAGE.exec(url.pathname)
-  if (!match || match[1].startsWith('api/') || match[1].startsWith('-/')) return undefined
+  if (!match || match[1] === 'api' || match[1].startsWith('api/') || match[1].startsWith('-/')) return undefined
   return { projectPath: match[1], jobId: Number(match[2]) }
 }
 
