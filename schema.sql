@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS projects (
   last_activity_at INTEGER NOT NULL
 );
 
+-- ProjectCiCdSetting: per-project CI settings kept apart from the projects row (no row = defaults).
+CREATE TABLE IF NOT EXISTS project_ci_settings (
+  project_id INTEGER PRIMARY KEY REFERENCES projects(id),
+  default_git_depth INTEGER NOT NULL DEFAULT 20
+);
+
 CREATE TABLE IF NOT EXISTS project_members (
   project_id INTEGER NOT NULL REFERENCES projects(id),
   user_id INTEGER NOT NULL REFERENCES users(id),
@@ -62,19 +68,14 @@ CREATE TABLE IF NOT EXISTS project_members (
   PRIMARY KEY (project_id, user_id)
 ) WITHOUT ROWID;
 
--- A minimal git: commits with a full tree snapshot (path -> blob sha), blobs, branches.
-CREATE TABLE IF NOT EXISTS blobs (
-  project_id INTEGER NOT NULL,
-  sha TEXT NOT NULL,
-  content TEXT NOT NULL,
-  PRIMARY KEY (project_id, sha)
-) WITHOUT ROWID;
-
+-- The git repositories live in one RepoObject (Durable Object) per project: objects, refs.
+-- D1 keeps metadata of the commits pipelines run on (job and pipeline views join it);
+-- `tree` is the commit's tree id. (The old `blobs` and `branches` tables are no longer used.)
 CREATE TABLE IF NOT EXISTS commits (
   project_id INTEGER NOT NULL,
   sha TEXT NOT NULL,
   parent_ids TEXT NOT NULL,          -- JSON array
-  tree TEXT NOT NULL,                -- JSON object path -> blob sha
+  tree TEXT NOT NULL,                -- the commit's tree id
   title TEXT NOT NULL,
   message TEXT NOT NULL,
   author_name TEXT NOT NULL,
@@ -86,11 +87,18 @@ CREATE TABLE IF NOT EXISTS commits (
   PRIMARY KEY (project_id, sha)
 ) WITHOUT ROWID;
 
-CREATE TABLE IF NOT EXISTS branches (
-  project_id INTEGER NOT NULL,
+-- A pipeline made from an invalid config (a push): its config errors, as GitLab's yaml_errors.
+CREATE TABLE IF NOT EXISTS pipeline_yaml_errors (
+  pipeline_id INTEGER PRIMARY KEY,
+  errors TEXT NOT NULL
+);
+
+-- Protected branches (GitLab's protected_branches, exact names): a pipeline on one is on a protected
+-- ref (CI_COMMIT_REF_PROTECTED, `-protected` cache keys). The git store keeps refs; this keeps which
+-- branch names are protected.
+CREATE TABLE IF NOT EXISTS protected_branches (
+  project_id INTEGER NOT NULL REFERENCES projects(id),
   name TEXT NOT NULL,
-  head_sha TEXT NOT NULL,
-  protected INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, name)
 ) WITHOUT ROWID;
 

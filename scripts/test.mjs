@@ -1,9 +1,11 @@
-// `npm test`: type-check, then every test inside workerd, then the browser stage (the log viewer
-// in headless Chromium against `wrangler dev`, test/browser/). Runs on the Node pinned in
-// package.json (node_modules/.bin/node), whatever the system Node is. Ends with a plain
-// "Tests: N passed, N failed" line (vitest's JSON report plus the browser stage's) for CI logs.
-// Arguments go to vitest; with arguments (one file, a filter) the browser stage is skipped unless
-// BROWSER_TESTS=1.
+// `npm test`: type-check, then every test inside workerd, then the real-client stages against the
+// Worker served by `wrangler dev`: the `git` command line (test/git-cli/run.mjs) and the log viewer
+// in headless Chromium (test/browser/log-viewer-xss.mjs). Runs on the Node pinned in package.json
+// (node_modules/.bin/node), whatever the system Node is. Ends with a plain
+// "Tests: N passed, N failed" line counting every stage, for CI logs.
+//   npm test                  everything
+//   npm test -- <vitest args> vitest with those arguments only (no real-client stage, unless
+//                             BROWSER_TESTS=1 or GIT_TESTS=1 asks for that one)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 
@@ -13,28 +15,36 @@ if (run(['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']) !== 0) proce
 
 mkdirSync('node_modules/.cache', { recursive: true })
 const report = 'node_modules/.cache/vitest-report.json'
-const browserReport = 'node_modules/.cache/browser-report.json'
 rmSync(report, { force: true })
-rmSync(browserReport, { force: true })
-const args = process.argv.slice(2)
-const vitestStatus = run(['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args])
-
-const browser = args.length === 0 || process.env.BROWSER_TESTS === '1'
-const browserStatus = browser ? run(['test/browser/log-viewer-xss.mjs']) : 0
-
+const vitestArgs = process.argv.slice(2)
+let status = run([
+  'node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
+  ...vitestArgs,
+])
 let passed = 0
 let failed = 0
 if (existsSync(report)) {
-  const { numPassedTests, numFailedTests } = JSON.parse(readFileSync(report, 'utf8'))
-  passed += numPassedTests
-  failed += numFailedTests
-} else if (vitestStatus !== 0) failed += 1
-if (browser) {
-  if (existsSync(browserReport)) {
-    const counts = JSON.parse(readFileSync(browserReport, 'utf8'))
-    passed += counts.passed
-    failed += counts.failed
-  } else failed += 1 // the stage died before writing its report
+  const counts = JSON.parse(readFileSync(report, 'utf8'))
+  passed += counts.numPassedTests
+  failed += counts.numFailedTests
+} else if (status !== 0) failed += 1
+
+// Real clients against a served Worker, one stage per file; each writes {passed, failed} to --counts.
+const all = vitestArgs.length === 0
+const stages = [
+  ['test/git-cli/run.mjs', all || process.env.GIT_TESTS === '1'],
+  ['test/browser/log-viewer-xss.mjs', all || process.env.BROWSER_TESTS === '1'],
+].filter(([, wanted]) => wanted).map(([stage]) => stage)
+for (const stage of stages) {
+  const counts = `node_modules/.cache/${stage.replace(/[^\w]+/g, '-')}.json`
+  rmSync(counts, { force: true })
+  const stageStatus = run([stage, '--counts', counts])
+  if (stageStatus !== 0) status = status || stageStatus
+  if (existsSync(counts)) {
+    const result = JSON.parse(readFileSync(counts, 'utf8'))
+    passed += result.passed
+    failed += result.failed
+  } else failed += 1 // the stage died before writing its counts
 }
 console.log(`Tests: ${passed} passed, ${failed} failed`)
-process.exit(vitestStatus || browserStatus)
+process.exit(status)

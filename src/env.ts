@@ -1,5 +1,6 @@
 import type { JobObject } from './objects/JobObject'
 import type { PipelineObject } from './objects/PipelineObject'
+import type { RepoObject } from './objects/RepoObject'
 
 /** Bindings and configuration of the Worker (wrangler.toml, secrets, .dev.vars). */
 export interface Env {
@@ -7,6 +8,7 @@ export interface Env {
   BLOBS: R2Bucket
   JOB_OBJECT: DurableObjectNamespace<JobObject>
   PIPELINE_OBJECT: DurableObjectNamespace<PipelineObject>
+  REPO_OBJECT: DurableObjectNamespace<RepoObject>
   /** GitLab's external_url: base of web_url fields, Link headers and CI_* URLs. */
   EXTERNAL_URL: string
   /** The root user's personal access token, made on first start (secret). */
@@ -29,6 +31,10 @@ export interface Env {
   CI_TEMPLATE_BASE_URL?: string
   /** 'true' lets `include:remote` reach loopback and private addresses (refused by default). */
   CI_REMOTE_INCLUDE_ALLOW_PRIVATE?: string
+  /** Largest `git push` body, in bytes (default 100 MiB). */
+  GIT_MAX_PUSH_BYTES?: string
+  /** Largest single git object (inflated) a push may carry, in bytes (default 16 MiB). */
+  GIT_MAX_OBJECT_BYTES?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
 }

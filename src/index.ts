@@ -8,11 +8,13 @@ import { errorResponse, withSecurityHeaders } from './http/response'
 import { expireAuthFailures, presentsCredential, recordAuthFailure } from './auth/throttle'
 import { router } from './routes'
 import { webPage } from './web/log-viewer'
+import { gitHttp, matchGitRoute } from './api/git-http'
 import { expireArtifacts } from './services/expire-artifacts'
 import { stopDueEnvironments } from './services/stop-environment'
 
 export { JobObject } from './objects/JobObject'
 export { PipelineObject } from './objects/PipelineObject'
+export { RepoObject } from './objects/RepoObject'
 
 let rootReady: Promise<void> | undefined
 
@@ -33,6 +35,8 @@ export async function handle(request: Request, env: Env, ctx: ExecutionContext):
   try {
     await ensureRoot(env)
     const url = new URL(request.url)
+    const git = matchGitRoute(url)
+    if (git) return await gitHttp(request, env, git)
     if (request.method === 'GET' || request.method === 'HEAD') {
       const page = await webPage(url, env)
       if (page) return page

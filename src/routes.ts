@@ -37,7 +37,11 @@ router
   .post('/projects/:id/repository/files/:file_path', repository.createFile)
   .put('/projects/:id/repository/files/:file_path', repository.updateFile)
   .get('/projects/:id/repository/files/:file_path/raw', repository.rawFile)
+  .get('/projects/:id/repository/commits', repository.listCommits)
   .get('/projects/:id/repository/commits/:sha', repository.showCommit)
+  .get('/projects/:id/repository/branches', repository.listBranches)
+  .get('/projects/:id/repository/branches/:branch', repository.showBranch)
+  .get('/projects/:id/repository/tree', repository.tree)
   // Pipelines
   .post('/projects/:id/pipeline', pipelines.create)
   .get('/projects/:id/pipelines', pipelines.list)

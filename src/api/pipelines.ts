@@ -41,7 +41,7 @@ export async function create(request: ApiRequest, env: Env): Promise<Response> {
   const ctx = await loadProject(env, request, raw, params.id)
   if (!can(ctx.access, 'create_pipeline')) throw ApiError.forbidden()
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
-  const created = await createPipeline(env.DB, {
+  const created = await createPipeline(env, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
     externalUrl: externalUrl(env), now: Date.now(), inputs: params.inputs, includeSettings: includeSettings(env),
   })
@@ -71,7 +71,7 @@ export async function show(request: ApiRequest, env: Env): Promise<Response> {
 
 function presentDetailed(view: PipelineViewRow, env: Env) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
-  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date }, externalUrl(env))
+  return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date, yamlErrors: view.yaml_errors }, externalUrl(env))
 }
 
 const ListParams = v.looseObject({

@@ -4,6 +4,7 @@ import { authenticate, loadProject, parseAfterAuthentication } from '../auth/acc
 import { AccessLevel, can, VALID_ACCESS_LEVELS } from '../auth/policy'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'
 import {
+  getCiDefaultGitDepth, setCiDefaultGitDepth,
   insertProject, memberPageStatements, memberWithUser, projectPathTaken, updateProject, upsertMember,
   type MemberPageRow, type ProjectUpdate,
 } from '../db/projects'
@@ -95,7 +96,8 @@ const ProjectIdParams = v.looseObject({ id: Str })
 export async function showProject(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const { id } = validate(ProjectIdParams, raw)
-  const { project: row } = await loadProject(env, request, raw, id, { requireUser: false })
+  const { project: loaded } = await loadProject(env, request, raw, id, { requireUser: false })
+  const row = { ...loaded, ci_default_git_depth: await getCiDefaultGitDepth(env.DB, loaded.id) }
   return json(project(row, externalUrl(env)))
 }
 
@@ -113,6 +115,7 @@ const UpdateProjectParams = v.looseObject({
   default_branch: v.optional(Str),
   ci_job_token_scope_enabled: v.optional(Bool),
   auto_cancel_pending_pipelines: v.optional(OneOf(AUTO_CANCEL)),
+  ci_default_git_depth: v.optional(Int),
 })
 
 const UPDATE_SETTINGS = Object.keys(UpdateProjectParams.entries).filter((key) => key !== 'id')
@@ -149,8 +152,13 @@ export async function updateProjectSettings(request: ApiRequest, env: Env): Prom
   if (params.default_branch !== undefined) changes.default_branch = params.default_branch
   if (params.ci_job_token_scope_enabled !== undefined) changes.ci_job_token_scope_enabled = params.ci_job_token_scope_enabled ? 1 : 0
   if (params.auto_cancel_pending_pipelines !== undefined) changes.auto_cancel_pending_pipelines = params.auto_cancel_pending_pipelines === 'enabled' ? 1 : 0
+  const depth = params.ci_default_git_depth
+  if (depth !== undefined && (depth < 0 || depth > 1000)) {
+    throw new ApiError(400, { message: { ci_default_git_depth: [depth < 0 ? 'must be greater than or equal to 0' : 'must be less than or equal to 1000'] } })
+  }
+  if (depth !== undefined) await setCiDefaultGitDepth(env.DB, ctx.project.id, depth)
   const row = await updateProject(env.DB, ctx.project.id, changes, Date.now())
-  return json(project(row, externalUrl(env)))
+  return json(project({ ...row, ci_default_git_depth: depth ?? (await getCiDefaultGitDepth(env.DB, ctx.project.id)) }, externalUrl(env)))
 }
 
 const AddMemberParams = v.looseObject({

@@ -1,15 +1,24 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { loadProject } from '../auth/access'
+import { loadProject, type Caller } from '../auth/access'
 import { can } from '../auth/policy'
-import { findCommit, getBranch, hasAnyBranch, readFileAt, writeCommit, type CommitRow } from '../db/repository'
+import type { Signature } from '../git/commit'
+import { isValidBranchName } from '../git/refs'
 import { ApiError } from '../http/errors'
-import { FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
+import { offsetHeaders, parseOffsetPage } from '../http/pagination'
+import { Bool, FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
-import { commitDetail } from '../present/commit'
+import { repoObject, type CommitView } from '../objects/RepoObject'
+import { commit as presentCommit, commitDetail } from '../present/commit'
+import { setDefaultBranchIfUnset } from '../db/projects'
+import { commitRow } from '../services/repository'
 import { externalUrl, paramsOf, type ApiRequest } from './request'
-import type { Caller } from '../auth/access'
+
+/**
+ * The repository API (lib/api/files.rb, branches.rb, repositories.rb, commits.rb) over the
+ * project's git repository: the same objects and refs `git push` and `git clone` see.
+ */
 
 /** Largest file accepted through the files API (the CI config limit is checked separately). */
 const MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -25,6 +34,7 @@ const FileParams = v.looseObject({
   author_name: v.optional(Str),
   content: Str,
   encoding: v.optional(OneOf(['text', 'base64'] as const), 'text'),
+  execute_filemode: v.optional(Bool),
   last_commit_id: v.optional(Str),
 })
 
@@ -45,124 +55,83 @@ async function commitFile(request: ApiRequest, env: Env, action: 'create' | 'upd
   const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'push_code')) throw ApiError.forbidden()
   const content = decodeContent(params.content, params.encoding)
-  if (new TextEncoder().encode(content).byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
-  const filePath = params.file_path
-
-  // A commit lands only if the branch did not move meanwhile; on a race, read again and retry.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const base = await resolveBase(env.DB, ctx.project.id, params.branch, params.start_branch)
-    const tree = base.commit ? (JSON.parse(base.commit.tree) as Record<string, string>) : {}
-    const exists = Object.hasOwn(tree, filePath)
-    if (action === 'create' && exists) throw ApiError.withMessage(400, 'A file with this name already exists')
-    if (action === 'update' && !exists) throw ApiError.withMessage(400, "A file with this name doesn't exist")
-    if (params.last_commit_id && base.commit && params.last_commit_id !== base.commit.sha) {
-      throw ApiError.withMessage(400, 'You are attempting to update a file that has changed since you started editing it.')
+  if (content.byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
+  const startBranch = params.start_branch ?? params.branch
+  const repo = repoObject(env, ctx.project.id)
+  if (startBranch !== params.branch || !(await repo.resolve(`refs/heads/${params.branch}`))) {
+    if (!isValidBranchName(params.branch)) {
+      throw ApiError.withMessage(400, `Something went wrong when we tried to create '${params.branch}' for you: Branch name is invalid`)
     }
-    const blobSha = await sha1Hex(`blob ${new TextEncoder().encode(content).byteLength}\0${content}`)
-    const newTree = { ...tree, [filePath]: blobSha }
-    const row = await buildCommit(ctx.project.id, ctx.caller, params, newTree, base.commit)
-    const ok = await writeCommit(env.DB, {
-      commit: row,
-      blob: { sha: blobSha, content },
-      branch: params.branch,
-      expectedHead: base.branchHead,
-    })
-    if (ok) return json({ file_path: filePath, branch: params.branch }, { status: action === 'create' ? 201 : 200 })
   }
-  throw ApiError.conflict('The branch moved while committing; try again')
-}
-
-/**
- * The commit a change builds on, with Commits::CreateService's branch rules: the commit starts
- * from `start_branch` (default: `branch`), which must exist unless the repository is empty; a
- * different `branch` is created and must not exist yet.
- */
-async function resolveBase(db: D1Database, projectId: number, branchName: string, startBranchName?: string) {
-  const startName = startBranchName ?? branchName
-  const [branch, start, nonEmpty] = await Promise.all([
-    getBranch(db, projectId, branchName),
-    startName === branchName ? null : getBranch(db, projectId, startName),
-    hasAnyBranch(db, projectId),
-  ])
-  const startBranch = startName === branchName ? branch : start
-  if (nonEmpty && !startBranch) throw ApiError.withMessage(400, 'You can only create or edit files when you are on a branch')
-  if (startName !== branchName && branch) {
-    throw ApiError.withMessage(400, `A branch called '${branchName}' already exists. Switch to that branch in order to make changes`)
-  }
-  if (!branch && !validBranchName(branchName)) {
-    throw ApiError.withMessage(400, `Something went wrong when we tried to create '${branchName}' for you: Branch name is invalid`)
-  }
-  return {
-    branchHead: branch?.head_sha ?? null,
-    commit: startBranch ? await findCommit(db, projectId, startBranch.head_sha) : null,
-  }
-}
-
-/** Gitlab::GitRefValidator: git check-ref-format rules for `refs/heads/<name>`. */
-function validBranchName(name: string): boolean {
-  if (name === '' || name === 'HEAD' || name === '@' || name.startsWith('-') || name.startsWith('refs/')) return false
-  if (/[\x00-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\/|\/$|\.$|\.lock(\/|$)|(^|\/)\./.test(name)) return false
-  return true
-}
-
-async function buildCommit(
-  projectId: number,
-  caller: Caller,
-  params: v.InferOutput<typeof FileParams>,
-  tree: Record<string, string>,
-  parent: CommitRow | null,
-): Promise<CommitRow> {
-  // Git keeps whole seconds.
   const now = Math.floor(Date.now() / 1000) * 1000
-  const authorName = params.author_name ?? caller.user!.name
-  const authorEmail = params.author_email ?? caller.user!.email
-  const parents = parent ? [parent.sha] : []
-  const treeText = JSON.stringify(tree)
-  const sha = await sha1Hex(
-    `tree ${await sha1Hex(treeText)}\n${parents.map((p) => `parent ${p}\n`).join('')}author ${authorName} <${authorEmail}> ${now}\n\n${params.commit_message}\n${crypto.randomUUID()}`,
-  )
-  return {
-    project_id: projectId,
-    sha,
-    parent_ids: JSON.stringify(parents),
-    tree: treeText,
-    title: params.commit_message.split('\n')[0],
-    message: params.commit_message,
-    author_name: authorName,
-    author_email: authorEmail,
-    authored_date: now,
-    committer_name: caller.user!.name,
-    committer_email: caller.user!.email,
-    committed_date: now,
+  const author: Signature = {
+    name: params.author_name ?? ctx.caller.user!.name, email: params.author_email ?? ctx.caller.user!.email, time: now, timezone: '+0000',
   }
+  const committer = committerOf(ctx.caller, now)
+  const result = await repo.commitFiles({
+    branch: params.branch, startBranch, action, message: params.commit_message, author, committer,
+    lastCommitId: params.last_commit_id,
+    changes: [{ path: params.file_path, content, executable: params.execute_filemode }],
+  })
+  if (!result.ok) {
+    const messages: Record<typeof result.reason, string> = {
+      no_start_branch: 'You can only create or edit files when you are on a branch',
+      branch_exists: `A branch called '${params.branch}' already exists. Switch to that branch in order to make changes`,
+      file_exists: 'A file with this name already exists',
+      file_missing: "A file with this name doesn't exist",
+      changed: 'You are attempting to update a file that has changed since you started editing it.',
+      invalid_path: `Your changes could not be committed: ${result.detail ?? 'invalid path'}`,
+    }
+    throw ApiError.withMessage(400, messages[result.reason])
+  }
+  if (!ctx.project.default_branch) await setDefaultBranchIfUnset(env.DB, ctx.project.id, params.branch)
+  return json({ file_path: params.file_path, branch: params.branch }, { status: action === 'create' ? 201 : 200 })
 }
 
-function decodeContent(content: string, encoding: 'text' | 'base64'): string {
-  if (encoding === 'text') return content
+function committerOf(caller: Caller, now: number): Signature {
+  return { name: caller.user!.name, email: caller.user!.email, time: now, timezone: '+0000' }
+}
+
+function decodeContent(content: string, encoding: 'text' | 'base64'): Uint8Array {
+  if (encoding === 'text') return new TextEncoder().encode(content)
   try {
-    const bytes = Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+    return Uint8Array.from(atob(content), (c) => c.charCodeAt(0))
   } catch {
     throw ApiError.invalid('content', 'is invalid')
   }
 }
 
-async function sha1Hex(text: string): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text)))
-  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 const CommitParams = v.looseObject({ id: Str, sha: NonBlankStr })
 
-/** GET /projects/:id/repository/commits/:sha — by sha or branch name. */
+/** GET /projects/:id/repository/commits/:sha — by sha, branch or tag. */
 export async function showCommit(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(CommitParams, raw)
   const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
-  const row = await findCommit(env.DB, ctx.project.id, params.sha)
-  if (!row) throw ApiError.notFound('Commit')
-  return json(commitDetail(row, ctx.project.full_path, externalUrl(env)))
+  const view = await repoObject(env, ctx.project.id).commitAt(params.sha)
+  if (!view) throw ApiError.notFound('Commit')
+  return json(commitDetail(commitRow(ctx.project.id, view), ctx.project.full_path, externalUrl(env)))
+}
+
+const CommitsParams = v.looseObject({ id: Str, ref_name: v.optional(NonBlankStr) })
+
+/**
+ * GET /projects/:id/repository/commits — `ref_name` (default branch), newest first, paginated.
+ * An unknown ref lists nothing (200 `[]`), as GitLab's repository.commits does.
+ */
+export async function listCommits(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(CommitsParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  const ref = params.ref_name ?? ctx.project.default_branch
+  const views = (ref ? await repoObject(env, ctx.project.id).log(ref, page.offset, page.perPage + 1) : null) ?? []
+  const hasNext = views.length > page.perPage
+  const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext })
+  const base = externalUrl(env)
+  return json(views.slice(0, page.perPage).map((c) => presentCommit(commitRow(ctx.project.id, c), ctx.project.full_path, base)), { headers })
 }
 
 const RawFileParams = v.looseObject({
@@ -171,16 +140,97 @@ const RawFileParams = v.looseObject({
   ref: v.optional(NonBlankStr),
 })
 
-/** GET /projects/:id/repository/files/:file_path/raw — the file's content at `ref` (default branch). */
+/** GET /projects/:id/repository/files/:file_path/raw — the file's bytes at `ref` (default branch). */
 export async function rawFile(request: ApiRequest, env: Env): Promise<Response> {
   const raw = await paramsOf(request, env)
   const params = validate(RawFileParams, raw)
   const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
   if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
   const ref = params.ref ?? ctx.project.default_branch
-  const commitRow = ref ? await findCommit(env.DB, ctx.project.id, ref) : null
-  if (!commitRow) throw ApiError.notFound('Commit')
-  const content = await readFileAt(env.DB, commitRow, params.file_path)
+  const repo = repoObject(env, ctx.project.id)
+  const sha = ref ? await repo.resolve(ref) : null
+  if (!sha) throw ApiError.notFound('Commit')
+  const content = await repo.fileAt(sha, params.file_path.replace(/^\/+/, ''))
   if (content === null) throw ApiError.notFound('File')
-  return new Response(content, { headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  return new Response(content, { headers: { 'Content-Type': contentType(content) } })
+}
+
+/** Text as GitLab sends it; anything that is not UTF-8 goes out as bytes. */
+function contentType(content: Uint8Array): string {
+  try {
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(content)
+    return content.includes(0) ? 'application/octet-stream' : 'text/plain; charset=utf-8'
+  } catch {
+    return 'application/octet-stream'
+  }
+}
+
+const TreeParams = v.looseObject({
+  id: Str,
+  path: v.optional(Str, ''),
+  ref: v.optional(NonBlankStr),
+  recursive: v.optional(Bool, false),
+})
+
+/** GET /projects/:id/repository/tree — `path`, `ref`, `recursive`, offset pagination. */
+export async function tree(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(TreeParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  const ref = params.ref ?? ctx.project.default_branch
+  const repo = repoObject(env, ctx.project.id)
+  const sha = ref ? await repo.resolve(ref) : null
+  if (!sha) throw ApiError.notFound('Tree')
+  const items = await repo.tree(sha, params.path.replace(/^\/+|\/+$/g, ''), params.recursive)
+  if (!items) throw ApiError.notFound('Tree')
+  const slice = items.slice(page.offset, page.offset + page.perPage)
+  const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext: items.length > page.offset + page.perPage, total: items.length })
+  return json(slice, { headers })
+}
+
+const BranchesParams = v.looseObject({ id: Str, search: v.optional(Str) })
+
+/** GET /projects/:id/repository/branches — Branch entities, by name, paginated. */
+export async function listBranches(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(BranchesParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  let branches = await repoObject(env, ctx.project.id).branches()
+  if (params.search) branches = branches.filter((b) => b.name.toLowerCase().includes(params.search!.toLowerCase()))
+  const slice = branches.slice(page.offset, page.offset + page.perPage)
+  const headers = offsetHeaders(request.url, externalUrl(env), page, { hasNext: branches.length > page.offset + page.perPage, total: branches.length })
+  return json(slice.map((b) => presentBranch(env, ctx, b.name, b.commit)), { headers })
+}
+
+const BranchParams = v.looseObject({ id: Str, branch: NonBlankStr })
+
+/** GET /projects/:id/repository/branches/:branch */
+export async function showBranch(request: ApiRequest, env: Env): Promise<Response> {
+  const raw = await paramsOf(request, env)
+  const params = validate(BranchParams, raw)
+  const ctx = await loadProject(env, request, raw, params.id, { requireUser: false })
+  if (!can(ctx.access, 'read_code')) throw ApiError.forbidden()
+  const view = await repoObject(env, ctx.project.id).commitAt(`refs/heads/${params.branch}`)
+  if (!view) throw ApiError.notFound('Branch')
+  return json(presentBranch(env, ctx, params.branch, view))
+}
+
+/** API::Entities::Branch. */
+function presentBranch(env: Env, ctx: Awaited<ReturnType<typeof loadProject>>, name: string, view: CommitView) {
+  const base = externalUrl(env)
+  return {
+    name,
+    commit: presentCommit(commitRow(ctx.project.id, view), ctx.project.full_path, base),
+    merged: false,
+    protected: false,
+    developers_can_push: false,
+    developers_can_merge: false,
+    can_push: can(ctx.access, 'push_code'),
+    default: name === ctx.project.default_branch,
+    web_url: `${base}/${ctx.project.full_path}/-/tree/${name}`,
+  }
 }

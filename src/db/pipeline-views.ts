@@ -7,13 +7,15 @@ export interface PipelineViewRow extends PipelineRow {
   project_full_path: string
   user_json: string | null
   committed_date: number | null
+  yaml_errors: string | null
 }
 
 const VIEW_SELECT = `
 SELECT p.*, pr.full_path AS project_full_path,
   (SELECT json_object('id', u.id, 'username', u.username, 'name', u.name, 'email', u.email, 'is_admin', u.is_admin,
      'state', u.state, 'created_at', u.created_at) FROM users u WHERE u.id = p.user_id) AS user_json,
-  (SELECT c.committed_date FROM commits c WHERE c.project_id = p.project_id AND c.sha = p.sha) AS committed_date
+  (SELECT c.committed_date FROM commits c WHERE c.project_id = p.project_id AND c.sha = p.sha) AS committed_date,
+  (SELECT e.errors FROM pipeline_yaml_errors e WHERE e.pipeline_id = p.id) AS yaml_errors
 FROM pipelines p JOIN projects pr ON pr.id = p.project_id`
 
 /** `project` is the SQL (and value) selecting the project id, from loadProject. */

@@ -21,6 +21,8 @@ export interface ProjectRow {
   creator_id: number
   created_at: number
   last_activity_at: number
+  /** ProjectCiCdSetting#default_git_depth (project_ci_settings), when read with the project */
+  ci_default_git_depth?: number | null
 }
 
 export interface MemberRow {
@@ -139,4 +141,27 @@ export function memberWithUser(row: MemberPageRow): MemberWithUser {
     member: { project_id: m_project_id, user_id: user.id, access_level: m_access_level, created_at: m_created_at },
     user,
   }
+}
+
+/** The first branch of an empty repository becomes the default branch, as in GitLab. */
+export async function setDefaultBranchIfUnset(db: D1Database, projectId: number, branch: string): Promise<void> {
+  await db.prepare('UPDATE projects SET default_branch = ? WHERE id = ? AND default_branch IS NULL').bind(branch, projectId).run()
+}
+
+/** GitLab's default `ci_default_git_depth` for new projects (ProjectCiCdSetting::DEFAULT_GIT_DEPTH). */
+export const DEFAULT_GIT_DEPTH = 20
+
+export async function getCiDefaultGitDepth(db: D1Database, projectId: number): Promise<number> {
+  const row = await db.prepare('SELECT default_git_depth FROM project_ci_settings WHERE project_id = ?').bind(projectId).first<{ default_git_depth: number }>()
+  return row?.default_git_depth ?? DEFAULT_GIT_DEPTH
+}
+
+export async function setCiDefaultGitDepth(db: D1Database, projectId: number, depth: number): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO project_ci_settings (project_id, default_git_depth) VALUES (?, ?)
+       ON CONFLICT (project_id) DO UPDATE SET default_git_depth = excluded.default_git_depth`,
+    )
+    .bind(projectId, depth)
+    .run()
 }

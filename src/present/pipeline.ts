@@ -35,14 +35,14 @@ export function pipelineBasic(p: PipelineBasicSource, projectFullPath: string, e
 /** Pipeline (lib/api/entities/ci/pipeline.rb): PipelineBasic + details, for the single GET. */
 export function pipeline(
   p: PipelineRow,
-  related: { projectFullPath: string; user: UserRow | null; committedAt: number | null },
+  related: { projectFullPath: string; user: UserRow | null; committedAt: number | null; yamlErrors?: string | null },
   externalUrl: string,
 ) {
   return {
     ...pipelineBasic(p, related.projectFullPath, externalUrl),
     before_sha: p.before_sha,
     tag: p.tag === 1,
-    yaml_errors: null,
+    yaml_errors: related.yamlErrors ?? null,
     user: related.user ? presentUser(related.user, externalUrl) : null,
     started_at: isoTime(p.started_at),
     finished_at: isoTime(p.finished_at),

@@ -2,8 +2,8 @@ import { CANCELABLE_STATUSES } from '../ci/statuses'
 import type { Env } from '../env'
 import { redundantCandidatesStatement, rootAncestor, type PipelineRow, type RedundantCandidateRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
-import { findCommit } from '../db/repository'
 import { pipelineObject } from '../objects/PipelineObject'
+import { repoObject } from '../objects/RepoObject'
 
 /**
  * Ci::PipelineCreation::CancelRedundantPipelinesService (run by Chain::CancelPendingPipelines
@@ -24,7 +24,7 @@ export async function cancelRedundantPipelines(env: Env, project: ProjectRow, pi
   if (pipeline.source === 'parent_pipeline' || project.auto_cancel_pending_pipelines !== 1) return []
   const { results } = await redundantCandidatesStatement(env.DB, pipeline, CANCELABLE_STATUSES).all<RedundantCandidateRow>()
   if (results.length === 0) return []
-  const headSha = (await findCommit(env.DB, project.id, pipeline.ref))?.sha
+  const headSha = (await repoObject(env, project.id).resolve(pipeline.ref)) ?? undefined
   const canceled: number[] = []
   for (const candidate of results) {
     const strategy = await cancelStrategy(env, candidate, pipeline, headSha, now)

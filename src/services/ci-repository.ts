@@ -1,66 +1,33 @@
 import type { CiRepository, ProjectHandle } from '../ci/config/sources'
-import { findCommit, getCommit, readBlob, type CommitRow } from '../db/repository'
+import type { Env } from '../env'
+import { repoObject } from '../objects/RepoObject'
 
 /**
- * CiRepository over today's repository tables (a commit row holds its whole tree as path → blob
- * sha). The one place CI config reads the repository: switching to git objects means replacing
- * this file only.
+ * CiRepository over the git store (each project's RepoObject): the one place CI config reads the
+ * repository (`include:local`/`project`/`component`, `rules:changes`, `rules:exists`,
+ * `cache:key:files`). Text files are decoded as UTF-8, as GitLab reads CI files.
  */
-
-const MAX_ANCESTORS = 5000
-
-export function tableRepository(db: D1Database): CiRepository {
-  const commits = new Map<string, Promise<CommitRow | null>>()
-  const commit = (project: ProjectHandle, sha: string) => {
-    const key = `${project.id}:${sha}`
-    if (!commits.has(key)) commits.set(key, getCommit(db, project.id, sha))
-    return commits.get(key)!
-  }
-  const tree = async (project: ProjectHandle, sha: string): Promise<Record<string, string> | null> => {
-    const row = await commit(project, sha)
-    return row ? (JSON.parse(row.tree) as Record<string, string>) : null
-  }
+export function gitRepository(env: Env): CiRepository {
+  const repo = (project: ProjectHandle) => repoObject(env, project.id)
   return {
     async resolveRef(project, ref) {
-      const name = ref === 'HEAD' ? project.defaultBranch : ref.replace(/^refs\/heads\//, '')
-      if (!name) return null
-      return (await findCommit(db, project.id, name))?.sha ?? null
+      const name = ref === 'HEAD' ? project.defaultBranch : ref
+      return name ? repo(project).resolve(name) : null
     },
     async readFileAt(project, sha, path) {
-      const blob = (await tree(project, sha))?.[path]
-      return blob ? readBlob(db, project.id, blob) : null
+      const bytes = await repo(project).fileAt(sha, path)
+      return bytes === null ? null : new TextDecoder().decode(bytes)
     },
     async listFiles(project, sha) {
-      return Object.keys((await tree(project, sha)) ?? {})
+      const items = (await repo(project).tree(sha, '', true)) ?? []
+      return items.filter((item) => item.type === 'blob').map((item) => item.path)
     },
     async changedPaths(project, base, head) {
-      const [before, after] = await Promise.all([tree(project, base), tree(project, head)])
-      if (!before || !after) return null
-      const paths = new Set([...Object.keys(before), ...Object.keys(after)])
-      return [...paths].filter((path) => before[path] !== after[path]).sort()
+      const store = repo(project)
+      const [from, to] = await Promise.all([store.resolve(base), store.resolve(head)])
+      return from && to ? store.changedPaths(from, to) : null
     },
-    async mergeBase(project, a, b) {
-      const ancestors = new Set<string>()
-      for (let queue = [a]; queue.length > 0 && ancestors.size < MAX_ANCESTORS; ) {
-        const sha = queue.shift()!
-        if (ancestors.has(sha)) continue
-        ancestors.add(sha)
-        const row = await commit(project, sha)
-        if (row) queue.push(...(JSON.parse(row.parent_ids) as string[]))
-      }
-      const seen = new Set<string>()
-      for (let queue = [b]; queue.length > 0 && seen.size < MAX_ANCESTORS; ) {
-        const sha = queue.shift()!
-        if (ancestors.has(sha)) return sha
-        if (seen.has(sha)) continue
-        seen.add(sha)
-        const row = await commit(project, sha)
-        if (row) queue.push(...(JSON.parse(row.parent_ids) as string[]))
-      }
-      return null
-    },
-    async blobIdAt(project, sha, path) {
-      return (await tree(project, sha))?.[path] ?? null
-    },
+    mergeBase: (project, a, b) => repo(project).mergeBase(a, b),
+    blobIdAt: (project, sha, path) => repo(project).blobIdAt(sha, path),
   }
 }

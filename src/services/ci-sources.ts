@@ -1,7 +1,8 @@
 import { AccessLevel } from '../auth/policy'
 import type { ConfigSources, ProjectHandle, RemoteResult } from '../ci/config/sources'
 import type { ProjectRow } from '../db/projects'
-import { tableRepository } from './ci-repository'
+import { gitRepository } from './ci-repository'
+import type { Env } from '../env'
 
 /**
  * The ConfigSources pipeline creation gives the config parser: the repository, other projects
@@ -27,9 +28,10 @@ export function includeSettings(env: { CI_TEMPLATE_BASE_URL?: string; CI_REMOTE_
 export const REMOTE_TIMEOUT_MS = 10_000
 export const REMOTE_MAX_BYTES = 1024 * 1024
 
-export function configSources(db: D1Database, userId: number | null, externalUrl: string, settings: CiSourceSettings = {}): ConfigSources {
+export function configSources(env: Env, userId: number | null, externalUrl: string, settings: CiSourceSettings = {}): ConfigSources {
+  const db = env.DB
   const sources: ConfigSources = {
-    repository: tableRepository(db),
+    repository: gitRepository(env),
     findProject: (path) => findReadableProject(db, path, userId),
     fetchRemote: (url) => fetchRemote(url, settings),
     serverHost: new URL(externalUrl).host,

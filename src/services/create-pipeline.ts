@@ -5,11 +5,14 @@ import { environmentStatements } from '../db/environments'
 import { insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
-import { findCommit, readFileAt, type CommitRow } from '../db/repository'
+import { upsertCommitStatement, type CommitRow } from '../db/repository'
+import type { Env } from '../env'
+import { repoObject } from '../objects/RepoObject'
 import { inheritedVariables } from '../ci/config/seed'
 import { configSources, projectHandle, type CiSourceSettings } from './ci-sources'
 import { completeJobs } from './creation-values'
 import { pipelineVariables } from './predefined-variables'
+import { commitRow } from './repository'
 
 /**
  * Creates a pipeline from the CI config at a ref's head (or a given sha for child pipelines):
@@ -33,26 +36,37 @@ export interface CreatePipelineInput {
   now: number
   /** values for the config's `spec:inputs` */
   inputs?: Record<string, unknown>
-  /** a push that updated the branch: its previous head (the diff `rules:changes` and `only:changes` see) */
+  /** the ref's previous head (push pipelines: the diff `rules:changes` and `only:changes` see) */
   beforeSha?: string
   /** template source, private remote includes, fetch */
   includeSettings?: CiSourceSettings
+  /** a tag pipeline (push of refs/tags/…) */
+  tag?: boolean
+  /** `[skip ci]` or `-o ci.skip`: the pipeline is created `skipped`, without jobs */
+  skip?: boolean
 }
 
-export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[] }
+/** Why no pipeline was made: no such ref, no config, filtered out by workflow:rules, or an invalid config. */
+export type CreatePipelineFailure = 'not_found' | 'missing_config' | 'filtered' | 'invalid'
+
+export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[]; reason?: CreatePipelineFailure }
 
 const ZERO_SHA = '0000000000000000000000000000000000000000'
 
-export async function createPipeline(db: D1Database, input: CreatePipelineInput): Promise<CreatePipelineResult> {
-  const commit = await findCommit(db, input.project.id, input.sha ?? input.ref)
-  if (!commit) return { ok: false, errors: ['Reference not found'] }
+export async function createPipeline(env: Env, input: CreatePipelineInput): Promise<CreatePipelineResult> {
+  const db = env.DB
+  const repo = repoObject(env, input.project.id)
+  const view = await repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref))
+  if (!view) return { ok: false, errors: ['Reference not found'], reason: 'not_found' }
+  const commit = commitRow(input.project.id, view)
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
-  const source = input.configSource ?? (await readFileAt(db, commit, configPath))
-  if (source === null) {
-    return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'] }
+  const bytes = input.configSource === undefined ? await repo.fileAt(commit.sha, configPath) : null
+  if (input.configSource === undefined && bytes === null) {
+    return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' }
   }
+  const source = input.configSource ?? new TextDecoder().decode(bytes!)
   const context = contextVariables(input, commit)
-  const sources = configSources(db, input.userId, input.externalUrl, input.includeSettings)
+  const sources = configSources(env, input.userId, input.externalUrl, input.includeSettings)
   const project = projectHandle(input.project)
   const modifiedPaths = input.source === 'push' && input.beforeSha && input.beforeSha !== ZERO_SHA
     ? await sources.repository.changedPaths(project, input.beforeSha, commit.sha)
@@ -65,17 +79,49 @@ export async function createPipeline(db: D1Database, input: CreatePipelineInput)
     project,
     sha: commit.sha,
   })
-  if (!parsed.ok) return parsed
+  if (!parsed.ok) {
+    const filtered = parsed.errors.length === 1 && parsed.errors[0] === 'Pipeline filtered out by workflow rules.'
+    return { ...parsed, reason: filtered ? 'filtered' : 'invalid' }
+  }
   await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
-  const statements = insertStatements(db, input, commit, parsed.pipeline)
+  const statements = insertStatements(db, input, commit, input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
+  if (input.skip) {
+    statements.push(db.prepare(`UPDATE pipelines SET status = 'skipped', finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(input.now))
+  }
+  statements.push(upsertCommitStatement(db, commit))
   const results = await db.batch<PipelineRow>(statements)
-  return { ok: true, pipeline: results[0].results[0] }
+  const pipeline = results[0].results[0]
+  if (input.skip) Object.assign(pipeline, { status: 'skipped', finished_at: input.now })
+  // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
+  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  return { ok: true, pipeline }
+}
+
+/**
+ * A push whose config is invalid still makes a pipeline in GitLab: `failed`, without jobs, with
+ * the config errors as `yaml_errors` (failure reason config_error).
+ */
+export async function createFailedPipeline(env: Env, input: CreatePipelineInput & { sha: string }, errors: string[]): Promise<PipelineRow | null> {
+  const db = env.DB
+  const repo = repoObject(env, input.project.id)
+  const view = await repo.commitView(input.sha)
+  if (!view) return null
+  const commit = commitRow(input.project.id, view)
+  const results = await db.batch<PipelineRow>([
+    ...insertStatements(db, input, commit, { stages: [], jobs: [], variables: [] }),
+    db.prepare(`UPDATE pipelines SET status = 'failed', finished_at = ? WHERE id = ${INSERTED_PIPELINE_ID}`).bind(input.now),
+    db.prepare(`INSERT INTO pipeline_yaml_errors (pipeline_id, errors) VALUES (${INSERTED_PIPELINE_ID}, ?)`).bind(errors.join(', ')),
+    upsertCommitStatement(db, commit),
+  ])
+  const pipeline = Object.assign(results[0].results[0], { status: 'failed', finished_at: input.now })
+  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  return pipeline
 }
 
 function contextVariables(input: CreatePipelineInput, commit: CommitRow): Record<string, string> {
   const out: Record<string, string> = {}
   const predefined = pipelineVariables({
-    project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: commit.sha, source: input.source,
+    project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: input.tag ?? false, sha: commit.sha, source: input.source,
   })
   for (const v of [...predefined, ...input.variables]) out[v.key] = v.value
   return out
@@ -89,7 +135,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
       sha: commit.sha,
       before_sha: input.beforeSha ?? parents[0] ?? ZERO_SHA,
       ref: input.ref,
-      tag: 0,
+      tag: input.tag ? 1 : 0,
       source: input.source,
       user_id: input.userId,
       variables: JSON.stringify(input.variables),
@@ -138,7 +184,7 @@ function newJob(input: CreatePipelineInput, definition: PipelineDefinition, job:
     stage: job.stage,
     stage_idx: job.stageIdx,
     ref: input.ref,
-    tag: 0,
+    tag: input.tag ? 1 : 0,
     allow_failure: job.allowFailure ? 1 : 0,
     when_: job.when,
     scheduling_type: job.needs === null ? 'stage' : 'dag',

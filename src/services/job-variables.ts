@@ -105,15 +105,9 @@ function predefinedVariables(ctx: JobVariablesContext): Variable[] {
     { key: 'CI_REGISTRY_PASSWORD', value: token, public: false, masked: true },
     { key: 'CI_REPOSITORY_URL', value: repositoryUrl(externalUrl, project.full_path, token), public: false, masked: false },
   ]
-  return [NO_GIT_FETCH, ...base, ...visible.map(([key, value]) => ({ key, value, public: true, masked: false })), ...secret]
+  return [...base, ...visible.map(([key, value]) => ({ key, value, public: true, masked: false })), ...secret]
 }
 
-/**
- * edgejobs keeps a project's files but serves no git protocol, so a runner could not fetch the
- * repository: jobs default to `GIT_STRATEGY: none` (lowest precedence, so a YAML, pipeline or
- * play variable that sets it wins, e.g. for jobs that fetch their sources themselves).
- */
-const NO_GIT_FETCH: Variable = { key: 'GIT_STRATEGY', value: 'none', public: true, masked: false }
 
 function iso(ms: number): string {
   // GitLab writes these as ISO 8601 without fractional seconds (`2024-01-01T12:00:00Z`).

@@ -4,7 +4,7 @@ import type { Env } from '../env'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
 import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
-import type { ProjectRow } from '../db/projects'
+import { DEFAULT_GIT_DEPTH, type ProjectRow } from '../db/projects'
 import type { RunnerRow } from '../db/runners'
 import type { UserRow } from '../db/users'
 import type { Assigned } from './job-queue'
@@ -30,11 +30,14 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
   const db = env.DB
   const [pipeline, project, user, dependencies, dotenv, branch] = await db.batch([
     db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(job.pipeline_id),
-    db.prepare('SELECT * FROM projects WHERE id = ?').bind(job.project_id),
+    db.prepare(
+      `SELECT p.*, COALESCE((SELECT default_git_depth FROM project_ci_settings WHERE project_id = p.id), ${DEFAULT_GIT_DEPTH}) AS ci_default_git_depth
+       FROM projects p WHERE p.id = ?`,
+    ).bind(job.project_id),
     db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
     pipelineDotenvStatement(db, job.pipeline_id),
-    db.prepare('SELECT protected FROM branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(job.pipeline_id),
+    db.prepare('SELECT 1 AS protected FROM protected_branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(job.pipeline_id),
   ])
   return {
     job,
@@ -52,8 +55,6 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
   }
 }
 
-/** Project::ci_default_git_depth's default. */
-const DEFAULT_GIT_DEPTH = 20
 
 export function runnerPayload(ctx: PayloadContext) {
   const { job, token } = ctx
@@ -65,7 +66,7 @@ export function runnerPayload(ctx: PayloadContext) {
     token,
     allow_git_fetch: true,
     job_info: jobInfo(ctx),
-    git_info: gitInfo(ctx, gitDepth(variables)),
+    git_info: gitInfo(ctx, gitDepth(variables, ctx.project.ci_default_git_depth ?? DEFAULT_GIT_DEPTH)),
     runner_info: { timeout: ctx.timeout, runner_session_url: null },
     variables,
     steps: steps(options, ctx.timeout),
@@ -127,10 +128,11 @@ function jobInfo(ctx: PayloadContext) {
   }
 }
 
-function gitDepth(variables: Array<{ key: string; value: string }>): number {
+/** The job's GIT_DEPTH, else the project's ci_default_git_depth (Ci::Build#git_depth). */
+function gitDepth(variables: Array<{ key: string; value: string }>, projectDepth: number): number {
   const value = variables.find((item) => item.key === 'GIT_DEPTH')?.value
-  const depth = value === undefined ? DEFAULT_GIT_DEPTH : Number.parseInt(value, 10)
-  return Number.isFinite(depth) && depth >= 0 ? depth : DEFAULT_GIT_DEPTH
+  const depth = value === undefined ? projectDepth : Number.parseInt(value, 10)
+  return Number.isFinite(depth) && depth >= 0 ? depth : projectDepth
 }
 
 function gitInfo(ctx: PayloadContext, depth: number) {

@@ -25,7 +25,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   const variables = forwardedVariables(bridge, parent.variables, trigger.forward)
   const now = Date.now()
   if (trigger.include || trigger.includes) {
-    const created = await createPipeline(env.DB, {
+    const created = await createPipeline(env, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
       ...(trigger.includes ? { configSource: JSON.stringify({ include: trigger.includes }) } : { configPath: trigger.include }), parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
       includeSettings: { ...includeSettings(env), readParentArtifact: parentArtifactReader(env, parent.id) },
@@ -36,7 +36,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   if (!target) return { ok: false, reason: 'downstream_bridge_project_not_found' }
   if (target.id === project.id && !trigger.branch) return { ok: false, reason: 'invalid_bridge_trigger' }
   if (!(await mayRunPipelines(env, target, bridge.user_id))) return { ok: false, reason: 'insufficient_bridge_permissions' }
-  const created = await createPipeline(env.DB, {
+  const created = await createPipeline(env, {
     project: target, ref: trigger.branch ?? target.default_branch ?? 'main', userId: bridge.user_id, source: 'pipeline',
     variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: externalUrl(env), now,
     includeSettings: includeSettings(env),

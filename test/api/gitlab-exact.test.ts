@@ -249,7 +249,7 @@ build:
       paths: [tmp/]
       unprotect: true
 `)
-    await env.DB.prepare("UPDATE branches SET protected = 1 WHERE project_id = ? AND name = 'main'").bind(project.id).run()
+    await env.DB.prepare("INSERT INTO protected_branches (project_id, name) VALUES (?, 'main')").bind(project.id).run()
     expect((await apiJson('POST', `/projects/${project.id}/pipeline`, { token: project.owner.token, body: { ref: 'main' } })).status).toBe(201)
     const runner = await projectRunner(project)
     const job = (await runner.requestJob())!

@@ -27,11 +27,12 @@ function variable(payload: any, key: string) {
 }
 
 describe('POST /jobs/request', () => {
-  it('defaults GIT_STRATEGY to none (edgejobs serves no git), unless the job sets it', async () => {
+  it('sends no GIT_STRATEGY (the runner fetches, as with GitLab) unless the job sets it', async () => {
     const { job } = await runningJob()
-    expect(variable(job.payload, 'GIT_STRATEGY')).toMatchObject({ value: 'none', public: true })
-    const custom = await runningJob('build:\n  script: make\n  variables:\n    GIT_STRATEGY: fetch\n')
-    expect(variable(custom.job.payload, 'GIT_STRATEGY').value).toBe('fetch')
+    expect(job.payload.allow_git_fetch).toBe(true)
+    expect(job.payload.variables.filter((item: any) => item.key === 'GIT_STRATEGY')).toHaveLength(0)
+    const custom = await runningJob('build:\n  script: make\n  variables:\n    GIT_STRATEGY: none\n')
+    expect(variable(custom.job.payload, 'GIT_STRATEGY').value).toBe('none')
     expect(custom.job.payload.variables.filter((item: any) => item.key === 'GIT_STRATEGY')).toHaveLength(1)
   })
 

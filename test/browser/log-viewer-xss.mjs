@@ -4,7 +4,8 @@
 // injected into the page anyway (the CSP must stop it), and the token's reach. None may run
 // script, and the token must not be readable from the page. Starts its own wrangler dev (port
 // BROWSER_TEST_PORT, default 8801, fresh state in a temp dir) and stops it in every way out.
-// Writes {passed, failed} to node_modules/.cache/browser-report.json for scripts/test.mjs.
+// Writes {passed, failed} to the file after --counts (default node_modules/.cache/browser-report.json)
+// for scripts/test.mjs.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +17,8 @@ const ORIGIN = `http://127.0.0.1:${PORT}`
 const API = `${ORIGIN}/api/v4`
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ROOT_TOKEN = `glpat-browser-${Math.random().toString(36).slice(2, 14)}`
-const REPORT = 'node_modules/.cache/browser-report.json'
+const countsAt = process.argv.indexOf('--counts')
+const REPORT = countsAt === -1 ? 'node_modules/.cache/browser-report.json' : process.argv[countsAt + 1]
 
 const HTML_NAME = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
 const HTML_STAGE = '"><svg onload="window.__xss=3">'
