@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { finishJob, jobsByName, runJob, startJob } from '../job-driver'
+import { eventually, finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, type TestProject, type TestUser } from '../world'
 
 const CI = `
@@ -125,9 +125,12 @@ describe('POST /projects/:id/jobs/:job_id/retry', () => {
     const { commitFile } = await import('../world')
     await commitFile(project, 'child.yml', 'c:\n  script: x\n')
     const pipeline = await createPipelineFrom(project, 'kid:\n  trigger:\n    include: child.yml\n')
-    const bridges = await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}/bridges`, { token: project.owner.token })
-    const bridge = bridges.body[0]
-    expect(bridge.status).toBe('success')
+    // The downstream pipeline is made after the bridge is pending (Ci::CreateDownstreamPipelineWorker).
+    const bridge = await eventually(async () => {
+      const bridges = await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}/bridges`, { token: project.owner.token })
+      expect(bridges.body[0].status).toBe('success')
+      return bridges.body[0]
+    })
     const res = await apiJson('POST', `/projects/${project.id}/jobs/${bridge.id}/retry`, { token: project.owner.token })
     expect(res.status).toBe(201)
     expect(res.body.name).toBe('kid')

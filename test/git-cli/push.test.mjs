@@ -66,6 +66,10 @@ describe('git push', () => {
     assert.equal(list.length, 2)
     assert.equal((await pipeline(project, list[0].id)).before_sha, first)
     assert.equal(list[0].sha, second)
+    // The second push auto-canceled the first push's pipeline: nothing of it had started
+    // (app/services/ci/pipeline_creation/cancel_redundant_pipelines_service.rb, `conservative`).
+    assert.equal((await pipeline(project, list[1].id)).status, 'canceled')
+    assert.equal((await pipeline(project, list[0].id)).status, 'pending')
 
     // Someone else's history: the client refuses a non-fast-forward, the server never moves.
     const other = localRepo(project)
