@@ -181,6 +181,29 @@ describe('git push', () => {
     assert.equal((await api('GET', `/projects/${project.id}/pipelines/${failed.id}/jobs`, { token: project.owner.token })).body.length, 0)
   })
 
+  it('rules:changes and only:changes see the push diff (before_sha..sha); a new branch runs them all', async () => {
+    // lib/gitlab/ci/build/rules/rule/clause/changes.rb and the push's before_sha (Gitlab::Git::Push):
+    // a new ref has no diff, so `changes` holds; later pushes compare before_sha with the new head.
+    const project = await createProject()
+    const dir = localRepo(project)
+    const ci = 'docs:\n  script: make docs\n  rules:\n    - changes: ["*.md"]\nlegacy:\n  script: make legacy\n  only:\n    changes: ["*.md"]\nbuild:\n  script: make\n'
+    commitFile(dir, '.gitlab-ci.yml', ci, 'ci')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    const latestJobs = async () => {
+      const [latest] = await pipelines(project)
+      const jobs = await api('GET', `/projects/${project.id}/pipelines/${latest.id}/jobs`, { token: project.owner.token })
+      return jobs.body.map((job) => job.name).sort()
+    }
+    assert.deepEqual(await latestJobs(), ['build', 'docs', 'legacy'])
+    commitFile(dir, 'code.txt', 'x\n', 'code only')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    assert.deepEqual(await latestJobs(), ['build'])
+    commitFile(dir, 'README.md', '# hi\n', 'docs')
+    commitFile(dir, 'more.txt', 'y\n', 'and code')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    assert.deepEqual(await latestJobs(), ['build', 'docs', 'legacy'])
+  })
+
   it('makes pipelines for the first 4 refs of a push (git_push_pipeline_limit)', async () => {
     const project = await createProject()
     const dir = localRepo(project)
