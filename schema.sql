@@ -93,15 +93,6 @@ CREATE TABLE IF NOT EXISTS pipeline_yaml_errors (
   errors TEXT NOT NULL
 );
 
--- Protected branches (GitLab's protected_branches, exact names): a pipeline on one is on a protected
--- ref (CI_COMMIT_REF_PROTECTED, `-protected` cache keys). The git store keeps refs; this keeps which
--- branch names are protected.
-CREATE TABLE IF NOT EXISTS protected_branches (
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  name TEXT NOT NULL,
-  PRIMARY KEY (project_id, name)
-) WITHOUT ROWID;
-
 CREATE TABLE IF NOT EXISTS pipelines (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project_id INTEGER NOT NULL REFERENCES projects(id),
@@ -344,4 +335,19 @@ CREATE TABLE IF NOT EXISTS resource_groups (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   UNIQUE (project_id, key)
+);
+
+-- Protected branches (GitLab's protected_branches): `name` is a branch name or a wildcard pattern
+-- (`release/*`, matched with GLOB: git ref names cannot hold `?`, `[` or `*`, so `*` is the only
+-- metacharacter). A pipeline on a matching branch is protected (CI_COMMIT_REF_PROTECTED,
+-- `-protected` cache keys).
+CREATE TABLE IF NOT EXISTS protected_branches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  push_access_level INTEGER NOT NULL DEFAULT 40,
+  merge_access_level INTEGER NOT NULL DEFAULT 40,
+  allow_force_push INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
 );

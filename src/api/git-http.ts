@@ -2,8 +2,6 @@ import type { Env } from '../env'
 import { loadProject, type ProjectContext } from '../auth/access'
 import { gitAbilities } from '../auth/git-scopes'
 import { can } from '../auth/policy'
-import { tokenDigest } from '../auth/tokens'
-import { tokenScopes } from '../db/users'
 import { ApiError } from '../http/errors'
 import { repoObject, type PushOutcome } from '../objects/RepoObject'
 import { setDefaultBranchIfUnset } from '../db/projects'
@@ -99,7 +97,7 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute): Prom
   if (credentials === 'malformed') return challenge()
   let ctx: ProjectContext
   try {
-    ctx = await loadProject(env, credentials.request, {}, route.projectPath, { requireUser: false, jobTokenAllowed: true })
+    ctx = await loadProject(env, credentials.request, {}, route.projectPath, { requireUser: false, jobTokenAllowed: true, apiScopes: false })
   } catch (error) {
     if (!(error instanceof ApiError)) throw error
     if (error.status === 401) return challenge()
@@ -114,7 +112,7 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute): Prom
   }
   if (credentials.personalToken) {
     // A token authenticates whatever its scopes; git needs a repository scope (or api).
-    const abilities = gitAbilities(await tokenScopes(env.DB, await tokenDigest(credentials.personalToken)))
+    const abilities = gitAbilities(ctx.caller.scopes ?? [])
     if (!abilities.download) return text(403, 'You are not allowed to download code.')
     if (push && !abilities.push) return text(403, 'You are not allowed to upload code.')
   }

@@ -16,6 +16,8 @@ export interface Caller {
   user: UserRow | null
   /** Set when authenticated by a CI job token: the job whose token it is. */
   job?: { id: number; projectId: number; projectPath: string; status: string }
+  /** Set when authenticated by a personal access token: its scopes. */
+  scopes?: string[]
 }
 
 export interface ProjectContext<T extends unknown[] = unknown[]> {
@@ -31,6 +33,11 @@ export interface AccessOptions {
   jobTokenAllowed?: boolean
   /** `before { authenticate! }`: anonymous callers get 401. */
   requireUser?: boolean
+  /**
+   * Personal token scopes are checked as the API guard does (default). False for git over HTTP,
+   * whose own rules (auth/git-scopes.ts) the caller applies to `Caller.scopes`.
+   */
+  apiScopes?: boolean
 }
 
 const EXECUTING = new Set(['running', 'canceling'])
@@ -75,14 +82,16 @@ async function callerStatements(env: Env, credential: Credential): Promise<{ cal
   }
 }
 
-function resolveCaller(request: Request, credential: Credential, digest: string | undefined, row: CallerRow | null, now: number): Caller {
+function resolveCaller(request: Request, credential: Credential, digest: string | undefined, row: CallerRow | null, now: number, apiScopes = true): Caller {
   if (credential.kind === 'none') return { user: null }
   if (!row || !digest || !digestsEqual(row.t_digest, digest)) throw ApiError.unauthorized()
+  let scopes: string[] | undefined
   if (credential.kind === 'personal') {
     if (row.t_revoked) throw ApiError.unauthorized()
     // GitLab tokens expire at the start of their expires_at day (UTC).
     if (row.t_expires_at && Date.parse(`${row.t_expires_at}T00:00:00Z`) <= now) throw ApiError.unauthorized()
-    requireScope(parseScopes(row.t_scopes), request.method, new URL(request.url).pathname)
+    scopes = parseScopes(row.t_scopes)
+    if (apiScopes) requireScope(scopes, request.method, new URL(request.url).pathname)
   } else {
     // A job token works only while its job runs (EXECUTING) and is not erased, and needs a user.
     if (!EXECUTING.has(row.job_status ?? '') || row.job_erased_at || row.id === null) throw ApiError.unauthorized()
@@ -93,6 +102,7 @@ function resolveCaller(request: Request, credential: Credential, digest: string 
     is_admin: row.is_admin, state: row.state, created_at: row.created_at,
   }
   const caller: Caller = { user }
+  if (scopes) caller.scopes = scopes
   if (credential.kind === 'job') caller.job = { id: row.job_id!, projectId: row.job_project_id!, projectPath: row.job_project_path!, status: row.job_status! }
   return caller
 }
@@ -102,7 +112,7 @@ export async function authenticate(env: Env, request: Request, params: Record<st
   const credential = extractCredential(request, params, options.jobTokenAllowed ?? false)
   const { caller: statement, digest } = await callerStatements(env, credential)
   const row = statement ? await statement.first<CallerRow>() : null
-  const caller = resolveCaller(request, credential, digest, row, Date.now())
+  const caller = resolveCaller(request, credential, digest, row, Date.now(), options.apiScopes)
   if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
   return caller
 }
@@ -153,7 +163,7 @@ export async function loadProject<T extends unknown[] = unknown[]>(
   const statements = [...(who.caller ? [who.caller] : []), projectStatement, ...extra(projectSubquery(condition))]
   const results = await env.DB.batch(statements)
   const callerRow = who.caller ? ((results.shift()!.results[0] as CallerRow | undefined) ?? null) : null
-  const caller = resolveCaller(request, credential, who.digest, callerRow, Date.now())
+  const caller = resolveCaller(request, credential, who.digest, callerRow, Date.now(), options.apiScopes)
   if ((options.requireUser ?? true) && !caller.user) throw ApiError.unauthorized()
   const projectRow = results.shift()!.results[0] as (ProjectRow & { member_access: number }) | undefined
   if (!projectRow) throw ApiError.notFound('Project')

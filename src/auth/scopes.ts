@@ -42,8 +42,6 @@ function registeredScopes(pathname: string): RegisteredScope[] {
 
 /** Throws GitLab's `403 insufficient_scope` unless one of `tokenScopes` opens this request. */
 export function requireScope(tokenScopes: readonly string[], method: string, pathname: string): void {
-  // Only API requests: git over HTTP checks its own scopes (git-scopes.ts, Gitlab::Auth).
-  if (!/^\/api\/v4(\/|$)/.test(pathname)) return
   const registered = registeredScopes(pathname)
   const holds = { any: true, read: method === 'GET' || method === 'HEAD', post: method === 'POST' }
   const passing = registered.filter((scope) => holds[scope.when]).map((scope) => scope.name)

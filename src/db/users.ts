@@ -102,9 +102,3 @@ export function bootstrapRootStatements(db: D1Database, digest: string, now: num
       .bind(digest, now),
   ]
 }
-
-/** The scopes of the personal access token with this digest (empty when there is none). */
-export async function tokenScopes(db: D1Database, digest: string): Promise<string[]> {
-  const row = await db.prepare('SELECT scopes FROM personal_access_tokens WHERE token_digest = ?').bind(digest).first<{ scopes: string }>()
-  return row ? (JSON.parse(row.scopes) as string[]) : []
-}

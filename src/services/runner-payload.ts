@@ -1,6 +1,7 @@
 import { FAILURE_REASONS } from '../ci/failure-reasons'
 import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, Variable } from '../ci/types'
 import type { Env } from '../env'
+import { protectedPipelineRefStatement } from '../db/protected-branches'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
 import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
@@ -28,7 +29,7 @@ export interface PayloadContext extends JobVariablesContext {
 export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: Assigned, externalUrl: string): Promise<PayloadContext> {
   const { job } = assigned
   const db = env.DB
-  const [pipeline, project, user, dependencies, dotenv, branch] = await db.batch([
+  const [pipeline, project, user, dependencies, dotenv, protectedRef] = await db.batch([
     db.prepare('SELECT * FROM pipelines WHERE id = ?').bind(job.pipeline_id),
     db.prepare(
       `SELECT p.*, COALESCE((SELECT default_git_depth FROM project_ci_settings WHERE project_id = p.id), ${DEFAULT_GIT_DEPTH}) AS ci_default_git_depth
@@ -37,7 +38,7 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
     db.prepare('SELECT * FROM users WHERE id = ?').bind(job.user_id),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
     pipelineDotenvStatement(db, job.pipeline_id),
-    db.prepare('SELECT 1 AS protected FROM protected_branches b JOIN pipelines p ON p.project_id = b.project_id AND p.ref = b.name AND p.tag = 0 WHERE p.id = ?').bind(job.pipeline_id),
+    protectedPipelineRefStatement(db, job.pipeline_id),
   ])
   return {
     job,
@@ -51,7 +52,7 @@ export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: 
     dependencies: dependencies.results as DependencyRow[],
     queue: assigned.queue,
     dotenv: dotenv.results as DotenvVariableRow[],
-    protectedRef: (branch.results[0] as { protected: number } | undefined)?.protected === 1,
+    protectedRef: protectedRef.results.length > 0,
   }
 }
 
