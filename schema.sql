@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS projects (
   build_timeout INTEGER NOT NULL DEFAULT 3600,   -- seconds
   ci_job_token_scope_enabled INTEGER NOT NULL DEFAULT 0,
   default_branch TEXT,
+  auto_cancel_pending_pipelines INTEGER NOT NULL DEFAULT 1, -- GitLab's project CI setting, enabled by default
   runners_token_digest TEXT,                     -- legacy registration token (digest)
   creator_id INTEGER NOT NULL REFERENCES users(id),
   created_at INTEGER NOT NULL,
@@ -113,6 +114,10 @@ CREATE TABLE IF NOT EXISTS pipelines (
   duration INTEGER,
   queued_duration INTEGER,
   coverage TEXT,
+  -- Ci::PipelineMetadata: workflow:auto_cancel (NULL = GitLab's defaults, conservative / none)
+  auto_cancel_on_new_commit TEXT,
+  auto_cancel_on_job_failure TEXT,
+  auto_canceled_by_id INTEGER,             -- the newer pipeline that auto-canceled this one
   lock_version INTEGER NOT NULL DEFAULT 0,
   UNIQUE (project_id, iid)
 );
@@ -291,10 +296,14 @@ CREATE TABLE IF NOT EXISTS environments (
   slug TEXT NOT NULL,
   external_url TEXT,
   tier TEXT NOT NULL,
+  description TEXT,
+  state TEXT NOT NULL DEFAULT 'available',  -- available, stopping, stopped (Environment's state machine)
+  auto_stop_at INTEGER,                     -- from the last successful deployment's auto_stop_in
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+CREATE INDEX IF NOT EXISTS environments_auto_stop ON environments(auto_stop_at) WHERE auto_stop_at IS NOT NULL AND state = 'available';
 CREATE TABLE IF NOT EXISTS job_environments (
   job_id INTEGER PRIMARY KEY REFERENCES jobs(id),
   environment_id INTEGER NOT NULL REFERENCES environments(id),

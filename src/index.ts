@@ -9,6 +9,7 @@ import { configOf } from './config'
 import { expireAuthFailures } from './auth/throttle'
 import { git, pages, router } from './routes'
 import { expireArtifacts } from './services/expire-artifacts'
+import { stopDueEnvironments } from './services/stop-environment'
 
 export { JobObject } from './objects/JobObject'
 export { PipelineObject } from './objects/PipelineObject'
@@ -56,9 +57,9 @@ export default {
     const response = withSecurityHeaders(await handle(request, env, ctx))
     return request.method === 'HEAD' ? withoutBody(response) : response
   },
-  /** Cron (wrangler.toml `triggers`): housekeeping such as deleting expired artifacts. */
+  /** Cron (wrangler.toml `triggers`): housekeeping such as deleting expired artifacts and stopping environments due to auto-stop. */
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     const now = Date.now()
-    ctx.waitUntil(Promise.all([expireArtifacts(env, now), expireAuthFailures(env, now)]).then(() => undefined))
+    ctx.waitUntil(Promise.all([expireArtifacts(env, now), expireAuthFailures(env, now), stopDueEnvironments(env, now)]).then(() => undefined))
   },
 } satisfies ExportedHandler<Env>

@@ -68,13 +68,18 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
   // Environments and deployments
   .get('/projects/:id/environments', publicReadOrJob, environments.listEnvironments)
+  .post('/projects/:id/environments', personal, environments.createEnvironment)
   .get('/projects/:id/environments/:environment_id', publicReadOrJob, environments.showEnvironment)
+  .put('/projects/:id/environments/:environment_id', personal, environments.updateEnvironment)
+  .delete('/projects/:id/environments/:environment_id', personal, environments.deleteEnvironment)
+  .post('/projects/:id/environments/:environment_id/stop', personal, environments.stop)
   .get('/projects/:id/deployments', publicReadOrJob, environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', publicReadOrJob, environments.showDeployment)
   // Resource groups
   .get('/projects/:id/resource_groups', personal, resourceGroups.list)
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
   .put('/projects/:id/resource_groups/:key', personal, resourceGroups.update)
+  .get('/projects/:id/resource_groups/:key/upcoming_jobs', personal, resourceGroups.upcomingJobs)
   // Jobs
   .get('/projects/:id/jobs', personalOrJob, jobs.list)
   .get('/projects/:id/jobs/:job_id', personal, jobs.show)

@@ -1,23 +1,28 @@
 import * as v from 'valibot'
+import type { Env } from '../env'
 import { loadProject } from '../auth/access'
-import { authorize } from '../auth/policy'
+import { authorize, can } from '../auth/policy'
+import { guessTier, validEnvironmentName } from '../ci/config/environment'
 import {
-  deploymentListStatements, deploymentStatement, environmentListStatements, environmentStatement, lastDeploymentStatement,
-  type DeploymentRow, type EnvironmentRow,
+  deleteEnvironmentStatements, deploymentListStatements, deploymentStatement, environmentListStatements, environmentStatement,
+  insertEnvironmentStatement, lastDeploymentStatement, nameTakenStatement, updateEnvironmentStatement, type DeploymentRow, type EnvironmentRow,
 } from '../db/environments'
 import { jobViewsByIds } from '../db/job-views'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage } from '../http/pagination'
-import { Int, OneOf, Str } from '../http/param-types'
+import { Bool, Int, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { deployment, environment } from '../present/environment'
+import { environmentSlug } from '../services/creation-values'
+import { stopEnvironment } from '../services/stop-environment'
 import type { ApiContext } from './context'
 
 /**
- * GET /projects/:id/environments, /environments/:environment_id, /deployments,
- * /deployments/:deployment_id (GitLab's Environments and Deployments APIs, read side). Reading
- * them takes read access to the project's jobs, as GitLab's read_environment/read_deployment.
+ * GitLab's Environments API (lib/api/environments.rb: list, show, create, update, delete, stop)
+ * and the read side of its Deployments API. Reading takes read access to the project's jobs, as
+ * GitLab's read_environment/read_deployment; writing takes developer (create_environment,
+ * update_environment, destroy_environment), here `update_build`, which developers have.
  */
 
 const ListParams = v.looseObject({
@@ -44,7 +49,8 @@ export async function listEnvironments(c: ApiContext): Promise<Response> {
 const ShowParams = v.looseObject({ id: Str, environment_id: Int })
 
 export async function showEnvironment(c: ApiContext): Promise<Response> {
-  const params = await c.valid(ShowParams)
+  const raw = await c.params()
+  const params = validate(ShowParams, raw)
   const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [
     environmentStatement(c.env.DB, project, params.environment_id),
   ])
@@ -81,7 +87,8 @@ export async function listDeployments(c: ApiContext): Promise<Response> {
 const DeploymentParams = v.looseObject({ id: Str, deployment_id: Int })
 
 export async function showDeployment(c: ApiContext): Promise<Response> {
-  const params = await c.valid(DeploymentParams)
+  const raw = await c.params()
+  const params = validate(DeploymentParams, raw)
   const ctx = await loadProject<[DeploymentRow]>(c, params.id, (project) => [
     deploymentStatement(c.env.DB, project, params.deployment_id),
   ])
@@ -99,4 +106,116 @@ async function presentDeployments(c: ApiContext, rows: DeploymentRow[]) {
     : await jobViewsByIds(c.env.DB, ids)
   const byId = new Map(jobs.map((job) => [job.id, job]))
   return rows.map((row) => deployment(row, byId.get(row.job_id), c.externalUrl, c.now))
+}
+
+const TIERS = ['production', 'staging', 'testing', 'development', 'other'] as const
+const NAME_ERROR = "can contain only letters, digits, '-', '_', '/', '$', '{', '}', '.', and spaces, but it cannot start or end with '/'"
+
+const CreateParams = v.looseObject({
+  id: Str,
+  name: Str,
+  external_url: v.optional(Str),
+  tier: v.optional(OneOf(TIERS)),
+})
+
+/** POST /projects/:id/environments → 201; Environment validations as render_validation_error!. */
+export async function createEnvironment(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  rejectSlug(raw)
+  const params = validate(CreateParams, raw)
+  const ctx = await loadProject(c, params.id)
+  authorize(ctx.access, 'update_build')
+  const externalUrl = params.external_url || null
+  checkEnvironment({ name: params.name, external_url: externalUrl })
+  const row = await insertEnvironmentStatement(c.env.DB, ctx.project.id, {
+    name: params.name, slug: await environmentSlug(params.name), external_url: externalUrl, tier: params.tier ?? guessTier(params.name)!,
+  }, c.now).first<EnvironmentRow>()
+  if (!row) throw ApiError.fieldErrors({ name: ['has already been taken'] })
+  return json(environment(row), { status: 201 })
+}
+
+const UpdateParams = v.looseObject({
+  id: Str,
+  environment_id: Int,
+  name: v.optional(Str),
+  external_url: v.optional(Str),
+  tier: v.optional(OneOf(TIERS)),
+})
+
+/** PUT /projects/:id/environments/:environment_id → 200 (name, external_url, tier). */
+export async function updateEnvironment(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  rejectSlug(raw)
+  const params = validate(UpdateParams, raw)
+  const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [environmentStatement(c.env.DB, project, params.environment_id)])
+  authorize(ctx.access, 'update_build')
+  const row = ctx.results[0].results[0]
+  if (!row) throw ApiError.notFound()
+  const changes: Partial<Pick<EnvironmentRow, 'name' | 'external_url' | 'tier'>> = {}
+  if (params.name !== undefined) changes.name = params.name
+  if (params.external_url !== undefined) changes.external_url = params.external_url || null
+  if (params.tier !== undefined) changes.tier = params.tier
+  checkEnvironment({ name: changes.name ?? row.name, external_url: changes.external_url === undefined ? row.external_url : changes.external_url })
+  if (changes.name !== undefined && (await nameTakenStatement(c.env.DB, row.project_id, changes.name, row.id).first())) {
+    throw ApiError.fieldErrors({ name: ['has already been taken'] })
+  }
+  const updated = await updateEnvironmentStatement(c.env.DB, row.id, changes, c.now).first<EnvironmentRow>()
+  return json(environment(updated!))
+}
+
+const EnvironmentParams = v.looseObject({ id: Str, environment_id: Int })
+
+/** DELETE /projects/:id/environments/:environment_id → 204; only a stopped one (EnvironmentPolicy). */
+export async function deleteEnvironment(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const params = validate(EnvironmentParams, raw)
+  const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [environmentStatement(c.env.DB, project, params.environment_id)])
+  authorize(ctx.access, 'read_build')
+  const row = ctx.results[0].results[0]
+  if (!row) throw ApiError.notFound()
+  // destroy_environment: developer+, and `rule { ~stopped }.prevent(:destroy_environment)`.
+  if (!can(ctx.access, 'update_build') || row.state !== 'stopped') throw ApiError.forbidden()
+  await c.env.DB.batch(deleteEnvironmentStatements(c.env.DB, row.id))
+  return new Response(null, { status: 204 })
+}
+
+const StopParams = v.looseObject({ id: Str, environment_id: Int, force: v.optional(Bool, false) })
+
+/**
+ * POST /projects/:id/environments/:environment_id/stop → 200 with the environment. As in GitLab,
+ * a caller who may read but not stop it (StopService's stop_environment) gets it unchanged.
+ */
+export async function stop(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const params = validate(StopParams, raw)
+  const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [environmentStatement(c.env.DB, project, params.environment_id)])
+  authorize(ctx.access, 'read_build')
+  const row = ctx.results[0].results[0]
+  if (!row) throw ApiError.notFound()
+  if (can(ctx.access, 'update_build')) await stopEnvironment(c.env, row, { force: params.force })
+  const after = await environmentStatement(c.env.DB, { sql: '?', value: row.project_id }, row.id).first<EnvironmentRow>()
+  return json(environment(after!))
+}
+
+/** `optional :slug, absence: { message: "is automatically generated and cannot be changed" }` */
+function rejectSlug(raw: Record<string, unknown>): void {
+  if (raw.slug !== undefined && raw.slug !== null && raw.slug !== '') throw ApiError.plain(400, 'slug is automatically generated and cannot be changed')
+}
+
+/** Environment's validations of name and external_url (app/models/environment.rb). */
+function checkEnvironment(values: { name: string; external_url: string | null }): void {
+  const errors: Record<string, string[]> = {}
+  if (values.name.trim() === '') errors.name = ["can't be blank"]
+  else if (values.name.length > 255) errors.name = ['is too long (maximum is 255 characters)']
+  else if (!validEnvironmentName(values.name)) errors.name = [NAME_ERROR]
+  if (values.external_url !== null) {
+    const url = values.external_url
+    if (url.length > 255) errors.external_url = ['is too long (maximum is 255 characters)']
+    else {
+      // safe_external_url: Gitlab::Utils::SanitizeNodeLink::UNSAFE_PROTOCOLS
+      const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1]?.toLowerCase()
+      if (scheme && ['javascript', 'data', 'vbscript'].includes(scheme)) errors.external_url = [`${scheme} scheme is not allowed`]
+    }
+  }
+  if (Object.keys(errors).length > 0) throw ApiError.fieldErrors(errors)
 }

@@ -13,6 +13,7 @@ import { json } from '../http/response'
 import { pipelineObject } from '../objects/stubs'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
 import { includeSettings } from '../services/ci-sources'
+import { cancelRedundantPipelines } from '../services/cancel-redundant-pipelines'
 import { createPipeline } from '../services/create-pipeline'
 import type { ApiContext } from './context'
 
@@ -45,6 +46,8 @@ export async function create(c: ApiContext): Promise<Response> {
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
   if (!created.ok) throw ApiError.fieldErrors({ base: created.errors })
+  // Chain::CancelPendingPipelines runs for every new pipeline (a worker in GitLab; awaited here).
+  await cancelRedundantPipelines(c.env, ctx.project, created.pipeline)
   await pipelineObject(c.env, created.pipeline.id).process(created.pipeline.id)
   const view = await pipelineViewStatement(c.env.DB, created.pipeline.id, ctx.project.id).first<PipelineViewRow>()
   return json(presentDetailed(view!, c), { status: 201 })

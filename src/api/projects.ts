@@ -18,6 +18,8 @@ import { member, project } from '../present/project'
 import type { ApiContext } from './context'
 
 const VISIBILITY = ['private', 'internal', 'public'] as const
+/** lib/api/helpers/projects_helpers.rb: `values: %w[disabled enabled]` */
+const AUTO_CANCEL = ['disabled', 'enabled'] as const
 const PATH = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/
 
 const CreateProjectParams = v.looseObject({
@@ -30,6 +32,7 @@ const CreateProjectParams = v.looseObject({
   ci_config_path: v.optional(Str),
   build_timeout: v.optional(Int),
   default_branch: v.optional(Str),
+  auto_cancel_pending_pipelines: v.optional(OneOf(AUTO_CANCEL)),
 })
 
 /** POST /projects — created in the caller's personal namespace; the caller becomes owner. */
@@ -53,7 +56,8 @@ export async function createProject(c: ApiContext): Promise<Response> {
     name, path, namespace_path: namespacePath, full_path: fullPath, description: params.description ?? null,
     visibility: params.visibility, public_jobs: (params.public_builds ?? params.public_jobs) ? 1 : 0,
     builds_enabled: 1, ci_config_path: params.ci_config_path ?? null, build_timeout: params.build_timeout ?? 3600,
-    ci_job_token_scope_enabled: 0, default_branch: params.default_branch ?? null, creator_id: caller.user!.id,
+    ci_job_token_scope_enabled: 0, default_branch: params.default_branch ?? null,
+    auto_cancel_pending_pipelines: params.auto_cancel_pending_pipelines === 'disabled' ? 0 : 1, creator_id: caller.user!.id,
     created_at: now, runnersTokenDigest: await tokenDigest(generateToken(RUNNER_REGISTRATION_PREFIX)),
   }).catch(() => {
     throw ApiError.fieldErrors({ path: ['has already been taken'], name: ['has already been taken'] })
@@ -109,6 +113,7 @@ const UpdateProjectParams = v.looseObject({
   build_timeout: v.optional(Int),
   default_branch: v.optional(Str),
   ci_job_token_scope_enabled: v.optional(Bool),
+  auto_cancel_pending_pipelines: v.optional(OneOf(AUTO_CANCEL)),
   ci_default_git_depth: v.optional(Int),
 })
 
@@ -145,6 +150,7 @@ export async function updateProjectSettings(c: ApiContext): Promise<Response> {
   if (params.build_timeout !== undefined) changes.build_timeout = params.build_timeout
   if (params.default_branch !== undefined) changes.default_branch = params.default_branch
   if (params.ci_job_token_scope_enabled !== undefined) changes.ci_job_token_scope_enabled = params.ci_job_token_scope_enabled ? 1 : 0
+  if (params.auto_cancel_pending_pipelines !== undefined) changes.auto_cancel_pending_pipelines = params.auto_cancel_pending_pipelines === 'enabled' ? 1 : 0
   const depth = params.ci_default_git_depth
   if (depth !== undefined && (depth < 0 || depth > 1000)) {
     throw ApiError.fieldErrors({ ci_default_git_depth: [depth < 0 ? 'must be greater than or equal to 0' : 'must be less than or equal to 1000'] })

@@ -1,16 +1,22 @@
 import * as v from 'valibot'
+import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
-import { resourceGroupsStatement, updateProcessModeStatement, type ResourceGroupRow } from '../db/resource-groups'
+import { JOB_VIEW_SELECT, type JobViewRow } from '../db/job-views'
+import { resourceGroupsStatement, updateProcessModeStatement, upcomingJobsStatement, type ResourceGroupRow } from '../db/resource-groups'
 import { ApiError } from '../http/errors'
 import { OneOf, Str } from '../http/param-types'
+import { validate } from '../http/params'
+import { offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { json } from '../http/response'
+import { jobBasic } from '../present/job'
 import { isoTime } from '../present/time'
 import type { ApiContext } from './context'
 
 /**
- * GET /projects/:id/resource_groups, GET and PUT /projects/:id/resource_groups/:key (GitLab's
- * Resource Groups API; developers and above). A group exists once a job has asked for it.
+ * GET /projects/:id/resource_groups, GET and PUT /projects/:id/resource_groups/:key, GET
+ * .../:key/upcoming_jobs (GitLab's Resource Groups API, lib/api/ci/resource_groups.rb; developers
+ * and above). A group exists once a job has asked for it.
  */
 
 function present(row: ResourceGroupRow) {
@@ -20,7 +26,8 @@ function present(row: ResourceGroupRow) {
 const ListParams = v.looseObject({ id: Str })
 
 export async function list(c: ApiContext): Promise<Response> {
-  const params = await c.valid(ListParams)
+  const raw = await c.params()
+  const params = validate(ListParams, raw)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const rows = await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()
@@ -30,7 +37,8 @@ export async function list(c: ApiContext): Promise<Response> {
 const KeyParams = v.looseObject({ id: Str, key: Str })
 
 export async function show(c: ApiContext): Promise<Response> {
-  const params = await c.valid(KeyParams)
+  const raw = await c.params()
+  const params = validate(KeyParams, raw)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const row = (await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()).results.find((group) => group.key === params.key)
@@ -38,10 +46,11 @@ export async function show(c: ApiContext): Promise<Response> {
   return json(present(row))
 }
 
-const UpdateParams = v.looseObject({ id: Str, key: Str, process_mode: v.optional(OneOf(['unordered', 'oldest_first', 'newest_first'] as const)) })
+const UpdateParams = v.looseObject({ id: Str, key: Str, process_mode: v.optional(OneOf(['unordered', 'oldest_first', 'newest_first', 'newest_ready_first'] as const)) })
 
 export async function update(c: ApiContext): Promise<Response> {
-  const params = await c.valid(UpdateParams)
+  const raw = await c.params()
+  const params = validate(UpdateParams, raw)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'update_build')
   const groups = (await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()).results
@@ -50,4 +59,19 @@ export async function update(c: ApiContext): Promise<Response> {
   if (!params.process_mode) return json(present(row))
   const updated = await updateProcessModeStatement(c.env.DB, ctx.project.id, params.key, params.process_mode, c.now).first<ResourceGroupRow>()
   return json(present(updated!))
+}
+
+/** GET /projects/:id/resource_groups/:key/upcoming_jobs: JobBasic entities, offset-paginated (no counts needed). */
+export async function upcomingJobs(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const params = validate(KeyParams, raw)
+  const page = parseOffsetPage(raw)
+  const ctx = await loadProject(c, params.id)
+  authorize(ctx.access, 'update_build')
+  const group = (await resourceGroupsStatement(c.env.DB, ctx.project.id).all<ResourceGroupRow>()).results.find((row) => row.key === params.key)
+  if (!group) throw ApiError.notFound()
+  const rows = (await upcomingJobsStatement(c.env.DB, group, page.perPage + 1, page.offset, JOB_VIEW_SELECT).all<JobViewRow>()).results
+  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: rows.length > page.perPage })
+  const now = c.now
+  return json(rows.slice(0, page.perPage).map((row) => jobBasic(row, c.externalUrl, now)), { headers })
 }

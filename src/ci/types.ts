@@ -164,6 +164,8 @@ export interface PipelineDefinition {
   stages: string[]
   variables: Variable[]
   jobs: JobDefinition[]
+  /** workflow:auto_cancel, merged with the matched workflow rule's (Ci::PipelineMetadata) */
+  autoCancel?: { on_new_commit?: 'conservative' | 'interruptible' | 'none'; on_job_failure?: 'none' | 'all' }
 }
 
 /** A job as pipeline processing sees it (only the latest, non-retried jobs). */

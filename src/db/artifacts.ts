@@ -131,3 +131,17 @@ export function insertTraceArtifactStatement(db: D1Database, trace: { jobId: num
      SELECT ?1, ?2, 'trace', 'raw', 'job.log', ?3, ?4, ?5 WHERE changes() > 0`,
   ).bind(trace.jobId, trace.projectId, trace.size, trace.blobKey, trace.now)
 }
+
+/** The unexpired archive and metadata artifacts of a pipeline's latest build named `jobName`, newest job first. */
+export async function pipelineJobArchiveArtifacts(db: D1Database, pipelineId: number, jobName: string, now: number): Promise<ArtifactRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT a.* FROM jobs j JOIN job_artifacts a ON a.job_id = j.id
+       WHERE j.pipeline_id = ? AND j.name = ? AND j.type = 'build' AND j.retried = 0 AND a.file_type IN ('archive', 'metadata')
+         AND (a.expire_at IS NULL OR a.expire_at > ?)
+       ORDER BY j.id DESC`,
+    )
+    .bind(pipelineId, jobName, now)
+    .all<ArtifactRow>()
+  return results
+}

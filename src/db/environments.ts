@@ -3,8 +3,8 @@ import { INSERTED_PIPELINE_ID } from './pipelines'
 
 /**
  * Environments, the jobs linked to them and the deployments (`action: start` jobs). A
- * deployment's status and an environment's state are read from the jobs' statuses, so job
- * transitions need not write here.
+ * deployment's status is read from its job's status; an environment's state is kept on its row
+ * and moved by its jobs finishing (environmentAfterJobStatements), stopping and auto-stop.
  */
 
 export interface EnvironmentRow {
@@ -14,10 +14,12 @@ export interface EnvironmentRow {
   slug: string
   external_url: string | null
   tier: string
+  description: string | null
+  /** available, stopping, stopped (Environment's state machine) */
+  state: 'available' | 'stopping' | 'stopped'
+  auto_stop_at: number | null
   created_at: number
   updated_at: number
-  /** computed: available, or stopped after a successful stop job newer than the last successful deployment */
-  state: string
 }
 
 export interface DeploymentRow {
@@ -69,13 +71,7 @@ export function environmentStatements(
   return statements
 }
 
-const ENVIRONMENT_SELECT = `SELECT e.*, CASE WHEN EXISTS (
-    SELECT 1 FROM job_environments je JOIN jobs js ON js.id = je.job_id
-    WHERE je.environment_id = e.id AND je.action = 'stop' AND js.status = 'success'
-      AND js.id > COALESCE((SELECT MAX(d.job_id) FROM deployments d JOIN jobs jd ON jd.id = d.job_id
-                            WHERE d.environment_id = e.id AND jd.status = 'success'), 0)
-  ) THEN 'stopped' ELSE 'available' END AS state
-  FROM environments e`
+const ENVIRONMENT_SELECT = 'SELECT e.* FROM environments e'
 
 export interface EnvironmentFilter {
   name?: string
@@ -94,12 +90,14 @@ export function environmentListStatements(db: D1Database, project: { sql: string
     where.push("e.name LIKE ? ESCAPE '\\'")
     binds.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
   }
-  const base = `SELECT * FROM (${ENVIRONMENT_SELECT} WHERE ${where.join(' AND ')}) x`
-  const state = filter.states ? ' WHERE x.state = ?' : ''
-  const stateBinds = filter.states ? [filter.states] : []
+  if (filter.states !== undefined) {
+    where.push('e.state = ?')
+    binds.push(filter.states)
+  }
+  const base = `${ENVIRONMENT_SELECT} WHERE ${where.join(' AND ')}`
   return [
-    db.prepare(`${base}${state} ORDER BY x.id LIMIT ? OFFSET ?`).bind(...binds, ...stateBinds, limit, offset),
-    db.prepare(`SELECT COUNT(*) AS n FROM (${base}${state})`).bind(...binds, ...stateBinds),
+    db.prepare(`${base} ORDER BY e.id LIMIT ? OFFSET ?`).bind(...binds, limit, offset),
+    db.prepare(`SELECT COUNT(*) AS n FROM (${base})`).bind(...binds),
   ]
 }
 
@@ -153,4 +151,135 @@ export const JOB_STATUS_OF_DEPLOYMENT = `CASE j.status WHEN 'running' THEN 'runn
 export function deploymentStatus(jobStatus: string): string {
   const map: Record<string, string> = { running: 'running', success: 'success', failed: 'failed', canceled: 'canceled', canceling: 'canceled', skipped: 'skipped', manual: 'blocked' }
   return map[jobStatus] ?? 'created'
+}
+
+// ---- writes: the Environments API, state transitions, retried jobs --------------------------
+
+export function insertEnvironmentStatement(
+  db: D1Database, projectId: number, env: { name: string; slug: string; external_url: string | null; tier: string }, now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO environments (project_id, name, slug, external_url, tier, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (project_id, name) DO NOTHING RETURNING *`,
+    )
+    .bind(projectId, env.name, env.slug, env.external_url, env.tier, now, now)
+}
+
+export function nameTakenStatement(db: D1Database, projectId: number, name: string, exceptId: number): D1PreparedStatement {
+  return db.prepare('SELECT 1 AS taken FROM environments WHERE project_id = ? AND name = ? AND id != ?').bind(projectId, name, exceptId)
+}
+
+export function updateEnvironmentStatement(
+  db: D1Database, id: number, changes: Partial<Pick<EnvironmentRow, 'name' | 'external_url' | 'tier'>>, now: number,
+): D1PreparedStatement {
+  const keys = Object.keys(changes) as Array<keyof typeof changes>
+  const sets = [...keys.map((key) => `${key} = ?`), 'updated_at = ?']
+  return db.prepare(`UPDATE environments SET ${sets.join(', ')} WHERE id = ? RETURNING *`).bind(...keys.map((key) => changes[key] ?? null), now, id)
+}
+
+/** Environment#destroy: its deployments go with it (use_fast_destroy :all_deployments), and the jobs' links. */
+export function deleteEnvironmentStatements(db: D1Database, id: number): D1PreparedStatement[] {
+  return [
+    db.prepare('DELETE FROM deployments WHERE environment_id = ?').bind(id),
+    db.prepare('DELETE FROM job_environments WHERE environment_id = ?').bind(id),
+    db.prepare('DELETE FROM environments WHERE id = ?').bind(id),
+  ]
+}
+
+/** `stop` is `stop_wait` when the environment has stop actions to wait for, else `stop_now`. */
+export type EnvironmentEvent = 'start' | 'stop_wait' | 'stop_now' | 'stop_complete' | 'recover_stuck_stopping'
+
+/**
+ * One event of Environment's state machine, applied only from the states it allows: `start`
+ * (stopped, stopping → available), `stop` (available → stopping or stopped), `stop_complete`
+ * (available, stopping → stopped; clears auto_stop_at), `recover_stuck_stopping` (stopping → available).
+ */
+export function environmentEventStatement(
+  db: D1Database, id: number, event: EnvironmentEvent, now: number,
+): D1PreparedStatement {
+  const [from, to] = {
+    start: [['stopped', 'stopping'], 'available'],
+    stop_wait: [['available'], 'stopping'],
+    stop_now: [['available'], 'stopped'],
+    stop_complete: [['available', 'stopping'], 'stopped'],
+    recover_stuck_stopping: [['stopping'], 'available'],
+  }[event] as [string[], string]
+  const clear = to === 'stopped' ? ', auto_stop_at = NULL' : ''
+  return db
+    .prepare(`UPDATE environments SET state = ?, updated_at = ?${clear} WHERE id = ? AND state IN (${from.map(() => '?').join(', ')}) RETURNING *`)
+    .bind(to, now, id, ...from)
+}
+
+/** The environment a job is linked to, and how. */
+export function jobEnvironmentStatement(db: D1Database, jobId: number): D1PreparedStatement {
+  return db.prepare('SELECT je.action, e.* FROM job_environments je JOIN environments e ON e.id = je.environment_id WHERE je.job_id = ?').bind(jobId)
+}
+
+/**
+ * What a finished job does to its environment: a successful deployment starts it again and
+ * renews auto_stop_at from the job's `auto_stop_in` (Deployments::UpdateEnvironmentService); a
+ * successful stop job completes the stop (Environments::StopJobSuccessWorker); a failed one
+ * brings a stopping environment back (Environments::StopJobFailedWorker).
+ */
+export function environmentAfterJobStatements(
+  db: D1Database, environmentId: number, action: string, jobStatus: string, autoStopSeconds: number | null, now: number,
+): D1PreparedStatement[] {
+  if (action === 'start' && jobStatus === 'success') {
+    return [
+      environmentEventStatement(db, environmentId, 'start', now),
+      db.prepare('UPDATE environments SET auto_stop_at = ?, updated_at = ? WHERE id = ?').bind(autoStopSeconds === null ? null : now + autoStopSeconds * 1000, now, environmentId),
+    ]
+  }
+  if (action === 'stop' && jobStatus === 'success') return [environmentEventStatement(db, environmentId, 'stop_complete', now)]
+  if (action === 'stop' && jobStatus === 'failed') return [environmentEventStatement(db, environmentId, 'recover_stuck_stopping', now)]
+  return []
+}
+
+/**
+ * Environment#stop_actions: the manual `on_stop` jobs of the deployments in the pipeline of the
+ * environment's last finished deployment (Deployment#stop_action looks among the pipeline's
+ * manual actions: `when: manual` jobs that are manual or finished).
+ */
+export function stopActionsStatement(db: D1Database, environmentId: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `WITH last AS (
+         SELECT j.pipeline_id FROM deployments d JOIN jobs j ON j.id = d.job_id
+         WHERE d.environment_id = ?1 AND j.status IN ('success', 'failed', 'canceled') ORDER BY d.id DESC LIMIT 1
+       )
+       SELECT DISTINCT s.* FROM deployments d JOIN jobs j ON j.id = d.job_id
+         JOIN jobs s ON s.pipeline_id = j.pipeline_id AND s.retried = 0 AND s.when_ = 'manual'
+           AND s.name = json_extract(j.options, '$.environment.on_stop')
+           AND s.status IN ('manual', 'success', 'failed', 'canceled', 'skipped')
+       WHERE d.environment_id = ?1 AND j.pipeline_id = (SELECT pipeline_id FROM last) AND s.id != j.id`,
+    )
+    .bind(environmentId)
+}
+
+/** Environments whose auto_stop_at has passed (Environment.auto_stoppable). */
+export function autoStoppableStatement(db: D1Database, now: number, limit: number): D1PreparedStatement {
+  return db.prepare("SELECT * FROM environments WHERE state = 'available' AND auto_stop_at < ? ORDER BY auto_stop_at LIMIT ?").bind(now, limit)
+}
+
+/**
+ * A retried job keeps its environment and, for a deployment, gets a new one (Ci::RetryJobService
+ * runs Deployments::CreateForJobService for the clone). Runs in the retry's batch, after the
+ * clone's INSERT: the clone is the pipeline's newest job of that name (when the clone lost its
+ * lock race there is none newer, and nothing is written).
+ */
+export function retriedJobEnvironmentStatements(db: D1Database, oldJobId: number, pipelineId: number, name: string, userId: number, now: number): D1PreparedStatement[] {
+  const newJob = '(SELECT MAX(id) FROM jobs WHERE pipeline_id = ?2 AND name = ?3)'
+  return [
+    db
+      .prepare(`INSERT OR IGNORE INTO job_environments (job_id, environment_id, action) SELECT ${newJob}, environment_id, action FROM job_environments WHERE job_id = ?1 AND ${newJob} > ?1`)
+      .bind(oldJobId, pipelineId, name),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO deployments (project_id, iid, environment_id, job_id, ref, sha, user_id, created_at)
+         SELECT d.project_id, (SELECT COALESCE(MAX(iid), 0) + 1 FROM deployments WHERE project_id = d.project_id), d.environment_id, ${newJob}, d.ref, d.sha, ?4, ?5
+         FROM deployments d WHERE d.job_id = ?1 AND ${newJob} > ?1`,
+      )
+      .bind(oldJobId, pipelineId, name, userId, now),
+  ]
 }

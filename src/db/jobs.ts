@@ -1,6 +1,6 @@
 import type { JobOptions } from '../ci/types'
 import { INSERTED_PIPELINE_ID } from './pipelines'
-import type { JobStatus } from '../ci/statuses'
+import { CANCELABLE_STATUSES, type JobStatus } from '../ci/statuses'
 
 /** Jobs (builds and bridges): rows, and the queries the API and objects need. */
 export interface JobRow {
@@ -173,4 +173,15 @@ export function failInsertedJobStatement(db: D1Database, name: string, failureRe
   return db
     .prepare(`UPDATE jobs SET status = 'failed', failure_reason = ?, finished_at = ? WHERE pipeline_id = ${INSERTED_PIPELINE_ID} AND name = ?`)
     .bind(failureReason, now, name)
+}
+
+/**
+ * A pipeline's jobs in a cancelable status (HasStatus::CANCELABLE_STATUSES), retried ones too as
+ * GitLab's `cancelable_statuses`; `onlyInterruptible`: those with `interruptible: true` only.
+ */
+export function cancelableJobsStatement(db: D1Database, pipelineId: number, onlyInterruptible: boolean): D1PreparedStatement {
+  const interruptible = onlyInterruptible ? " AND json_extract(options, '$.interruptible') = 1" : ''
+  return db
+    .prepare(`SELECT * FROM jobs WHERE pipeline_id = ? AND status IN (${CANCELABLE_STATUSES.map(() => '?').join(',')})${interruptible} ORDER BY id`)
+    .bind(pipelineId, ...CANCELABLE_STATUSES)
 }

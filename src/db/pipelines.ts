@@ -21,6 +21,9 @@ export interface PipelineRow {
   duration: number | null
   queued_duration: number | null
   coverage: string | null
+  auto_cancel_on_new_commit: string | null
+  auto_cancel_on_job_failure: string | null
+  auto_canceled_by_id: number | null
   lock_version: number
 }
 
@@ -28,19 +31,22 @@ export interface PipelineRow {
 export type NewPipeline = Pick<
   PipelineRow,
   'project_id' | 'sha' | 'before_sha' | 'ref' | 'tag' | 'source' | 'user_id' | 'variables' | 'parent_pipeline_id' | 'source_job_id' | 'created_at'
->
+> & Partial<Pick<PipelineRow, 'auto_cancel_on_new_commit' | 'auto_cancel_on_job_failure'>>
 
 /** INSERT with the next per-project iid, computed inside the same transaction. */
 export function insertPipelineStatement(db: D1Database, p: NewPipeline): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO pipelines (project_id, iid, sha, before_sha, ref, tag, status, source, user_id, variables,
-         parent_pipeline_id, source_job_id, created_at, updated_at)
+         parent_pipeline_id, source_job_id, created_at, updated_at, auto_cancel_on_new_commit, auto_cancel_on_job_failure)
        VALUES (?1, (SELECT COALESCE(MAX(iid), 0) + 1 FROM pipelines WHERE project_id = ?1), ?2, ?3, ?4, ?5, 'created',
-         ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+         ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
        RETURNING *`,
     )
-    .bind(p.project_id, p.sha, p.before_sha, p.ref, p.tag, p.source, p.user_id, p.variables, p.parent_pipeline_id, p.source_job_id, p.created_at)
+    .bind(
+      p.project_id, p.sha, p.before_sha, p.ref, p.tag, p.source, p.user_id, p.variables, p.parent_pipeline_id, p.source_job_id, p.created_at,
+      p.auto_cancel_on_new_commit ?? null, p.auto_cancel_on_job_failure ?? null,
+    )
 }
 
 /**
@@ -92,4 +98,58 @@ export function finishInsertedPipelineStatement(db: D1Database, status: 'skipped
 /** GitLab's yaml_errors of the pipeline being inserted (same batch). */
 export function insertedPipelineYamlErrorsStatement(db: D1Database, errors: string[]): D1PreparedStatement {
   return db.prepare(`INSERT INTO pipeline_yaml_errors (pipeline_id, errors) VALUES (${INSERTED_PIPELINE_ID}, ?)`).bind(errors.join(', '))
+}
+
+/** A pipeline as CancelRedundantPipelinesService weighs it. */
+export interface RedundantCandidateRow {
+  id: number
+  source: string
+  sha: string
+  created_at: number
+  parent_pipeline_id: number | null
+  auto_cancel_on_new_commit: string | null
+  /** 1 when no build of it has started (running, success, failed) without being interruptible */
+  conservative_interruptible: number
+}
+
+/**
+ * The project's other pipelines on `ref` with a cancelable status, newest 3000, oldest first
+ * (cancel_redundant_pipelines_service.rb `cancelable_status_pipeline_ids`), each with the
+ * `conservative_interruptible` scope of app/models/ci/pipeline.rb: no build (retried ones too)
+ * in STARTED_STATUSES that is not interruptible.
+ */
+export function redundantCandidatesStatement(db: D1Database, pipeline: Pick<PipelineRow, 'id' | 'project_id' | 'ref'>, statuses: readonly string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT * FROM (
+         SELECT c.id, c.source, c.sha, c.created_at, c.parent_pipeline_id, c.auto_cancel_on_new_commit,
+           NOT EXISTS (SELECT 1 FROM jobs j WHERE j.pipeline_id = c.id AND j.type = 'build' AND j.status IN ('running', 'success', 'failed')
+             AND COALESCE(json_extract(j.options, '$.interruptible'), 0) != 1) AS conservative_interruptible
+         FROM pipelines c
+         WHERE c.project_id = ? AND c.ref = ? AND c.id != ? AND c.status IN (${statuses.map(() => '?').join(',')})
+         ORDER BY c.id DESC LIMIT 3000
+       ) ORDER BY id ASC`,
+    )
+    .bind(pipeline.project_id, pipeline.ref, pipeline.id, ...statuses)
+}
+
+/** The top of a child pipeline's parent chain (Ci::Pipeline#root_ancestor), up `parent_pipeline` links. */
+export async function rootAncestor(db: D1Database, pipeline: Pick<PipelineRow, 'source' | 'parent_pipeline_id' | 'created_at'>): Promise<Pick<PipelineRow, 'source' | 'parent_pipeline_id' | 'created_at'>> {
+  let current = pipeline
+  for (let depth = 0; current.source === 'parent_pipeline' && current.parent_pipeline_id !== null && depth < 10; depth++) {
+    const parent = await getPipeline(db, current.parent_pipeline_id)
+    if (!parent) break
+    current = parent
+  }
+  return current
+}
+
+export function markAutoCanceledStatement(db: D1Database, pipelineId: number, byPipelineId: number): D1PreparedStatement {
+  return db.prepare('UPDATE pipelines SET auto_canceled_by_id = ? WHERE id = ?').bind(byPipelineId, pipelineId)
+}
+
+/** Child pipelines (`trigger: include`) of a pipeline. */
+export async function childPipelineIds(db: D1Database, pipelineId: number): Promise<number[]> {
+  const { results } = await db.prepare("SELECT id FROM pipelines WHERE parent_pipeline_id = ? AND source = 'parent_pipeline' ORDER BY id").bind(pipelineId).all<{ id: number }>()
+  return results.map((row) => row.id)
 }

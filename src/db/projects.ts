@@ -15,6 +15,8 @@ export interface ProjectRow {
   build_timeout: number
   ci_job_token_scope_enabled: number
   default_branch: string | null
+  /** 1: a new pipeline auto-cancels redundant older ones on its ref (GitLab's default, `enabled`) */
+  auto_cancel_pending_pipelines: number
   runners_token_digest: string | null
   creator_id: number
   created_at: number
@@ -45,14 +47,14 @@ export async function insertProject(
       .prepare(
         `INSERT INTO projects (name, path, namespace_path, full_path, description, visibility, public_jobs,
            builds_enabled, ci_config_path, build_timeout, ci_job_token_scope_enabled, default_branch,
-           runners_token_digest, creator_id, created_at, last_activity_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+           auto_cancel_pending_pipelines, runners_token_digest, creator_id, created_at, last_activity_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .bind(
         project.name, project.path, project.namespace_path, project.full_path, project.description,
         project.visibility, project.public_jobs, project.builds_enabled, project.ci_config_path,
         project.build_timeout, project.ci_job_token_scope_enabled, project.default_branch,
-        project.runnersTokenDigest, project.creator_id, project.created_at, project.created_at,
+        project.auto_cancel_pending_pipelines, project.runnersTokenDigest, project.creator_id, project.created_at, project.created_at,
       ),
     // The creator becomes the owner, as in GitLab.
     db
@@ -78,7 +80,7 @@ export function getProjectByPath(db: D1Database, fullPath: string): Promise<Proj
 }
 
 export type ProjectUpdate = Partial<
-  Pick<ProjectRow, 'name' | 'description' | 'visibility' | 'public_jobs' | 'builds_enabled' | 'ci_config_path' | 'build_timeout' | 'ci_job_token_scope_enabled' | 'default_branch'>
+  Pick<ProjectRow, 'name' | 'description' | 'visibility' | 'public_jobs' | 'builds_enabled' | 'ci_config_path' | 'build_timeout' | 'ci_job_token_scope_enabled' | 'default_branch' | 'auto_cancel_pending_pipelines'>
 >
 
 export async function updateProject(db: D1Database, id: number, changes: ProjectUpdate, now: number): Promise<ProjectRow> {

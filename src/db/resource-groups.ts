@@ -9,7 +9,7 @@ export interface ResourceGroupRow {
   id: number
   project_id: number
   key: string
-  process_mode: 'unordered' | 'oldest_first' | 'newest_first'
+  process_mode: 'unordered' | 'oldest_first' | 'newest_first' | 'newest_ready_first'
   holder_job_id: number | null
   created_at: number
   updated_at: number
@@ -20,7 +20,8 @@ const DONE = "('success', 'failed', 'canceled', 'skipped')"
 /**
  * True when `jobId` now holds the group's resource (creating the group on first use). Under
  * `oldest_first`/`newest_first` a job waits while an earlier (later) pipeline's job of the group
- * is still to run.
+ * is still to run; under `newest_ready_first` only while a later pipeline's job is already
+ * waiting for the resource (Ci::ResourceGroup#upcoming_processables).
  */
 export async function takeResource(db: D1Database, projectId: number, key: string, job: { id: number; pipelineId: number }, now: number): Promise<boolean> {
   const [, taken] = await db.batch<{ holder_job_id: number }>([
@@ -33,7 +34,8 @@ export async function takeResource(db: D1Database, projectId: number, key: strin
            AND NOT EXISTS (
              SELECT 1 FROM jobs w WHERE w.project_id = ?1 AND w.id != ?3 AND json_extract(w.options, '$.resource_group') = ?2
                AND w.status IN ('waiting_for_resource', 'created', 'scheduled')
-               AND ((process_mode = 'oldest_first' AND w.pipeline_id < ?5) OR (process_mode = 'newest_first' AND w.pipeline_id > ?5)))
+               AND ((process_mode = 'oldest_first' AND w.pipeline_id < ?5) OR (process_mode = 'newest_first' AND w.pipeline_id > ?5)
+                 OR (process_mode = 'newest_ready_first' AND w.pipeline_id > ?5 AND w.status = 'waiting_for_resource')))
          RETURNING holder_job_id`,
       )
       .bind(projectId, key, job.id, now, job.pipelineId),
@@ -49,7 +51,7 @@ export async function releaseResource(db: D1Database, projectId: number, key: st
       .prepare(
         `SELECT w.id FROM jobs w, resource_groups g WHERE g.project_id = ?1 AND g.key = ?2 AND g.holder_job_id IS NULL
            AND w.project_id = ?1 AND w.status = 'waiting_for_resource' AND json_extract(w.options, '$.resource_group') = ?2
-         ORDER BY CASE g.process_mode WHEN 'newest_first' THEN -w.pipeline_id ELSE w.pipeline_id END, w.id LIMIT 1`,
+         ORDER BY CASE WHEN g.process_mode IN ('newest_first', 'newest_ready_first') THEN -w.pipeline_id ELSE w.pipeline_id END, w.id LIMIT 1`,
       )
       .bind(projectId, key),
   ])
@@ -62,4 +64,27 @@ export function resourceGroupsStatement(db: D1Database, projectId: number): D1Pr
 
 export function updateProcessModeStatement(db: D1Database, projectId: number, key: string, mode: string, now: number): D1PreparedStatement {
   return db.prepare('UPDATE resource_groups SET process_mode = ?, updated_at = ? WHERE project_id = ? AND key = ? RETURNING *').bind(mode, now, projectId, key)
+}
+
+/**
+ * Ci::ResourceGroup#upcoming_processables, a page of them: `unordered` and `newest_ready_first`
+ * take the jobs waiting for the resource, `oldest_first`/`newest_first` also those still to come
+ * (created, scheduled); ordered by pipeline (oldest or newest first), waiting ones first within one.
+ */
+export function upcomingJobsStatement(db: D1Database, group: ResourceGroupRow, limit: number, offset: number, select: string): D1PreparedStatement {
+  const statuses = group.process_mode === 'oldest_first' || group.process_mode === 'newest_first'
+    ? "('waiting_for_resource', 'created', 'scheduled')"
+    : "('waiting_for_resource')"
+  const order = {
+    unordered: 'j.id',
+    oldest_first: "j.pipeline_id ASC, CASE j.status WHEN 'waiting_for_resource' THEN 0 ELSE 1 END, j.id",
+    newest_first: "j.pipeline_id DESC, CASE j.status WHEN 'waiting_for_resource' THEN 0 ELSE 1 END, j.id",
+    newest_ready_first: 'j.pipeline_id DESC, j.id',
+  }[group.process_mode]
+  return db
+    .prepare(
+      `${select} WHERE j.project_id = ? AND j.retried = 0 AND j.status IN ${statuses} AND json_extract(j.options, '$.resource_group') = ?
+       ORDER BY ${order} LIMIT ? OFFSET ?`,
+    )
+    .bind(group.project_id, group.key, limit, offset)
 }

@@ -23,6 +23,7 @@ import type { EraseResult, JobObjectRpc, JobResult, KnownRow, PlayResult, RetryR
 import { pipelineObject } from './stubs'
 import { takeResource } from '../db/resource-groups'
 import { ObjectClock } from './clock'
+import { retriedJobEnvironmentStatements } from '../db/environments'
 import { SerialQueue } from './serial'
 
 
@@ -63,20 +64,34 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   async processEvent(jobId: number, event: ProcessEvent | 'process', known?: KnownRow): Promise<JobStatus | null> {
     const result = await this.#queue.run(async () => {
       const row = known ?? (await getJob(this.env.DB, jobId))
-      // A job of a resource group runs only while it holds the group's resource; otherwise it waits.
-      const group = row && event === 'enqueue' ? resourceGroupOf(row) : undefined
-      const take = () => takeResource(this.env.DB, row!.project_id, group!, { id: row!.id, pipelineId: row!.pipeline_id }, this.#clock.now())
-      if (row && group && !(await take())) {
-        const waiting = await this.#transition(jobId, { type: 'request_resource' }, { row, stale: true })
-        // The holder may have let go between the two writes, seeing no waiting job: try once more.
-        if (waiting?.changed && (await take())) return this.#transition(jobId, { type: 'enqueue' }, { row: waiting.job })
-        return waiting
-      }
+      if (row && event === 'enqueue') return this.#enqueue(jobId, row, { type: 'enqueue' }, { stale: true })
       return this.#transition(jobId, { type: event }, { row: row ?? undefined, stale: true })
     })
     if (!result?.changed) return result?.job.status ?? null
     await this.#afterTransition(result.job)
     return result.job.status
+  }
+
+
+
+  /**
+   * Processable's `enqueue` (and `enqueue_scheduled`): a job of a resource group goes
+   * `waiting_for_resource` unless it takes the group's resource now, whoever enqueues it —
+   * processing, play, or a delayed job's timer (`transition [:created, :skipped, :manual,
+   * :scheduled] => :waiting_for_resource, if: :with_resource_group?`). Runs inside the queue.
+   */
+  async #enqueue(
+    jobId: number, row: JobRow, event: JobEvent, options: { stale?: boolean; extra?: JobChanges; view?: boolean } = {},
+  ): Promise<JobResult | null> {
+    const group = resourceGroupOf(row)
+    const due = event.type !== 'enqueue_scheduled' || row.scheduled_at === null || row.scheduled_at <= this.#clock.now()
+    if (!group || !due) return this.#transition(jobId, event, { row, ...options })
+    const take = () => takeResource(this.env.DB, row.project_id, group, { id: row.id, pipelineId: row.pipeline_id }, this.#clock.now())
+    if (await take()) return this.#transition(jobId, event, { row, ...options })
+    const waiting = await this.#transition(jobId, { type: 'request_resource' }, { row, ...options })
+    // The holder may have let go between the two writes, seeing no waiting job: try once more.
+    if (waiting?.changed && (await take())) return this.#transition(jobId, { type: 'enqueue' }, { row: waiting.job, view: options.view })
+    return waiting
   }
 
   /**
@@ -139,9 +154,11 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
           return { ok: false, reason: 'not_retryable' }
         }
         const enqueueImmediately = options.enqueueImmediately ?? (row.when_ === 'manual' || row.when_ === 'delayed')
-        const [inserted, marked] = await this.env.DB.batch<JobRow>(
-          cloneJobStatements(this.env.DB, row, options.userId, this.#clock.now(), { enqueueImmediately, jobVariables: options.jobVariables }),
-        )
+        const now = this.#clock.now()
+        const [inserted, marked] = await this.env.DB.batch<JobRow>([
+          ...cloneJobStatements(this.env.DB, row, options.userId, now, { enqueueImmediately, jobVariables: options.jobVariables }),
+          ...(row.options.includes('"environment"') ? retriedJobEnvironmentStatements(this.env.DB, row.id, row.pipeline_id, row.name, options.userId, now) : []),
+        ])
         if (inserted.results[0] && (marked.meta.changes ?? 0) > 0) return { ok: true, job: inserted.results[0] }
         row = await getJob(this.env.DB, jobId)
       }
@@ -160,7 +177,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       if (row.status !== 'manual' && row.status !== 'scheduled') return { ok: true as const, retry: true as const, row }
       const extra: JobChanges = { user_id: options.userId }
       if (options.jobVariables !== undefined && row.type === 'build') extra.job_variables = options.jobVariables
-      const result = await this.#transition(jobId, { type: 'enqueue' }, { row, extra, view: true })
+      const result = await this.#enqueue(jobId, row, { type: 'enqueue' }, { extra, view: true })
       if (!result?.changed) return { ok: false as const, reason: 'unplayable' as const }
       return { ok: true as const, retry: false as const, row: result.job, view: result.view }
     })
@@ -387,7 +404,10 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     const scheduled = await this.#alarms.scheduled()
     if (scheduled) {
       // The row's scheduled_at decides (the rule checks it); the stored time only arms the alarm.
-      const result = await this.#queue.run(() => this.#transition(scheduled.jobId, { type: 'enqueue_scheduled' }))
+      const result = await this.#queue.run(async () => {
+        const row = await getJob(this.env.DB, scheduled.jobId)
+        return row ? this.#enqueue(scheduled.jobId, row, { type: 'enqueue_scheduled' }) : null
+      })
       const stillScheduled = result?.job.status === 'scheduled' && result.job.scheduled_at !== null
       await this.#alarms.schedule(scheduled.jobId, stillScheduled ? result!.job.scheduled_at! : undefined)
       if (result?.changed) {

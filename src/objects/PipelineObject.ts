@@ -6,10 +6,13 @@ import { jobsToReopen } from '../ci/reset-skipped'
 import type { Need, ProcessableJob, ProcessEvent, When } from '../ci/types'
 import type { Env } from '../env'
 import { configOf } from '../config'
-import { latestJobsStatement, type JobRow } from '../db/jobs'
-import { pipelineStatement, updatePipelineStatement, updateStageStatement, type PipelineChanges, type PipelineRow } from '../db/pipelines'
+import { cancelableJobsStatement, latestJobsStatement, type JobRow } from '../db/jobs'
+import {
+  childPipelineIds, getPipeline, markAutoCanceledStatement, pipelineStatement, updatePipelineStatement, updateStageStatement,
+  type PipelineChanges, type PipelineRow,
+} from '../db/pipelines'
 import type { ChangedJob, PipelineObjectRpc } from './rpc'
-import { jobObject } from './stubs'
+import { jobObject, pipelineObject } from './stubs'
 import { SerialQueue } from './serial'
 
 
@@ -53,6 +56,30 @@ export class PipelineObject extends DurableObject<Env> implements PipelineObject
   async ping(): Promise<string> {
     if (!configOf(this.env).benchRoutes) throw new Error('ping is the benchmark\'s (BENCH_ROUTES=1)')
     return 'pong'
+  }
+
+  /**
+   * Ci::CancelPipelineService#force_execute: cancels the pipeline's cancelable jobs, each through
+   * its own JobObject (as the cancel command does), then processes the pipeline. `onlyInterruptible`
+   * is its safe_cancellation (only `interruptible: true` jobs); `cascade` also cancels the child
+   * pipelines (cancel_children); `autoCanceledBy` records the newer pipeline (auto_canceled_by_id).
+   * A pipeline with no cancelable job, or an `external` one, is left alone (Ci::Pipeline#cancelable?).
+   */
+  async cancelJobs(pipelineId: number, options: { onlyInterruptible?: boolean; cascade?: boolean; autoCanceledBy?: number } = {}): Promise<number> {
+    const pipeline = await getPipeline(this.env.DB, pipelineId)
+    if (!pipeline || pipeline.source === 'external') return 0
+    const jobs = await cancelableJobsStatement(this.env.DB, pipelineId, options.onlyInterruptible ?? false).all<JobRow>()
+    if (jobs.results.length === 0) return 0
+    if (options.autoCanceledBy !== undefined) await markAutoCanceledStatement(this.env.DB, pipelineId, options.autoCanceledBy).run()
+    const results = await Promise.all(jobs.results.map((job) => jobObject(this.env, job.id).cancel(job.id, { force: false, known: job })))
+    let canceled = results.filter((result) => result?.changed).length
+    if (options.cascade) {
+      for (const child of await childPipelineIds(this.env.DB, pipelineId)) {
+        canceled += await pipelineObject(this.env, child).cancelJobs(child, { cascade: true, autoCanceledBy: options.autoCanceledBy })
+      }
+    }
+    await this.process(pipelineId)
+    return canceled
   }
 
   async #pass(pipelineId: number, reopen: ChangedJob[]): Promise<void> {
@@ -134,4 +161,3 @@ export function processable(row: JobRow): ProcessableJob {
     enqueueImmediately: row.enqueue_immediately === 1,
   }
 }
-

@@ -4,6 +4,9 @@ import type { JobEvent } from '../ci/transitions'
 import type { Env } from '../env'
 import { getJob, jobOptions, resourceGroupOf, retriesCount, type JobChanges, type JobRow } from '../db/jobs'
 import { releaseResource } from '../db/resource-groups'
+import { getPipeline } from '../db/pipelines'
+import { environmentAfterJobStatements, jobEnvironmentStatement } from '../db/environments'
+import { parseDuration } from '../ci/config/duration'
 import { triggerDownstream } from '../services/trigger-downstream'
 import type { JobResult, RetryResult } from './rpc'
 import { jobObject, pipelineObject } from './stubs'
@@ -30,13 +33,37 @@ export interface EffectsPort {
 export async function afterCommit(job: JobRow, port: EffectsPort): Promise<void> {
   if (job.type === 'build') await port.watch(job)
   await releaseResourceIfDone(port, job)
+  await updateEnvironmentIfDone(port, job)
   if (job.type === 'bridge' && job.status === 'pending' && job.downstream_pipeline_id === null) {
     // Ci::CreateDownstreamPipelineWorker: the downstream pipeline is made after the bridge is
     // pending and whoever made it pending has had its answer.
     port.waitUntil(triggerBridge(job, port).catch((error) => console.error('downstream pipeline failed', job.id, error)))
   }
   if (job.status === 'scheduled' && job.scheduled_at !== null) await port.schedule(job.id, job.scheduled_at)
-  if (job.status === 'failed' && job.user_id !== null) await maybeAutoRetry(job, port)
+  if (job.status === 'failed') {
+    const retried = job.user_id !== null && (await maybeAutoRetry(job, port))
+    // Ci::Processable after_transition to failed: unless allowed to fail or about to be retried
+    // (can_auto_cancel_pipeline_on_job_failure?), `on_job_failure: all` cancels the pipeline.
+    if (!retried && job.allow_failure === 0) port.waitUntil(cancelPipelineOnFailure(port.env, job).catch((error) => console.error('auto-cancel on job failure', job.id, error)))
+  }
+}
+
+/** Pipeline#cancel_async_on_job_failure: `all` runs UserCancelPipelineWorker (children included). */
+async function cancelPipelineOnFailure(env: Env, job: JobRow): Promise<void> {
+  const pipeline = await getPipeline(env.DB, job.pipeline_id)
+  if (pipeline?.auto_cancel_on_job_failure !== 'all') return
+  await pipelineObject(env, pipeline.id).cancelJobs(pipeline.id, { cascade: true })
+}
+
+/** A finished deployment or stop job moves its environment (start, stop_complete, recover). */
+async function updateEnvironmentIfDone(port: EffectsPort, job: JobRow): Promise<void> {
+  if (!job.options.includes('"environment"') || (job.status !== 'success' && job.status !== 'failed')) return
+  const link = await jobEnvironmentStatement(port.env.DB, job.id).first<{ id: number; action: string }>()
+  if (!link) return
+  const autoStopIn = jobOptions(job).environment?.auto_stop_in
+  const seconds = autoStopIn ? parseDuration(autoStopIn) : null
+  const statements = environmentAfterJobStatements(port.env.DB, link.id, link.action, job.status, seconds, port.now())
+  if (statements.length > 0) await port.env.DB.batch(statements)
 }
 
 /** A finished job gives its resource group's resource back; the next waiting job is offered it. */
@@ -53,13 +80,14 @@ async function releaseResourceIfDone(port: EffectsPort, job: JobRow): Promise<vo
   }
 }
 
-async function maybeAutoRetry(job: JobRow, port: EffectsPort): Promise<void> {
+/** Whether the failed job was retried automatically (auto_retry_expected?). */
+async function maybeAutoRetry(job: JobRow, port: EffectsPort): Promise<boolean> {
   const options = jobOptions(job)
   const count = await retriesCount(port.env.DB, job.pipeline_id, job.name)
-  if (autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) {
-    const retried = await port.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
-    if (retried.ok) await pipelineObject(port.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
-  }
+  if (!autoRetryAllowed({ retry: options.retry, failureReason: job.failure_reason, exitCode: job.exit_code, retriesCount: count })) return false
+  const retried = await port.retry(job.id, { userId: job.user_id!, enqueueImmediately: false, known: job })
+  if (retried.ok) await pipelineObject(port.env, job.pipeline_id).requestProcess(job.pipeline_id, [{ name: job.name, stageIdx: job.stage_idx }])
+  return retried.ok
 }
 
 async function triggerBridge(bridge: JobRow, port: EffectsPort): Promise<void> {

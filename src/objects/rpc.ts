@@ -60,5 +60,7 @@ export interface PipelineObjectRpc {
   process(pipelineId: number, reopenAfter?: ChangedJob[]): Promise<void>
   /** Fire-and-forget form, for callers inside other objects (never wait on a processing run there). */
   requestProcess(pipelineId: number, reopenAfter?: ChangedJob[]): Promise<void>
+  /** Ci::CancelPipelineService: cancels the cancelable jobs (each through its job's object); the count canceled. */
+  cancelJobs(pipelineId: number, options?: { onlyInterruptible?: boolean; cascade?: boolean; autoCanceledBy?: number }): Promise<number>
   ping(): Promise<string>
 }

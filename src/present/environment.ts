@@ -17,14 +17,14 @@ export function environmentBasic(row: Pick<EnvironmentRow, 'id' | 'name' | 'slug
   }
 }
 
-/** Environment (lib/api/entities/environment.rb); edgejobs keeps no auto-stop schedule or agent. */
+/** Environment (lib/api/entities/environment.rb); edgejobs keeps no cluster agent. */
 export function environment(row: EnvironmentRow) {
   return {
     ...environmentBasic(row),
-    description: null,
+    description: row.description,
     tier: row.tier,
     state: row.state,
-    auto_stop_at: null,
+    auto_stop_at: row.auto_stop_at === null ? null : isoTime(row.auto_stop_at),
     auto_stop_setting: 'always',
     cluster_agent: null,
     kubernetes_namespace: null,

@@ -23,6 +23,7 @@ export function project(row: ProjectRow, externalUrl: string) {
     public_jobs: row.public_jobs === 1,
     ci_config_path: row.ci_config_path,
     build_timeout: row.build_timeout,
+    auto_cancel_pending_pipelines: row.auto_cancel_pending_pipelines === 1 ? 'enabled' : 'disabled',
     ci_default_git_depth: row.ci_default_git_depth ?? 20,
     ci_job_token_scope_enabled: row.ci_job_token_scope_enabled === 1,
     creator_id: row.creator_id,

@@ -17,6 +17,8 @@ export interface CiSourceSettings {
   allowPrivateRemotes?: boolean
   /** replaces the global fetch (tests) */
   fetch?: typeof fetch
+  /** `include:artifact` reader of the parent pipeline (child pipelines only) */
+  readParentArtifact?: ConfigSources['readParentArtifact']
 }
 
 /** The include settings of `env` (parsed in config.ts). */
@@ -36,6 +38,7 @@ export function configSources(env: Env, userId: number | null, externalUrl: stri
     serverHost: new URL(externalUrl).host,
   }
   if (settings.templateBaseUrl) sources.templateBaseUrl = settings.templateBaseUrl
+  if (settings.readParentArtifact) sources.readParentArtifact = settings.readParentArtifact
   return sources
 }
 

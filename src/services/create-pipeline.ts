@@ -142,6 +142,8 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
       parent_pipeline_id: input.parent?.pipelineId ?? null,
       source_job_id: input.parent?.bridgeJobId ?? null,
       created_at: input.now,
+      auto_cancel_on_new_commit: definition.autoCancel?.on_new_commit ?? null,
+      auto_cancel_on_job_failure: definition.autoCancel?.on_job_failure ?? null,
     }),
   ]
   const usedStages = new Set(definition.jobs.map((job) => job.stageIdx))

@@ -5,6 +5,7 @@ import { ZERO_OID } from '../git/oid'
 import type { RefUpdate } from '../objects/RepoObject'
 import { pipelineObject, repoObject } from '../objects/stubs'
 import { configOf } from '../config'
+import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { createFailedPipeline, createPipeline } from './create-pipeline'
 
 /**
@@ -66,7 +67,10 @@ export async function pipelinesForPush(env: Env, ctx: ProjectContext, updates: R
         continue
       }
       created.push(result.pipeline.id)
-      if (result.pipeline.status !== 'skipped') await pipelineObject(env, result.pipeline.id).process(result.pipeline.id)
+      if (result.pipeline.status === 'skipped') continue
+      // Chain::CancelPendingPipelines (a skipped pipeline's chain has stopped before it).
+      await cancelRedundantPipelines(env, ctx.project, result.pipeline)
+      await pipelineObject(env, result.pipeline.id).process(result.pipeline.id)
     } catch (error) {
       console.error('push pipeline failed', ctx.project.id, update.ref, error)
     }

@@ -6,8 +6,10 @@ import { getPipeline } from '../db/pipelines'
 import { getProject, getProjectByPath, userAccessToProject, type ProjectRow } from '../db/projects'
 import { configOf } from '../config'
 import { includeSettings } from './ci-sources'
+import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { createPipeline } from './create-pipeline'
 import { jobOptions } from '../db/jobs'
+import { parentArtifactReader } from './parent-artifact'
 
 /**
  * CreateDownstreamPipelineService: a bridge's turn has come. A `trigger: include` makes a child
@@ -27,7 +29,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
     const created = await createPipeline(env, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
       ...(trigger.includes ? { configSource: JSON.stringify({ include: trigger.includes }) } : { configPath: trigger.include }), parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
-      includeSettings: includeSettings(env),
+      includeSettings: { ...includeSettings(env), readParentArtifact: parentArtifactReader(env, parent.id) },
     })
     return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
   }
@@ -40,7 +42,9 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
     variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
     includeSettings: includeSettings(env),
   })
-  return created.ok ? { ok: true, pipelineId: created.pipeline.id } : { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  if (!created.ok) return { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  await cancelRedundantPipelines(env, target, created.pipeline)
+  return { ok: true, pipelineId: created.pipeline.id }
 }
 
 /** The bridge's yaml variables go downstream by default; pipeline variables only when forwarded. */

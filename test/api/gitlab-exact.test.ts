@@ -113,7 +113,7 @@ describe('an optional parameter sent as null is absent (Grape)', () => {
     expect(poll.status).toBe(204)
     const list = await apiJson('GET', `/projects/${project.id}/jobs`, { token })
     expect(list.status).toBe(200)
-    // lib/api/ci/jobs.rb retry (`optional :inputs`) and play (`optional :job_variables_attributes`).
+    // lib/api/ci/jobs.rb play (`optional :job_variables_attributes`); `inputs`/`job_inputs` are undeclared there.
     const retried = await apiJson('POST', `/projects/${project.id}/jobs/${jobs.build.id}/retry`, { token, body: { inputs: null } })
     expect(retried.status).toBe(201)
     await commitFile(project, '.gitlab-ci.yml', 'deploy:\n  script: make\n  when: manual\n', 'main', 'PUT')

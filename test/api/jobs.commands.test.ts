@@ -104,7 +104,7 @@ describe('POST /projects/:id/jobs/:job_id/retry', () => {
     expect(again).toMatchObject({ status: 403, body: { message: '403 Forbidden - Job is not retryable' } })
   })
 
-  it('refuses jobs that are not finished, reporters, and unknown inputs', async () => {
+  it('refuses jobs that are not finished and reporters; ignores `inputs` (not a REST param)', async () => {
     const { project, reporter } = await withRoles()
     const pipeline = await createPipelineFrom(project, CI)
     const jobs = await jobsByName(project, pipeline.id)
@@ -112,8 +112,13 @@ describe('POST /projects/:id/jobs/:job_id/retry', () => {
     expect(pending).toMatchObject({ status: 403, body: { message: '403 Forbidden - Job is not retryable' } })
     expect(await apiJson('POST', `/projects/${project.id}/jobs/${jobs.build.id}/retry`, { token: reporter.token })).toMatchObject({ status: 403, body: { message: '403 Forbidden' } })
     await runJob(jobs.build.id, 'success')
+    // lib/api/ci/jobs.rb: retry declares only job_id (job inputs are GraphQL's), so Grape drops `inputs`.
     const inputs = await apiJson('POST', `/projects/${project.id}/jobs/${jobs.build.id}/retry`, { token: project.owner.token, body: { inputs: { x: 1 } } })
-    expect(inputs).toMatchObject({ status: 400, body: { message: '400 Bad request - Unknown input: x' } })
+    expect(inputs).toMatchObject({ status: 201, body: { name: 'build', status: 'pending' } })
+    const manual = await createPipelineFrom(project, 'deploy:\n  script: make\n  when: manual\n')
+    const deploy = (await jobsByName(project, manual.id)).deploy
+    const played = await apiJson('POST', `/projects/${project.id}/jobs/${deploy.id}/play`, { token: project.owner.token, body: { job_inputs: { x: 1 }, inputs: { y: 2 } } })
+    expect(played).toMatchObject({ status: 200, body: { status: 'pending' } })
   })
 
   it('retries bridges too', async () => {

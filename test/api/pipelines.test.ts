@@ -48,7 +48,9 @@ describe('POST /projects/:id/pipeline', () => {
     expect(pipeline.user.username).toBe(project.owner.username)
     const second = await createPipelineFrom(project, THREE_STAGES)
     expect(second.iid).toBe(2)
-    const jobs = await jobsByName(project, pipeline.id)
+    // The second pipeline (a new commit on main) auto-canceled the first: nothing of it had started.
+    expect((await jobsByName(project, pipeline.id)).compile.status).toBe('canceled')
+    const jobs = await jobsByName(project, second.id)
     expect(jobs.compile.status).toBe('pending')
     for (const name of ['unit', 'lint', 'optional_check', 'fast_deploy', 'deploy_prod', 'cleanup']) expect(jobs[name].status).toBe('created')
   })

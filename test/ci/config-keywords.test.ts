@@ -143,6 +143,17 @@ describe('rules:changes and rules:exists', () => {
     ])
     expect(errors('a: {script: x, rules: [{auto_cancel: {on_job_failure: all}}]}')).toEqual(['jobs:a:rules:rule config contains unknown keys: auto_cancel'])
     expect(names('workflow: {name: "x", auto_cancel: {on_new_commit: interruptible}, rules: [{auto_cancel: {on_job_failure: all}}]}\na: {script: x}')).toEqual(['a'])
+    // Chain::PopulateMetadata: the matched workflow rule's auto_cancel is merged over workflow:auto_cancel.
+    const autoCancel = (source: string) => {
+      const result = parseCiConfig(source, { variables: PUSH_MAIN })
+      if (!result.ok) throw new Error(result.errors.join('; '))
+      return result.pipeline.autoCancel
+    }
+    expect(autoCancel('workflow: {auto_cancel: {on_new_commit: interruptible}, rules: [{if: $NOPE, auto_cancel: {on_new_commit: none}}, {auto_cancel: {on_job_failure: all}}]}\na: {script: x}'))
+      .toEqual({ on_new_commit: 'interruptible', on_job_failure: 'all' })
+    expect(autoCancel('workflow: {auto_cancel: {on_new_commit: interruptible}, rules: [{when: always, auto_cancel: {on_new_commit: none}}]}\na: {script: x}'))
+      .toEqual({ on_new_commit: 'none' })
+    expect(autoCancel('a: {script: x}')).toBeUndefined()
   })
 })
 

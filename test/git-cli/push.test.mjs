@@ -66,6 +66,10 @@ describe('git push', () => {
     assert.equal(list.length, 2)
     assert.equal((await pipeline(project, list[0].id)).before_sha, first)
     assert.equal(list[0].sha, second)
+    // The second push auto-canceled the first push's pipeline: nothing of it had started
+    // (app/services/ci/pipeline_creation/cancel_redundant_pipelines_service.rb, `conservative`).
+    assert.equal((await pipeline(project, list[1].id)).status, 'canceled')
+    assert.equal((await pipeline(project, list[0].id)).status, 'pending')
 
     // Someone else's history: the client refuses a non-fast-forward, the server never moves.
     const other = localRepo(project)
@@ -175,6 +179,29 @@ describe('git push', () => {
     assert.equal(failed.status, 'failed')
     assert.match(failed.yaml_errors, /test job: chosen stage nope does not exist/)
     assert.equal((await api('GET', `/projects/${project.id}/pipelines/${failed.id}/jobs`, { token: project.owner.token })).body.length, 0)
+  })
+
+  it('rules:changes and only:changes see the push diff (before_sha..sha); a new branch runs them all', async () => {
+    // lib/gitlab/ci/build/rules/rule/clause/changes.rb and the push's before_sha (Gitlab::Git::Push):
+    // a new ref has no diff, so `changes` holds; later pushes compare before_sha with the new head.
+    const project = await createProject()
+    const dir = localRepo(project)
+    const ci = 'docs:\n  script: make docs\n  rules:\n    - changes: ["*.md"]\nlegacy:\n  script: make legacy\n  only:\n    changes: ["*.md"]\nbuild:\n  script: make\n'
+    commitFile(dir, '.gitlab-ci.yml', ci, 'ci')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    const latestJobs = async () => {
+      const [latest] = await pipelines(project)
+      const jobs = await api('GET', `/projects/${project.id}/pipelines/${latest.id}/jobs`, { token: project.owner.token })
+      return jobs.body.map((job) => job.name).sort()
+    }
+    assert.deepEqual(await latestJobs(), ['build', 'docs', 'legacy'])
+    commitFile(dir, 'code.txt', 'x\n', 'code only')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    assert.deepEqual(await latestJobs(), ['build'])
+    commitFile(dir, 'README.md', '# hi\n', 'docs')
+    commitFile(dir, 'more.txt', 'y\n', 'and code')
+    gitOk(['push', '-q', 'origin', 'main'], { cwd: dir })
+    assert.deepEqual(await latestJobs(), ['build', 'docs', 'legacy'])
   })
 
   it('makes pipelines for the first 4 refs of a push (git_push_pipeline_limit)', async () => {

@@ -60,6 +60,12 @@ describe('log viewer page', () => {
     expect((await SELF.fetch(`${ORIGIN}/${project.path_with_namespace}/-/jobs/${job.id}`)).status).toBe(404)
   })
 
+  it('leaves /api/-/jobs/:id to the API (a JSON 404), as `api` is no project namespace', async () => {
+    const res = await SELF.fetch(`${ORIGIN}/api/-/jobs/1`)
+    expect(res.status).toBe(404)
+    expect(res.headers.get('Content-Type')).toBe('application/json')
+  })
+
   it('answers 404 when the job is not in that project', async () => {
     const { jobId } = await jobPage()
     const other = await createProject({ visibility: 'public' })

@@ -204,14 +204,30 @@ async function fetchLocation(location: Location, context: IncludeContext, state:
   if (location.type === 'component') return fetchComponent(item.component, context, inputs)
   const where = location.type === 'project' ? item.file : item[location.type]
   if (typeof where !== 'string') throw new IncludeError(`Included file \`${JSON.stringify(where ?? null)}\` needs to be a string`)
-  if (location.type === 'artifact') throw new IncludeError(`Artifact include \`${where}\` can only be used in a child pipeline's configuration`)
   if (location.type !== 'template' && !/.+\.(yml|yaml)$/i.test(where.split('/').pop() ?? '')) {
     throw new IncludeError(`Included file \`${where}\` does not have YAML extension!`)
   }
+  if (location.type === 'artifact') return { ...(await fetchArtifact(item, where, context)), inputs }
   if (location.type === 'local') return { ...(await fetchLocal(where, context)), inputs }
   if (location.type === 'project') return { ...(await fetchProject(item, where, context)), inputs }
   if (location.type === 'remote') return { location: where, content: await fetchRemote(where, context), context: detached(context), inputs }
   return { location: where, content: await fetchTemplate(where, context), context: detached(context), inputs }
+}
+
+/**
+ * `include: {artifact, job}` (external/file/artifact.rb, Gitlab::Ci::ArtifactFileReader): a file of
+ * the parent pipeline job's artifacts, only while creating a child pipeline. The file is read in
+ * the child's project and sha, as GitLab's expand_context_attrs keeps them.
+ */
+async function fetchArtifact(item: Config, path: string, context: IncludeContext): Promise<Omit<Fetched, 'inputs'>> {
+  const read = context.sources.readParentArtifact
+  if (!read) throw new IncludeError('Including configs from artifacts is only allowed when triggering child pipelines')
+  if (typeof item.job !== 'string' || item.job === '') throw new IncludeError('Job must be provided when including configs from artifacts')
+  const result = await read(item.job, path)
+  if (!result.ok && result.reason === 'missing') throw new IncludeError(`Job \`${item.job}\` not found in parent pipeline or does not have artifacts!`)
+  if (!result.ok) throw new IncludeError(result.message)
+  if (result.content.trim() === '') throw new IncludeError(`File \`${path}\` is empty!`)
+  return { location: path, content: result.content, context }
 }
 
 /** Remote and template files have no project: a local include inside them has nothing to read. */

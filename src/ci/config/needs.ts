@@ -1,6 +1,6 @@
 import type { Need } from '../types'
 import { isStringArray } from './entries'
-import { checkKeys, entryError, isHash, unsupportedKeys } from './keywords'
+import { checkKeys, entryError, isHash } from './keywords'
 import { readMatrix } from './parallel-entry'
 
 /**
@@ -24,9 +24,11 @@ function readNeed(location: string, value: unknown, errors: string[]): Need | un
     if (value === '') errors.push(entryError(location, "config can't be blank"))
     return { name: value, artifacts: true, optional: false }
   }
+  // needs:project and needs:pipeline download another project's or pipeline's job artifacts,
+  // which the runner would fetch with a job token edgejobs only honours within its own pipeline.
   const crossPipeline = isHash(value) ? ['pipeline', 'project', 'ref'].filter((key) => key in value) : []
   if (crossPipeline.length > 0) {
-    errors.push(unsupportedKeys(location, crossPipeline))
+    errors.push(entryError(location, `config uses unsupported keys: ${crossPipeline.join(', ')} (edgejobs does not support them: it does not fetch artifacts of other projects' or pipelines' jobs)`))
     return undefined
   }
   if (!isHash(value) || !('job' in value)) {

@@ -150,8 +150,8 @@ function buildPipeline(merged: Config, variables: Record<string, string>, facts:
   const jobs = expandParallel(read)
   const graphError = validateGraph(root.stages, jobs)
   if (graphError) return { ok: false, errors: [graphError] }
-  const { stages, workflowRules } = root
-  return seedPipeline({ stages, variables: root.variables, workflowRules, jobs, context: variables, facts, clauseData })
+  const { stages, workflowRules, workflowAutoCancel } = root
+  return seedPipeline({ stages, variables: root.variables, workflowRules, workflowAutoCancel, jobs, context: variables, facts, clauseData })
 }
 
 /** Visible jobs in config order; hidden ones (".name") only serve as `extends` bases and anchors. */

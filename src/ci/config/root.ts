@@ -5,7 +5,7 @@ import {
   checkKeys, DEFAULT_KEYWORDS, entryError, INHERITED_KEYWORDS, isHash, ROOT_KEYWORDS, TOP_LEVEL_DEFAULTS, unsupportedKeys,
   WORKFLOW_KEYWORDS, type Config,
 } from './keywords'
-import { readAutoCancel, readRules, WORKFLOW_RULES, type Rule } from './rules'
+import { readAutoCancel, readRules, WORKFLOW_RULES, type AutoCancel, type Rule } from './rules'
 
 /**
  * The top level of a config: the reserved keys, and everything else as jobs. Sources: gitlabhq
@@ -19,6 +19,8 @@ export interface RootSpec {
   defaults: JobDefaults
   /** undefined: no `workflow:rules`, every pipeline runs */
   workflowRules?: Rule[]
+  /** `workflow:auto_cancel` */
+  workflowAutoCancel?: AutoCancel
   /** every top-level entry that is not a reserved key, hidden ones included, in config order */
   jobs: [string, unknown][]
 }
@@ -39,8 +41,9 @@ export function readRoot(config: Config, errors: string[]): RootSpec {
     defaults: readDefaults(config, errors),
     jobs: Object.entries(config).filter(([name]) => !reserved.includes(name)),
   }
-  const workflowRules = readWorkflowRules(config.workflow, errors)
-  if (workflowRules) root.workflowRules = workflowRules
+  const workflow = readWorkflow(config.workflow, errors)
+  if (workflow.rules) root.workflowRules = workflow.rules
+  if (workflow.autoCancel) root.workflowAutoCancel = workflow.autoCancel
   return root
 }
 
@@ -72,16 +75,17 @@ function readDefaults(config: Config, errors: string[]): JobDefaults {
   return { ...topLevel, ...defaults }
 }
 
-function readWorkflowRules(value: unknown, errors: string[]): Rule[] | undefined {
-  if (value == null) return undefined
+function readWorkflow(value: unknown, errors: string[]): { rules?: Rule[]; autoCancel?: AutoCancel } {
+  if (value == null) return {}
   if (!isHash(value)) {
     errors.push(entryError('workflow', 'config should be a hash'))
-    return undefined
+    return {}
   }
   checkKeys('workflow', value, WORKFLOW_KEYWORDS, errors)
   if (value.name != null && (typeof value.name !== 'string' || value.name.length < 1 || value.name.length > 255)) {
     errors.push(entryError('workflow', 'name is too long (maximum is 255 characters)'))
   }
-  if (value.auto_cancel != null) readAutoCancel('workflow:auto_cancel', value.auto_cancel, errors)
-  return value.rules == null ? undefined : readRules('workflow:rules', value.rules, WORKFLOW_RULES, errors)
+  const autoCancel = value.auto_cancel == null ? undefined : readAutoCancel('workflow:auto_cancel', value.auto_cancel, errors)
+  const rules = value.rules == null ? undefined : readRules('workflow:rules', value.rules, WORKFLOW_RULES, errors)
+  return { ...(rules ? { rules } : {}), ...(autoCancel ? { autoCancel } : {}) }
 }

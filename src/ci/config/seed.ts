@@ -3,7 +3,7 @@ import type { PipelineFacts } from './facts'
 import type { JobSpec } from './job'
 import { policiesAllow } from './policy'
 import { RuleClauseError, type ClauseData } from './rule-clauses'
-import { matchRules, type Rule } from './rules'
+import { matchRules, type AutoCancel, type Rule } from './rules'
 
 /**
  * From a valid config to the pipeline it creates for one set of variables: `workflow:rules`
@@ -18,6 +18,7 @@ export interface SeedInput {
   stages: string[]
   variables: Variable[]
   workflowRules?: Rule[]
+  workflowAutoCancel?: AutoCancel
   jobs: JobSpec[]
   /** predefined and pipeline variables; they win over YAML variables of the same name */
   context: Record<string, string>
@@ -31,6 +32,8 @@ const NO_JOBS =
 
 export function seedPipeline(input: SeedInput): ParseResult {
   let variables = input.variables
+  // Chain::PopulateMetadata: the matched workflow rule's auto_cancel is merged over workflow:auto_cancel.
+  let autoCancel = input.workflowAutoCancel
   if (input.workflowRules) {
     let rule: Rule | undefined
     try {
@@ -41,6 +44,7 @@ export function seedPipeline(input: SeedInput): ParseResult {
     }
     if (!rule || rule.when === 'never') return { ok: false, errors: ['Pipeline filtered out by workflow rules.'] }
     variables = mergeVariables(variables, rule.variables)
+    if (rule.autoCancel) autoCancel = { ...autoCancel, ...rule.autoCancel }
   }
   const jobs: JobDefinition[] = []
   for (const job of input.jobs) {
@@ -56,7 +60,9 @@ export function seedPipeline(input: SeedInput): ParseResult {
   if (errors.length > 0) return { ok: false, errors }
   // A pipeline of only .pre and .post jobs does not run either.
   if (jobs.every((job) => EDGE_STAGES.includes(job.stage))) return { ok: false, errors: [NO_JOBS] }
-  return { ok: true, pipeline: { stages: input.stages, variables, jobs } }
+  const pipeline: PipelineDefinition = { stages: input.stages, variables, jobs }
+  if (autoCancel && Object.keys(autoCancel).length > 0) pipeline.autoCancel = autoCancel
+  return { ok: true, pipeline }
 }
 
 /** The job as it joins the pipeline, or null when its rules keep it out. */

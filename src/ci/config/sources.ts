@@ -43,4 +43,9 @@ export interface ConfigSources {
   templateBaseUrl?: string
   /** this server's host name (`component:` addresses must start with it) */
   serverHost: string
+  /** a file of a parent pipeline job's artifacts archive; present only while creating a child pipeline */
+  readParentArtifact?(jobName: string, path: string): Promise<ParentArtifactResult>
 }
+
+/** `missing`: no such job in the parent pipeline, or it has no artifacts archive. */
+export type ParentArtifactResult = { ok: true; content: string } | { ok: false; reason: 'missing' } | { ok: false; reason: 'error'; message: string }

@@ -11,8 +11,8 @@ const CROSS_PROJECT_KEYWORDS: Keywords = { supported: ['project', 'branch', 'str
 const SAME_PROJECT_KEYWORDS: Keywords = { supported: ['include', 'strategy', 'forward'], unsupported: [] }
 const FORWARD_KEYWORDS: Keywords = { supported: ['yaml_variables', 'pipeline_variables'], unsupported: [] }
 const INCLUDE_KEYWORDS: Keywords = {
-  supported: ['local', 'project', 'file', 'ref', 'template', 'remote', 'component', 'inputs', 'rules'],
-  unsupported: ['artifact', 'job'],
+  supported: ['local', 'project', 'file', 'ref', 'template', 'remote', 'component', 'artifact', 'job', 'inputs', 'rules'],
+  unsupported: [],
 }
 const MAX_CHILD_INCLUDES = 3
 
@@ -53,10 +53,7 @@ function readChildPipeline(location: string, config: Config, errors: string[]): 
   return withCommonKeys(location, config, typeof single === 'string' ? { include: single } : { includes: items }, errors)
 }
 
-/**
- * The child's config files (Entry::Trigger's include: at most 3 items of the include kinds;
- * `artifact` includes need the parent's job artifacts, which edgejobs does not read here yet).
- */
+/** The child's config files (Entry::Trigger's include: at most 3 items of the include kinds, `artifact` + `job` too). */
 function readInclude(location: string, value: unknown, errors: string[]): unknown[] | undefined {
   const items = Array.isArray(value) ? value : [value]
   if (items.length === 0 || items.length > MAX_CHILD_INCLUDES) {
