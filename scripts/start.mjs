@@ -1,12 +1,14 @@
 // `npm start`: local API on http://localhost:8787 with persistent local D1/R2 state.
-// First start: adds a fresh root token to .dev.vars and prints it. Every start: applies
-// schema.sql to the local D1 (idempotent), then runs `wrangler dev` on 127.0.0.1.
+// First start: adds a fresh root token to .dev.vars and prints it. Every start: brings the local
+// D1 up to schema.sql (scripts/schema.mjs: missing columns, then the idempotent schema), then runs
+// `wrangler dev` on 127.0.0.1.
 // PORT=9000 npm start picks another port; extra arguments go to `wrangler dev`.
 import { spawnSync, spawn } from 'node:child_process'
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { applySchema } from './schema.mjs'
 
 const require = createRequire(import.meta.url)
 // wrangler's "exports" hide bin/; find it next to its package.json, which is exported.
@@ -31,13 +33,11 @@ const rootToken = readVar('INITIAL_ROOT_TOKEN')
 // No network needed: wrangler would otherwise try to download the `Request.cf` sample object.
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false' }
 
-const applied = spawnSync(process.execPath, [wrangler, 'd1', 'execute', 'DB', '--local', '--file', 'schema.sql'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...env, CI: '1' },
-})
-if (applied.status !== 0) {
-  console.error('could not apply schema.sql to the local D1')
-  process.exit(applied.status ?? 1)
+try {
+  applySchema('--local')
+} catch (error) {
+  console.error(`could not apply schema.sql to the local D1: ${error.message}`)
+  process.exit(1)
 }
 
 // web_url fields and Link headers follow the port unless EXTERNAL_URL is set in .dev.vars.
