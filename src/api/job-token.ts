@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { authenticate, loadProject, type Caller } from '../auth/access'
 import { authorize } from '../auth/policy'
 import { insertClusterAgent, jobPipelineStatement, projectAgentsStatement, type ClusterAgentRow } from '../db/cluster-agents'

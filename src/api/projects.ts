@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { authenticate, loadProject, parseAfterAuthentication } from '../auth/access'
 import { AccessLevel, authorize, can, VALID_ACCESS_LEVELS } from '../auth/policy'
 import { generateToken, RUNNER_REGISTRATION_PREFIX, tokenDigest } from '../auth/tokens'

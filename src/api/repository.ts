@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { loadProject, type Caller } from '../auth/access'
 import { authorize, can } from '../auth/policy'
 import type { Signature } from '../git/commit'

@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
 import { JOB_VIEW_SELECT, type JobViewRow } from '../db/job-views'

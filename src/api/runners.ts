@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { authenticate, loadProject } from '../auth/access'
 import { authorize, authorizeAdmin } from '../auth/policy'
 import { authenticateRunner } from '../auth/runner'

@@ -1,5 +1,4 @@
 import * as v from 'valibot'
-import type { Env } from '../env'
 import { authenticate } from '../auth/access'
 import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
 import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId } from '../db/users'

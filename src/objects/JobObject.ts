@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers'
 import { isErasable, isPlayable, isRetryable } from '../ci/abilities'
-import { isCompleted, isFinished, type JobStatus } from '../ci/statuses'
+import { isFinished, type JobStatus } from '../ci/statuses'
 import { dueAction } from '../ci/timers'
 import { applyEvent, type JobEvent } from '../ci/transitions'
 import type { ProcessEvent } from '../ci/types'
