@@ -182,6 +182,10 @@ async function send(method: string, template: string, params: Record<string, str
   if (res.status >= 400 && method !== 'HEAD' && viewerPage) {
     expect(res.status, description).toBe(404)
     await res.arrayBuffer()
+  } else if (res.status >= 400 && method !== 'HEAD' && method === 'PUT' && /^\/api\/v4\/jobs\/[^/]+$/.test(path) && type === 'text/plain' && res.headers.has('Job-Status')) {
+    // The runner's job update answers UpdateBuildStateService's bare status (`400`, `403`, ...) as
+    // text with Job-Status, as GitLab's lib/api/ci/runner.rb does (`body result.status.to_s`).
+    expect(await res.text(), description).toBe(String(res.status))
   } else if (res.status >= 400 && method !== 'HEAD') {
     expect(type, description).toBe('application/json')
     const parsed = JSON.parse(await res.text()) as Record<string, unknown>
