@@ -4,7 +4,7 @@ import { authorize, can } from '../auth/policy'
 import type { Signature } from '../git/commit'
 import { isValidBranchName } from '../git/refs'
 import { ApiError } from '../http/errors'
-import { offsetHeaders, parseOffsetPage } from '../http/pagination'
+import { offsetHeaders, parseOffsetPage, type OffsetPage } from '../http/pagination'
 import { Bool, FilePath, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
@@ -185,8 +185,7 @@ export async function tree(c: ApiContext): Promise<Response> {
   if (!sha) throw ApiError.notFound('Tree')
   const items = await repo.tree(sha, params.path.replace(/^\/+|\/+$/g, ''), params.recursive)
   if (!items) throw ApiError.notFound('Tree')
-  const slice = items.slice(page.offset, page.offset + page.perPage)
-  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: items.length > page.offset + page.perPage, total: items.length })
+  const { slice, headers } = pageOf(c, page, items)
   return json(slice, { headers })
 }
 
@@ -201,8 +200,7 @@ export async function listBranches(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'read_code')
   let branches = await repoObject(c.env, ctx.project.id).branches()
   if (params.search) branches = branches.filter((b) => b.name.toLowerCase().includes(params.search!.toLowerCase()))
-  const slice = branches.slice(page.offset, page.offset + page.perPage)
-  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: branches.length > page.offset + page.perPage, total: branches.length })
+  const { slice, headers } = pageOf(c, page, branches)
   return json(slice.map((b) => presentBranch(c, ctx, b.name, b.commit)), { headers })
 }
 
@@ -233,4 +231,11 @@ function presentBranch(c: ApiContext, ctx: Awaited<ReturnType<typeof loadProject
     default: name === ctx.project.default_branch,
     web_url: `${base}/${ctx.project.full_path}/-/tree/${name}`,
   }
+}
+
+/** One offset page of a list the repository object returned whole (trees, branches), with GitLab's headers. */
+function pageOf<T>(c: ApiContext, page: OffsetPage, items: T[]): { slice: T[]; headers: Headers } {
+  const slice = items.slice(page.offset, page.offset + page.perPage)
+  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: items.length > page.offset + page.perPage, total: items.length })
+  return { slice, headers }
 }
