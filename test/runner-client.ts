@@ -1,5 +1,7 @@
 import { SELF } from 'cloudflare:test'
-import { apiJson, BASE } from './world'
+import { concatBytes } from '../src/bytes'
+import { expect } from 'vitest'
+import { apiJson, BASE, createPipelineFrom, createProject, type TestProject } from './world'
 
 /**
  * A small simulated gitlab-runner 19.4 speaking the coordinator protocol over SELF.fetch, the way
@@ -228,4 +230,38 @@ export async function gzip(data: string | Uint8Array): Promise<Uint8Array> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'))
   return new Uint8Array(await new Response(stream).arrayBuffer())
+}
+
+/**
+ * A new project with a pipeline from `ci`, a project runner, and the first job it was handed,
+ * accepted (running).
+ */
+export async function startRunningJob(ci: string): Promise<{ project: TestProject; runner: SimulatedRunner; job: RunnerJob }> {
+  const project = await createProject()
+  await createPipelineFrom(project, ci)
+  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
+  const job = (await runner.requestJob())!
+  expect((await job.accept()).status).toBe(200)
+  return { project, runner, job }
+}
+
+/**
+ * Workhorse's artifacts metadata (lib/gitlab/ci/build/artifacts/metadata.rb), gzipped: the
+ * version line, `{}` (errors), then each path and its JSON, every string length-prefixed (u32 BE).
+ */
+export function artifactsMetadata(entries: Record<string, Record<string, unknown>>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  const put = (text: string) => {
+    const bytes = new TextEncoder().encode(text)
+    const size = new Uint8Array(4)
+    new DataView(size.buffer).setUint32(0, bytes.byteLength, false)
+    parts.push(size, bytes)
+  }
+  put('GitLab Build Artifacts Metadata 0.0.2')
+  put('{}')
+  for (const [path, meta] of Object.entries(entries)) {
+    put(path)
+    put(JSON.stringify(meta))
+  }
+  return gzip(concatBytes(parts))
 }

@@ -1,6 +1,6 @@
 import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
-import { bytesOf, gzip, SimulatedRunner } from '../runner-client'
+import { artifactsMetadata, bytesOf, gzip, SimulatedRunner } from '../runner-client'
 import { api, apiJson, createPipelineFrom, createProject, createUser } from '../world'
 
 /**
@@ -8,28 +8,6 @@ import { api, apiJson, createPipelineFrom, createProject, createUser } from '../
  * Workhorse artifacts-entry), with Workhorse's metadata (lib/gitlab/ci/build/artifacts/metadata.rb).
  * The archive is written by fflate, a real zip writer, so the ranged reader is tested on real zips.
  */
-function metadataOf(entries: Record<string, Record<string, unknown>>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  const put = (text: string) => {
-    const bytes = new TextEncoder().encode(text)
-    const size = new Uint8Array(4)
-    new DataView(size.buffer).setUint32(0, bytes.byteLength, false)
-    parts.push(size, bytes)
-  }
-  put('GitLab Build Artifacts Metadata 0.0.2')
-  put('{}')
-  for (const [path, meta] of Object.entries(entries)) {
-    put(path)
-    put(JSON.stringify(meta))
-  }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const part of parts) {
-    all.set(part, at)
-    at += part.byteLength
-  }
-  return gzip(all)
-}
 
 async function jobWithArchive(archive: Uint8Array, metadata?: Uint8Array) {
   const project = await createProject()
@@ -79,7 +57,7 @@ describe('GET /projects/:id/jobs/:job_id/artifacts/*artifact_path', () => {
 
   it('answers from the metadata whether a file exists', async () => {
     // The metadata lists only readme.txt, so data.bin (in the zip) is not served: the index decides.
-    const metadata = await metadataOf({ 'out/': {}, 'out/readme.txt': { size: README.byteLength } })
+    const metadata = await artifactsMetadata({ 'out/': {}, 'out/readme.txt': { size: README.byteLength } })
     const { project, job } = await jobWithArchive(archive(), metadata)
     const base = `/projects/${project.id}/jobs/${job.id}/artifacts`
     expect(await (await api('GET', `${base}/out/readme.txt`, { token: project.owner.token })).text()).toBe('hello from the archive\n')

@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { bytesOf, gzip, SimulatedRunner, type RunnerJob } from '../runner-client'
-import { createPipelineFrom, createProject, type TestProject } from '../world'
+import { bytesOf, gzip, type RunnerJob, startRunningJob } from '../runner-client'
 
 /**
  * POST /jobs/:id/artifacts as GitLab's Ci::JobArtifacts::CreateService decides it
@@ -21,13 +20,8 @@ unit:
   script: make test
 `
 
-async function runningJob(ci = CI): Promise<{ project: TestProject; runner: SimulatedRunner; job: RunnerJob }> {
-  const project = await createProject()
-  await createPipelineFrom(project, ci)
-  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-  const job = (await runner.requestJob())!
-  expect((await job.accept()).status).toBe(200)
-  return { project, runner, job }
+function runningJob(ci = CI) {
+  return startRunningJob(ci)
 }
 
 async function artifactRows(jobId: number) {

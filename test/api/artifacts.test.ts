@@ -2,8 +2,8 @@ import { env } from 'cloudflare:workers'
 import { createExecutionContext, createScheduledController, SELF, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
-import { bytesOf, multipartStream, SimulatedRunner, type RunnerJob } from '../runner-client'
-import { addMember, api, apiJson, BASE, createPipelineFrom, createProject, createUser, type TestProject } from '../world'
+import { bytesOf, multipartStream, startRunningJob } from '../runner-client'
+import { addMember, api, apiJson, BASE, createUser, type TestProject } from '../world'
 
 const TWO_STAGES = `
 stages: [build, test]
@@ -15,13 +15,8 @@ unit:
   script: make test
 `
 
-async function runningJob(ci = TWO_STAGES): Promise<{ project: TestProject; runner: SimulatedRunner; job: RunnerJob }> {
-  const project = await createProject()
-  await createPipelineFrom(project, ci)
-  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-  const job = (await runner.requestJob())!
-  expect((await job.accept()).status).toBe(200)
-  return { project, runner, job }
+function runningJob(ci = TWO_STAGES) {
+  return startRunningJob(ci)
 }
 
 function showJob(project: TestProject, jobId: number, token = project.owner.token) {

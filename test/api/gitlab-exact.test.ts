@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName } from '../job-driver'
-import { SimulatedRunner, type RunnerJob } from '../runner-client'
+import { SimulatedRunner, startRunningJob } from '../runner-client'
 import { addMember, api, apiJson, BASE, commitFile, createPipelineFrom, createProject, createUser, type TestProject } from '../world'
 
 /**
@@ -15,13 +15,8 @@ function projectRunner(project: TestProject, body: Record<string, unknown> = {},
   return SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id, ...body }, { features })
 }
 
-async function runningJob(ci = ONE_JOB): Promise<{ project: TestProject; runner: SimulatedRunner; job: RunnerJob }> {
-  const project = await createProject()
-  await createPipelineFrom(project, ci)
-  const runner = await projectRunner(project)
-  const job = (await runner.requestJob())!
-  expect((await job.accept()).status).toBe(200)
-  return { project, runner, job }
+function runningJob(ci = ONE_JOB) {
+  return startRunningJob(ci)
 }
 
 function json(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {

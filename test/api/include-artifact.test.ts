@@ -1,7 +1,7 @@
 import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName } from '../job-driver'
-import { gzip, SimulatedRunner } from '../runner-client'
+import { artifactsMetadata, SimulatedRunner } from '../runner-client'
 import { apiJson, createPipelineFrom, createProject, type TestProject } from '../world'
 
 /**
@@ -11,29 +11,6 @@ import { apiJson, createPipelineFrom, createProject, type TestProject } from '..
  * find_job_with_archive_artifacts.
  */
 
-/** Workhorse's artifacts metadata (lib/gitlab/ci/build/artifacts/metadata.rb) for the given paths. */
-function metadataOf(paths: string[]): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  const put = (text: string) => {
-    const bytes = new TextEncoder().encode(text)
-    const size = new Uint8Array(4)
-    new DataView(size.buffer).setUint32(0, bytes.byteLength, false)
-    parts.push(size, bytes)
-  }
-  put('GitLab Build Artifacts Metadata 0.0.2')
-  put('{}')
-  for (const path of paths) {
-    put(path)
-    put(JSON.stringify({ modified: 0, mode: '644', size: 1 }))
-  }
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
-  let at = 0
-  for (const part of parts) {
-    all.set(part, at)
-    at += part.byteLength
-  }
-  return gzip(all)
-}
 
 const PARENT = (include: string) => `
 generate:
@@ -54,7 +31,7 @@ async function runGenerate(project: TestProject, files: Record<string, string>, 
   const job = (await runner.requestJob())!
   expect((await job.accept()).status).toBe(200)
   const archive = zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, new TextEncoder().encode(text)])))
-  const metadata = withMetadata ? await metadataOf(Object.keys(files)) : undefined
+  const metadata = withMetadata ? await artifactsMetadata(Object.fromEntries(Object.keys(files).map((path) => [path, { modified: 0, mode: '644', size: 1 }]))) : undefined
   expect((await job.uploadArtifact([archive], { metadata })).status).toBe(201)
   expect((await job.finish('success')).status).toBe(200)
 }
