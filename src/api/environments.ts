@@ -50,13 +50,16 @@ const ShowParams = v.looseObject({ id: Str, environment_id: Int })
 export async function showEnvironment(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(ShowParams, raw)
-  const ctx = await loadProject<[EnvironmentRow]>(c, params.id, (project) => [
+  // The environment and its last deployment in the same round trip as the project (the deployment
+  // row is only used when the environment is this project's).
+  const ctx = await loadProject<[EnvironmentRow, DeploymentRow]>(c, params.id, (project) => [
     environmentStatement(c.env.DB, project, params.environment_id),
+    lastDeploymentStatement(c.env.DB, params.environment_id),
   ])
   authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row) throw ApiError.notFound()
-  const last = await lastDeploymentStatement(c.env.DB, row.id).first<DeploymentRow>()
+  const last = ctx.results[1].results[0]
   const lastDeployment = last ? (await presentDeployments(c, [last]))[0] : null
   return json({ ...environment(row), last_deployment: lastDeployment })
 }

@@ -144,13 +144,18 @@ export function lastDeploymentStatement(db: D1Database, environmentId: number): 
   return db.prepare(`${DEPLOYMENT_SELECT} WHERE d.environment_id = ? ORDER BY d.id DESC LIMIT 1`).bind(environmentId)
 }
 
-/** Deployment#status from its job's status (Deployment state machine, mirrored from the job). */
-export const JOB_STATUS_OF_DEPLOYMENT = `CASE j.status WHEN 'running' THEN 'running' WHEN 'success' THEN 'success' WHEN 'failed' THEN 'failed'
-  WHEN 'canceled' THEN 'canceled' WHEN 'canceling' THEN 'canceled' WHEN 'skipped' THEN 'skipped' WHEN 'manual' THEN 'blocked' ELSE 'created' END`
+/** Deployment#status from its job's status (Deployment state machine, mirrored from the job); any other status is `created`. */
+const DEPLOYMENT_STATUS_OF_JOB: Record<string, string> = {
+  running: 'running', success: 'success', failed: 'failed', canceled: 'canceled', canceling: 'canceled', skipped: 'skipped', manual: 'blocked',
+}
+
+/** The same mapping as SQL over the joined job `j`. */
+export const JOB_STATUS_OF_DEPLOYMENT = `CASE j.status ${Object.entries(DEPLOYMENT_STATUS_OF_JOB)
+  .map(([job, deployment]) => `WHEN '${job}' THEN '${deployment}'`)
+  .join(' ')} ELSE 'created' END`
 
 export function deploymentStatus(jobStatus: string): string {
-  const map: Record<string, string> = { running: 'running', success: 'success', failed: 'failed', canceled: 'canceled', canceling: 'canceled', skipped: 'skipped', manual: 'blocked' }
-  return map[jobStatus] ?? 'created'
+  return DEPLOYMENT_STATUS_OF_JOB[jobStatus] ?? 'created'
 }
 
 // ---- writes: the Environments API, state transitions, retried jobs --------------------------
