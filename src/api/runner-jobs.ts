@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Env } from '../env'
-import { enableDebugTraceStatement, pipelineIdOfJob } from '../db/runner-jobs'
+import { enableDebugTraceStatement } from '../db/runner-jobs'
 import { authenticateJob, jobForbidden, presentedJobToken, touchJobStatement, touchRunnerOfJobStatement, type AuthenticatedJob } from '../auth/job-auth'
 import { authenticateRunner } from '../auth/runner'
 import { traceLimitBytes } from '../db/settings'
@@ -37,10 +37,7 @@ export async function requestJob(c: ApiContext): Promise<Response> {
   const { runner, managerId } = await authenticateRunner(c.env, c.request, raw)
   if (runner.paused === 1) return noJob(await queueValue(c.env, runner))
   const picked = await pickJob(c.env, runner, managerId, runnerFeatures(raw))
-  await Promise.all(picked.dropped.map(async (id) => {
-    const pipelineId = await pipelineIdOfJob(c.env.DB, id)
-    if (pipelineId !== null) await pipelineObject(c.env, pipelineId).process(pipelineId)
-  }))
+  await Promise.all(picked.droppedPipelines.map((pipelineId) => pipelineObject(c.env, pipelineId).process(pipelineId)))
   if (!picked.assigned) return noJob(picked.lastUpdate)
   const { job } = picked.assigned
   await pipelineObject(c.env, job.pipeline_id).process(job.pipeline_id)

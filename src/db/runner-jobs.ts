@@ -53,12 +53,6 @@ export function enableDebugTraceStatement(db: D1Database, jobId: number): D1Prep
   return db.prepare('UPDATE jobs SET debug_trace_enabled = 1 WHERE id = ? AND debug_trace_enabled = 0').bind(jobId)
 }
 
-/** The pipeline of a job (a dropped candidate's pipeline needs processing). */
-export async function pipelineIdOfJob(db: D1Database, jobId: number): Promise<number | null> {
-  const row = await db.prepare('SELECT pipeline_id FROM jobs WHERE id = ?').bind(jobId).first<{ pipeline_id: number }>()
-  return row?.pipeline_id ?? null
-}
-
 /** The pipeline, project and user of a job, for its runner payload (one batch with the rest). */
 export function payloadRowsStatements(db: D1Database, job: { pipeline_id: number; project_id: number; user_id: number | null }): D1PreparedStatement[] {
   return [

@@ -51,7 +51,7 @@ export function candidatesStatement(db: D1Database, runner: RunnerRow): D1Prepar
   }
   return db
     .prepare(
-      `SELECT j.id, j.options
+      `SELECT j.id, j.pipeline_id, j.options
        FROM jobs j JOIN projects p ON p.id = j.project_id
        WHERE ${where.join(' AND ')} AND p.builds_enabled = 1
        ORDER BY j.id LIMIT ${CANDIDATES}`,

@@ -16,6 +16,7 @@ import { jobOptions } from '../db/jobs'
 
 interface CandidateRow {
   id: number
+  pipeline_id: number
   options: string
 }
 
@@ -26,8 +27,8 @@ export interface Assigned {
   queue: { size: number; depth: number }
 }
 
-/** `dropped`: candidates failed as runner_unsupported (their pipelines need processing). */
-export type PickResult = ({ assigned: Assigned } | { assigned: null; lastUpdate: string }) & { dropped: number[] }
+/** `droppedPipelines`: the pipelines of candidates failed as runner_unsupported (they need processing). */
+export type PickResult = ({ assigned: Assigned } | { assigned: null; lastUpdate: string }) & { droppedPipelines: number[] }
 
 /**
  * Ci::Build::RUNNER_FEATURES (app/models/ci/build.rb): what a build needs the runner to support.
@@ -61,17 +62,17 @@ export async function pickJob(env: Env, runner: RunnerRow, managerId: number | n
   const [tick, candidates] = await env.DB.batch([queueTickStatement(env.DB, queueScope(runner)), candidatesStatement(env.DB, runner)])
   const lastUpdate = queueValueOf(tick.results[0] as { tick: number } | undefined)
   const results = candidates.results as CandidateRow[]
-  const dropped: number[] = []
+  const dropped = new Set<number>()
   for (const [depth, candidate] of results.entries()) {
     if (!supportedBy(jobOptions(candidate), features)) {
-      if (await jobObject(env, candidate.id).dropPending(candidate.id, 'runner_unsupported')) dropped.push(candidate.id)
+      if (await jobObject(env, candidate.id).dropPending(candidate.id, 'runner_unsupported')) dropped.add(candidate.pipeline_id)
       continue
     }
     // The object sets the job's timeout: its `timeout:` or the project's, capped by the runner's.
     const won = await jobObject(env, candidate.id).assign(candidate.id, { runnerId: runner.id, runnerManagerId: managerId, timeout: runner.maximum_timeout })
-    if (won) return { assigned: { ...won, timeout: won.job.timeout ?? 3600, queue: { size: results.length, depth } }, dropped }
+    if (won) return { assigned: { ...won, timeout: won.job.timeout ?? 3600, queue: { size: results.length, depth } }, droppedPipelines: [...dropped] }
   }
-  return { assigned: null, lastUpdate, dropped }
+  return { assigned: null, lastUpdate, droppedPipelines: [...dropped] }
 }
 
 /** The counter as 32 hex digits, the shape of GitLab's SecureRandom.hex value. */
