@@ -148,22 +148,20 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
     return new Response(answer.body, { headers: { 'Content-Type': 'application/x-git-upload-pack-result', ...resultHeaders } })
   }
 
+  const limits = configOf(env).git
   const answer = await stub.fetch('https://repo/receive-pack', {
     method: 'POST',
     body,
-    headers: {
-      ...headers,
-      'x-max-push-bytes': String(configOf(env).git.maxPushBytes),
-      'x-max-object-bytes': String(configOf(env).git.maxObjectBytes),
-    },
+    headers: { ...headers, 'x-max-push-bytes': String(limits.maxPushBytes), 'x-max-object-bytes': String(limits.maxObjectBytes) },
   })
   if (answer.status !== 200) return text(answer.status, (await answer.text()).trim())
   const outcome = (await answer.json()) as PushOutcome
   if (outcome.updates.length > 0) {
     const created = outcome.updates.find((u) => u.ref.startsWith('refs/heads/') && u.after !== '0'.repeat(40))
     if (created && !ctx.project.default_branch) {
-      await setDefaultBranchIfUnset(env.DB, ctx.project.id, created.ref.slice('refs/heads/'.length))
-      ctx.project.default_branch = ctx.project.default_branch ?? created.ref.slice('refs/heads/'.length)
+      // The first branch pushed to an empty project becomes its default branch, as in GitLab.
+      ctx.project.default_branch = created.ref.slice('refs/heads/'.length)
+      await setDefaultBranchIfUnset(env.DB, ctx.project.id, ctx.project.default_branch)
     }
     await pipelinesForPush(env, ctx, outcome.updates, outcome.pushOptions)
   }
