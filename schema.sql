@@ -351,3 +351,37 @@ CREATE TABLE IF NOT EXISTS protected_branches (
   created_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+
+-- CI/CD variables of a project (GitLab's ci_variables) and of the instance (ci_instance_variables).
+-- `value` is always encrypted (auth/secret-box.ts: `enc:v1:` + AES-GCM); no row holds plaintext.
+-- A key is unique per project and environment_scope; instance keys are unique.
+CREATE TABLE IF NOT EXISTS ci_variables (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  variable_type TEXT NOT NULL DEFAULT 'env_var',  -- env_var, file
+  protected INTEGER NOT NULL DEFAULT 0,
+  masked INTEGER NOT NULL DEFAULT 0,
+  hidden INTEGER NOT NULL DEFAULT 0,
+  raw INTEGER NOT NULL DEFAULT 0,
+  environment_scope TEXT NOT NULL DEFAULT '*',
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, key, environment_scope)
+);
+CREATE INDEX IF NOT EXISTS ci_variables_project ON ci_variables(project_id, id);
+
+CREATE TABLE IF NOT EXISTS ci_instance_variables (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  value TEXT NOT NULL,
+  variable_type TEXT NOT NULL DEFAULT 'env_var',
+  protected INTEGER NOT NULL DEFAULT 0,
+  masked INTEGER NOT NULL DEFAULT 0,
+  raw INTEGER NOT NULL DEFAULT 0,
+  description TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);

@@ -12,6 +12,8 @@ export default defineConfig({
         bindings: {
           TEST_SCHEMA: readFileSync(new URL('./schema.sql', import.meta.url), 'utf8'),
           INITIAL_ROOT_TOKEN: 'glpat-test-root-token-000000000',
+          // 32 bytes, base64: the test suite's key for CI/CD variable values (src/auth/secret-box.ts).
+          CI_VARIABLES_KEY: 'dGVzdC1jaS12YXJpYWJsZXMta2V5LTMyLWJ5dGVzISE=',
           EXTERNAL_URL: 'https://gitlab.example.com',
           // Open live-log streams re-check access every second (default 30 s), so tests see revocation quickly.
           LIVE_LOG_RECHECK_SECONDS: '1',

@@ -35,8 +35,12 @@ export function bundle(outdir) {
   return join(outdir, 'index.js')
 }
 
+/** A fixed CI_VARIABLES_KEY for served test and benchmark Workers (never a deployment's). */
+export const TEST_CI_VARIABLES_KEY = 'dGVzdC1jaS12YXJpYWJsZXMta2V5LTMyLWJ5dGVzISE='
+
 /** Starts `wrangler dev` in its own process group (so that stopping it ends workerd too). */
-export function startDev({ script, port, persistTo, vars, logFile }) {
+export function startDev({ script, port, persistTo, vars: given, logFile }) {
+  const vars = { CI_VARIABLES_KEY: TEST_CI_VARIABLES_KEY, ...given }
   const log = openSync(logFile, 'w')
   const args = [
     WRANGLER, 'dev', script, '--config', 'wrangler.toml', '--no-bundle', '--local',

@@ -1,5 +1,5 @@
 // `npm start`: local API on http://localhost:8787 with persistent local D1/R2 state.
-// First start: adds a fresh root token to .dev.vars and prints it. Every start: brings the local
+// First start: adds a fresh root token and a CI_VARIABLES_KEY to .dev.vars and prints the token. Every start: brings the local
 // D1 up to schema.sql (scripts/schema.mjs: missing columns, then the idempotent schema), then runs
 // `wrangler dev` on 127.0.0.1.
 // PORT=9000 npm start picks another port; extra arguments go to `wrangler dev`.
@@ -29,6 +29,12 @@ if (!readVar('INITIAL_ROOT_TOKEN')) {
   firstStart = true
 }
 const rootToken = readVar('INITIAL_ROOT_TOKEN')
+// The key CI/CD variable values are encrypted with (src/auth/secret-box.ts); made once, kept:
+// losing it makes every stored variable unreadable.
+if (!readVar('CI_VARIABLES_KEY')) {
+  const text = readFileSync('.dev.vars', 'utf8')
+  appendFileSync('.dev.vars', `${text && !text.endsWith('\n') ? '\n' : ''}CI_VARIABLES_KEY=${randomBytes(32).toString('base64')}\n`, { mode: 0o600 })
+}
 
 // No network needed: wrangler would otherwise try to download the `Request.cf` sample object.
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false' }

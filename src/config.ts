@@ -25,6 +25,11 @@ export interface Config {
   benchRoutes: boolean
   /** Objects accept `advanceClock` (the test suite only). */
   testClock: boolean
+  /**
+   * CI_VARIABLES_KEY: 32 bytes (base64) the keys that encrypt CI/CD variable values at rest are
+   * derived from (auth/secret-box.ts). Absent or malformed: nothing secret can be stored or read.
+   */
+  ciVariablesKey?: Uint8Array
 }
 
 export const DEFAULTS = {
@@ -74,7 +79,13 @@ function parse(env: Env): Config {
     },
     benchRoutes: env.BENCH_ROUTES === '1',
     testClock: env.TEST_CLOCK === '1',
+    ...secretKey(env.CI_VARIABLES_KEY),
   }
+}
+
+function secretKey(value: string | undefined): { ciVariablesKey?: Uint8Array } {
+  if (!value || !/^[A-Za-z0-9+/]{43}=$/.test(value.trim())) return {}
+  return { ciVariablesKey: Uint8Array.from(atob(value.trim()), (c) => c.charCodeAt(0)) }
 }
 
 function number(value: string | undefined): number | undefined {

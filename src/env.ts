@@ -35,6 +35,8 @@ export interface Env {
   GIT_MAX_PUSH_BYTES?: string
   /** Largest single git object (inflated) a push may carry, in bytes (default 16 MiB). */
   GIT_MAX_OBJECT_BYTES?: string
+  /** 32 random bytes, base64: the root of the keys CI/CD variable values are encrypted with (secret). */
+  CI_VARIABLES_KEY?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
   /** '1' lets tests move a job object's clock (vitest.config.ts only; never in deployment). */

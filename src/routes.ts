@@ -10,6 +10,9 @@ import * as jobs from './api/jobs'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
+import * as protectedBranches from './api/protected-branches'
+import * as instanceVariables from './api/instance-variables'
+import * as variables from './api/variables'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
@@ -60,6 +63,23 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/repository/branches', publicRead, repository.listBranches)
   .get('/projects/:id/repository/branches/:branch', publicRead, repository.showBranch)
   .get('/projects/:id/repository/tree', publicRead, repository.tree)
+  // Protected branches
+  .get('/projects/:id/protected_branches', personal, protectedBranches.listProtectedBranches)
+  .post('/projects/:id/protected_branches', personal, protectedBranches.protectBranch)
+  .get('/projects/:id/protected_branches/:name', personal, protectedBranches.showProtectedBranch)
+  .patch('/projects/:id/protected_branches/:name', personal, protectedBranches.updateProtectedBranch)
+  .delete('/projects/:id/protected_branches/:name', personal, protectedBranches.unprotectBranch)
+  // CI/CD variables (project and instance)
+  .get('/projects/:id/variables', personal, variables.listProjectVariables)
+  .post('/projects/:id/variables', personal, variables.createProjectVariable)
+  .get('/projects/:id/variables/:key', personal, variables.showProjectVariable)
+  .put('/projects/:id/variables/:key', personal, variables.updateProjectVariable)
+  .delete('/projects/:id/variables/:key', personal, variables.deleteProjectVariable)
+  .get('/admin/ci/variables', personal, instanceVariables.listInstanceVariables)
+  .post('/admin/ci/variables', personal, instanceVariables.createInstanceVariable)
+  .get('/admin/ci/variables/:key', personal, instanceVariables.showInstanceVariable)
+  .put('/admin/ci/variables/:key', personal, instanceVariables.updateInstanceVariable)
+  .delete('/admin/ci/variables/:key', personal, instanceVariables.deleteInstanceVariable)
   // Pipelines
   .post('/projects/:id/pipeline', personal, pipelines.create)
   .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)

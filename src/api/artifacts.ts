@@ -24,6 +24,7 @@ import {
 } from '../services/artifact-upload'
 import { DOTENV_SIZE_LIMIT, dotenvTooBig, parseDotenvReport } from '../services/dotenv-report'
 import { insertDotenvVariablesStatements } from '../db/dotenv-variables'
+import { seal } from '../auth/secret-box'
 import type { ApiContext } from './context'
 import { metadataEntry } from '../blob/artifact-metadata'
 import { findZipEntry, openZipEntry } from '../blob/zip-entry'
@@ -107,7 +108,8 @@ async function storeDotenv(env: Env, reader: MultipartReader, spec: ArtifactUplo
   const key = newArtifactKey(spec)
   await env.BLOBS.put(key, bytes)
   const file = { key, size: bytes.byteLength, sha256: await sha256Of(bytes) }
-  await recordArtifact(env, spec, file, insertDotenvVariablesStatements(env.DB, job, variables, key))
+  const sealed = await Promise.all(variables.map(async (variable) => ({ key: variable.key, value: await seal(env, variable.value) })))
+  await recordArtifact(env, spec, file, insertDotenvVariablesStatements(env.DB, job, sealed, key))
 }
 
 /** Workhorse's `metadata` part (gzip), if one follows the file: kept as the `metadata` artifact. */

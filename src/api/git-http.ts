@@ -9,6 +9,8 @@ import { ApiError } from '../http/errors'
 import type { PushOutcome } from '../objects/RepoObject'
 import { repoObject } from '../objects/stubs'
 import { setDefaultBranchIfUnset } from '../db/projects'
+import { projectProtectedBranchesStatement, type ProtectedBranchRow } from '../db/protected-branches'
+import { branchRules } from '../auth/protected-branch-access'
 import { pipelinesForPush } from '../services/push-pipelines'
 
 /**
@@ -107,7 +109,10 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
   try {
     const basic = credentials.request
     const credential = extractCredential(basic, {}, auth.job)
-    ctx = await loadProject({ env, request: basic, now: Date.now(), auth, credential: async () => credential }, route.projectPath)
+    // A push reads the project's protected branches in the same round trip.
+    ctx = await loadProject({ env, request: basic, now: Date.now(), auth, credential: async () => credential }, route.projectPath, (project) =>
+      push ? [projectProtectedBranchesStatement(env.DB, project)] : [],
+    )
   } catch (error) {
     if (!(error instanceof ApiError)) throw error
     if (error.status === 401) return challenge()
@@ -149,10 +154,14 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
   }
 
   const limits = configOf(env).git
+  const rules = branchRules((ctx.results[0]?.results ?? []) as ProtectedBranchRow[], ctx.access)
   const answer = await stub.fetch('https://repo/receive-pack', {
     method: 'POST',
     body,
-    headers: { ...headers, 'x-max-push-bytes': String(limits.maxPushBytes), 'x-max-object-bytes': String(limits.maxObjectBytes) },
+    headers: {
+      ...headers, 'x-max-push-bytes': String(limits.maxPushBytes), 'x-max-object-bytes': String(limits.maxObjectBytes),
+      'x-protected-branches': JSON.stringify(rules),
+    },
   })
   if (answer.status !== 200) return text(answer.status, (await answer.text()).trim())
   const outcome = (await answer.json()) as PushOutcome

@@ -12,6 +12,7 @@ import type { JobRow } from '../db/jobs'
 import { jobObject } from '../objects/stubs'
 import { pipelineObject } from '../objects/stubs'
 import { bridge as presentBridge, job as presentJob } from '../present/job'
+import { sealList } from '../auth/secret-box'
 import type { ApiContext } from './context'
 import { accepted, refusalError } from './refusals'
 
@@ -117,7 +118,7 @@ export async function play(c: ApiContext): Promise<Response> {
   const variables = params.job_variables_attributes?.map((item) => ({ key: item.key, value: item.value }))
   const result = accepted(await jobObject(c.env, row.id).play(row.id, {
     userId: ctx.caller.user!.id,
-    jobVariables: variables ? JSON.stringify(variables) : undefined,
+    jobVariables: variables ? await sealList(c.env, variables) : undefined,
   }))
   if (result.retried) return presentAfterProcessing(c, result.job, 200, 'auto')
   processLater(c, result.job, true)

@@ -12,6 +12,8 @@ import type { CommitView } from '../objects/RepoObject'
 import { repoObject } from '../objects/stubs'
 import { commit as presentCommit, commitDetail } from '../present/commit'
 import { setDefaultBranchIfUnset } from '../db/projects'
+import { projectProtectedBranchesStatement, type ProtectedBranchRow } from '../db/protected-branches'
+import { branchRules, canPushToBranch } from '../auth/protected-branch-access'
 import { commitRow } from '../services/repository'
 import type { ApiContext } from './context'
 
@@ -52,8 +54,12 @@ async function commitFile(c: ApiContext, action: 'create' | 'update'): Promise<R
   const raw = await c.params()
   const params = validate(FileParams, raw)
   // No `authenticate!` here in GitLab: anonymous callers get 404 or 403 like everyone else.
-  const ctx = await loadProject(c, params.id)
+  const ctx = await loadProject<[ProtectedBranchRow]>(c, params.id, (project) => [projectProtectedBranchesStatement(c.env.DB, project)])
   authorize(ctx.access, 'push_code')
+  // Commits::CreateService#validate_permissions! (Gitlab::UserAccess#can_push_to_branch?)
+  if (!canPushToBranch(branchRules(ctx.results[0].results, ctx.access), params.branch)) {
+    throw ApiError.withMessage(400, 'You are not allowed to push into this branch')
+  }
   const content = decodeContent(params.content, params.encoding)
   if (content.byteLength > MAX_FILE_BYTES) throw ApiError.tooLarge()
   const startBranch = params.start_branch ?? params.branch

@@ -13,7 +13,7 @@ import { jobObject } from '../objects/stubs'
 import { pipelineObject } from '../objects/stubs'
 import { pickJob, queueValue } from '../services/job-queue'
 import { loadPayloadContext, runnerPayload } from '../services/runner-payload'
-import { hideSecrets } from '../services/trace-secrets'
+import { hideSecrets, maskedValues } from '../services/trace-secrets'
 import type { ApiContext } from './context'
 
 /**
@@ -144,7 +144,9 @@ export async function patchTrace(c: ApiContext): Promise<Response> {
     const dropped = jobForbidden(job.status === 'canceling' ? 'canceled' : 'failed')
     throw ApiError.plain(403, '403 Forbidden').withHeaders(dropped.headers)
   }
-  const data = await hideSecrets(body, { jobToken: job.token, registrationDigest: job.runners_token_digest })
+  const data = await hideSecrets(body, {
+    jobToken: job.token, registrationDigest: job.runners_token_digest, maskedValues: await maskedValues(c.env, job.masked_values),
+  })
   const result = await jobObject(c.env, job.id).appendTrace(job.id, start, data)
   if (!result.ok) throw ApiError.plain(416, '416 Range Not Satisfiable').withHeaders({ Range: `0-${result.length}` })
   await touch(c.env, job, c.now)

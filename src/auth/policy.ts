@@ -48,6 +48,8 @@ export type ProjectAbility =
   | 'manage_owners'
   | 'read_project_member'
   | 'create_runner'
+  | 'admin_cicd_variables'
+  | 'admin_protected_branch'
 
 /** The effective level: admins act as owners everywhere. */
 function level(access: ProjectAccess): number {
@@ -110,6 +112,8 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'admin_project':
     case 'admin_project_member':
     case 'create_runner':
+    case 'admin_cicd_variables':
+    case 'admin_protected_branch':
       return lvl >= AccessLevel.maintainer
     case 'rename_project':
     case 'change_visibility_level':

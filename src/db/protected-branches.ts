@@ -1,7 +1,20 @@
 /**
- * Protected branches (GitLab's ProtectedBranch): a name or a `*` wildcard pattern, matched with
- * SQLite's GLOB (git ref names cannot contain `?`, `[` or `*`, so `*` is the only metacharacter).
+ * Protected branches (GitLab's ProtectedBranch with one push and one merge access level each): a
+ * name or a `*` wildcard pattern, matched with SQLite's GLOB (git ref names cannot contain `?`,
+ * `[` or `*`, so `*` is the only metacharacter).
  */
+
+export interface ProtectedBranchRow {
+  id: number
+  project_id: number
+  name: string
+  push_access_level: number
+  merge_access_level: number
+  allow_force_push: number
+  created_at: number
+}
+
+type ProjectRef = { sql: string; value: string | number }
 
 /** One row when the pipeline's ref is a protected branch (tag pipelines: none, no protected tags yet). */
 export function protectedPipelineRefStatement(db: D1Database, pipelineId: number): D1PreparedStatement {
@@ -12,4 +25,43 @@ export function protectedPipelineRefStatement(db: D1Database, pipelineId: number
        WHERE p.id = ? AND p.tag = 0 LIMIT 1`,
     )
     .bind(pipelineId)
+}
+
+export function protectedBranchListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
+  return [
+    db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} ORDER BY id LIMIT ? OFFSET ?`).bind(project.value, limit, offset),
+    db.prepare(`SELECT COUNT(*) AS n FROM protected_branches WHERE project_id = ${project.sql}`).bind(project.value),
+  ]
+}
+
+/** Every protection of the project (git push and the files API match a branch against them). */
+export function projectProtectedBranchesStatement(db: D1Database, project: ProjectRef): D1PreparedStatement {
+  return db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} ORDER BY id`).bind(project.value)
+}
+
+export function protectedBranchStatement(db: D1Database, project: ProjectRef, name: string): D1PreparedStatement {
+  return db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} AND name = ?`).bind(project.value, name)
+}
+
+/** Inserted unless the name is protected already (then no row). */
+export function insertProtectedBranchStatement(
+  db: D1Database,
+  projectId: number,
+  branch: { name: string; push_access_level: number; merge_access_level: number; allow_force_push: boolean },
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO protected_branches (project_id, name, push_access_level, merge_access_level, allow_force_push, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, name) DO NOTHING RETURNING *`,
+    )
+    .bind(projectId, branch.name, branch.push_access_level, branch.merge_access_level, branch.allow_force_push ? 1 : 0, now)
+}
+
+export function updateProtectedBranchStatement(db: D1Database, id: number, changes: { allow_force_push: boolean }): D1PreparedStatement {
+  return db.prepare('UPDATE protected_branches SET allow_force_push = ? WHERE id = ? RETURNING *').bind(changes.allow_force_push ? 1 : 0, id)
+}
+
+export function deleteProtectedBranchStatement(db: D1Database, id: number): D1PreparedStatement {
+  return db.prepare('DELETE FROM protected_branches WHERE id = ?').bind(id)
 }

@@ -20,6 +20,12 @@ export interface RunnerJobRow {
   /** application settings, MB; null = default */
   max_artifacts_size: number | null
   ci_jobs_trace_size_limit: number | null
+  /**
+   * JSON list of the encrypted values of the masked variables a job of this project may receive
+   * (the project's and the instance's, whatever their scope: masking a value the job did not get
+   * hides nothing it should show), to mask in its stored log.
+   */
+  masked_values: string
 }
 
 export function runnerJobRow(db: D1Database, jobId: number): Promise<RunnerJobRow | null> {
@@ -28,7 +34,10 @@ export function runnerJobRow(db: D1Database, jobId: number): Promise<RunnerJobRo
       `SELECT j.id, j.project_id, j.pipeline_id, j.status, j.token_digest, j.erased_at, j.runner_id, j.updated_at,
          (SELECT contacted_at FROM runners WHERE id = j.runner_id) AS runner_contacted_at, p.runners_token_digest,
          (SELECT max_artifacts_size FROM application_settings WHERE id = 1) AS max_artifacts_size,
-         (SELECT ci_jobs_trace_size_limit FROM application_settings WHERE id = 1) AS ci_jobs_trace_size_limit
+         (SELECT ci_jobs_trace_size_limit FROM application_settings WHERE id = 1) AS ci_jobs_trace_size_limit,
+         (SELECT json_group_array(value) FROM (
+            SELECT value FROM ci_variables WHERE project_id = j.project_id AND masked = 1
+            UNION ALL SELECT value FROM ci_instance_variables WHERE masked = 1)) AS masked_values
        FROM jobs j JOIN projects p ON p.id = j.project_id WHERE j.id = ? AND j.type = 'build'`,
     )
     .bind(jobId)

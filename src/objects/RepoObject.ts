@@ -3,7 +3,8 @@ import type { Env } from '../env'
 import { concatBytes } from '../bytes'
 import { advertisement } from '../git/advertise'
 import { ByteReader } from '../git/byte-reader'
-import type { Signature } from '../git/commit'
+import { parseCommit, type Signature } from '../git/commit'
+import { protectedBranchRefusal, type BranchRule } from '../auth/protected-branch-access'
 import { GitError } from '../git/errors'
 import { ingestPack } from '../git/ingest'
 import { ZERO_OID } from '../git/oid'
@@ -96,7 +97,8 @@ export class RepoObject extends DurableObject<Env> {
         maxPushBytes: Number(request.headers.get('x-max-push-bytes')),
         maxObjectBytes: Number(request.headers.get('x-max-object-bytes')),
       }
-      return this.queue.run(() => this.receivePack(request, limits, headTarget))
+      const protectedBranches = JSON.parse(request.headers.get('x-protected-branches') || '[]') as BranchRule[]
+      return this.queue.run(() => this.receivePack(request, limits, headTarget, protectedBranches))
     }
     return new Response('not found', { status: 404 })
   }
@@ -152,7 +154,7 @@ export class RepoObject extends DurableObject<Env> {
     return new Response(first.done ? null : stream)
   }
 
-  private async receivePack(request: Request, limits: RepoLimits, headTarget: string): Promise<Response> {
+  private async receivePack(request: Request, limits: RepoLimits, headTarget: string, protectedBranches: BranchRule[]): Promise<Response> {
     const reader = ByteReader.of(request.body, limits.maxPushBytes, () => new GitError(`pack exceeds maximum allowed size (${limits.maxPushBytes} bytes)`))
     let push: PushRequest
     try {
@@ -197,6 +199,16 @@ export class RepoObject extends DurableObject<Env> {
       } else if (command.new === ZERO_OID && command.ref === headTarget && current !== ZERO_OID) {
         messages.push('GitLab: The default branch of a project cannot be deleted.')
         error = 'pre-receive hook declined'
+      } else if (command.ref.startsWith('refs/heads/')) {
+        const refusal = protectedBranchRefusal(protectedBranches, command.ref.slice('refs/heads/'.length), {
+          creation: current === ZERO_OID,
+          deletion: command.new === ZERO_OID,
+          forced: current !== ZERO_OID && command.new !== ZERO_OID && !this.isAncestor(current, command.new),
+        })
+        if (refusal) {
+          messages.push(`GitLab: ${refusal}`)
+          error = 'pre-receive hook declined'
+        }
       }
       results.push({ ref: command.ref, error })
       if (!error) updates.push({ ref: command.ref, before: current, after: command.new })
@@ -215,6 +227,23 @@ export class RepoObject extends DurableObject<Env> {
     const report = reportStatus(push, unpackError, results, messages)
     const outcome: PushOutcome = { report: toBase64(concatBytes(report)), updates, pushOptions: push.pushOptions }
     return Response.json(outcome)
+  }
+
+  /**
+   * Whether `ancestor` is reachable from `tip` (the push is a fast-forward), seeing the push's
+   * pending objects. A history beyond the walk's limit counts as not reachable (a forced push).
+   */
+  private isAncestor(ancestor: string, tip: string, limit = 100_000): boolean {
+    const seen = new Set<string>()
+    for (const queue = [tip]; queue.length > 0 && seen.size < limit; ) {
+      const oid = queue.pop()!
+      if (oid === ancestor) return true
+      if (seen.has(oid)) continue
+      seen.add(oid)
+      const object = this.store.read(oid, true)
+      if (object?.type === 'commit') queue.push(...parseCommit(object.data).parents)
+    }
+    return false
   }
 
   // ---- Reads for the REST API and the CI config (RPC) ----

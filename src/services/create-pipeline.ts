@@ -12,6 +12,7 @@ import { inheritedVariables } from '../ci/config/seed'
 import { configSources, projectHandle, type CiSourceSettings } from './ci-sources'
 import { completeJobs } from './creation-values'
 import { pipelineVariables } from './predefined-variables'
+import { storedPipelineVariables } from './pipeline-variables'
 import { commitRow } from './repository'
 
 /**
@@ -84,7 +85,7 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
     return { ...parsed, reason: filtered ? 'filtered' : 'invalid' }
   }
   await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
-  const statements = insertStatements(db, input, commit, input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
+  const statements = insertStatements(db, input, commit, await storedPipelineVariables(env, input.variables), input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
   if (input.skip) {
     statements.push(finishInsertedPipelineStatement(db, 'skipped', input.now))
   }
@@ -108,7 +109,7 @@ export async function createFailedPipeline(env: Env, input: CreatePipelineInput 
   if (!view) return null
   const commit = commitRow(input.project.id, view)
   const results = await db.batch<PipelineRow>([
-    ...insertStatements(db, input, commit, { stages: [], jobs: [], variables: [] }),
+    ...insertStatements(db, input, commit, await storedPipelineVariables(env, input.variables), { stages: [], jobs: [], variables: [] }),
     finishInsertedPipelineStatement(db, 'failed', input.now),
     insertedPipelineYamlErrorsStatement(db, errors),
     upsertCommitStatement(db, commit),
@@ -127,7 +128,7 @@ function contextVariables(input: CreatePipelineInput, commit: CommitRow): Record
   return out
 }
 
-function insertStatements(db: D1Database, input: CreatePipelineInput, commit: CommitRow, definition: PipelineDefinition): D1PreparedStatement[] {
+function insertStatements(db: D1Database, input: CreatePipelineInput, commit: CommitRow, storedVariables: string, definition: PipelineDefinition): D1PreparedStatement[] {
   const parents = JSON.parse(commit.parent_ids) as string[]
   const statements = [
     insertPipelineStatement(db, {
@@ -138,7 +139,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
       tag: input.tag ? 1 : 0,
       source: input.source,
       user_id: input.userId,
-      variables: JSON.stringify(input.variables),
+      variables: storedVariables,
       parent_pipeline_id: input.parent?.pipelineId ?? null,
       source_job_id: input.parent?.bridgeJobId ?? null,
       created_at: input.now,

@@ -29,14 +29,22 @@ export interface JobVariablesContext {
   externalUrl: string
   /** the pipeline's ref is a protected branch (CI_COMMIT_REF_PROTECTED, git_info.protected) */
   protectedRef: boolean
+  /** decrypted: the instance's and the project's variables this job receives, least relevant first */
+  instanceVariables: Variable[]
+  projectVariables: Variable[]
+  /** decrypted: the pipeline's variables (API, trigger, push options) and those given on play */
+  pipelineVariables: Variable[]
+  jobVariables: Variable[]
 }
 
 /**
- * The variables sent with a job, lowest precedence first: predefined CI_* (pipeline, job, runner,
- * user), then the job's YAML variables (global merged with job-level), then the dotenv variables
- * of its dependencies, then pipeline variables, then variables given when the job was played
- * (Gitlab::Ci::Variables::Builder#scoped_variables, Ci::Build#base_variables). A later key replaces an earlier one's value, as
- * GitLab's precedence does. Values are not expanded here; the runner expands `$VAR` references.
+ * The variables sent with a job, lowest precedence first (Gitlab::Ci::Variables::Builder
+ * #scoped_variables, then Ci::Build#base_variables' job variables): predefined CI_* (pipeline,
+ * job, runner, user), the job's YAML variables (global merged with job-level), the dotenv
+ * variables of its dependencies, instance variables, project variables (by environment scope and
+ * protection), pipeline variables, variables given when the job was played. A later key replaces
+ * an earlier one's value, as GitLab's precedence does. Values are not expanded here; the runner
+ * expands `$VAR` references (unless `raw`).
  */
 export function runnerVariables(ctx: JobVariablesContext, dependencyVariables: Variable[] = []): RunnerVariable[] {
   const out = new Map<string, RunnerVariable>()
@@ -46,8 +54,10 @@ export function runnerVariables(ctx: JobVariablesContext, dependencyVariables: V
   add(predefinedVariables(ctx), true)
   add(parseVariables(ctx.job.yaml_variables), true)
   add(dependencyVariables, false)
-  add(parseVariables(ctx.pipeline.variables), false)
-  add(parseVariables(ctx.job.job_variables), false)
+  add(ctx.instanceVariables, false)
+  add(ctx.projectVariables, false)
+  add(ctx.pipelineVariables, false)
+  add(ctx.jobVariables, false)
   return [...out.values()]
 }
 

@@ -2,6 +2,10 @@ import { FAILURE_REASONS } from '../ci/failure-reasons'
 import type { ArtifactsSpec, CacheSpec, ImageSpec, JobOptions, Need, Variable } from '../ci/types'
 import type { Env } from '../env'
 import { protectedPipelineRefStatement } from '../db/protected-branches'
+import { instanceVariablesStatement, projectVariablesStatement, type InstanceVariableRow, type ProjectVariableRow } from '../db/ci-variables'
+import { variablesForJob } from '../ci/variable-rules'
+import { open, openList } from '../auth/secret-box'
+import { readPipelineVariables } from './pipeline-variables'
 import { dependenciesStatement, type DependencyRow } from '../db/artifacts'
 import { pipelineDotenvStatement, type DotenvVariableRow } from '../db/dotenv-variables'
 import type { PipelineRow } from '../db/pipelines'
@@ -31,26 +35,50 @@ export interface PayloadContext extends JobVariablesContext {
 export async function loadPayloadContext(env: Env, runner: RunnerRow, assigned: Assigned, externalUrl: string): Promise<PayloadContext> {
   const { job } = assigned
   const db = env.DB
-  const [pipeline, project, user, dependencies, dotenv, protectedRef] = await db.batch([
+  const [pipeline, project, user, dependencies, dotenv, protectedRef, instance, projectVariables] = await db.batch([
     ...payloadRowsStatements(db, job),
     dependenciesStatement(db, job.pipeline_id, job.id, Date.now()),
     pipelineDotenvStatement(db, job.pipeline_id),
     protectedPipelineRefStatement(db, job.pipeline_id),
+    instanceVariablesStatement(db),
+    projectVariablesStatement(db, job.project_id),
+  ])
+  const isProtected = protectedRef.results.length > 0
+  const environment = jobOptions(job).environment?.name ?? null
+  const pipelineRow = pipeline.results[0] as PipelineRow
+  // Ci::Project#variables_for / secret_instance_variables: protected ones on protected refs only.
+  const instanceRows = (instance.results as InstanceVariableRow[]).filter((row) => isProtected || row.protected === 0)
+  const projectRows = variablesForJob(projectVariables.results as ProjectVariableRow[], environment, isProtected)
+  const [instanceVariables, projectOwn, pipelineVariables, jobVariables, dotenvRows] = await Promise.all([
+    Promise.all(instanceRows.map((row) => storedVariable(env, row))),
+    Promise.all(projectRows.map((row) => storedVariable(env, row))),
+    readPipelineVariables(env, pipelineRow),
+    openList<Variable>(env, job.job_variables),
+    Promise.all((dotenv.results as DotenvVariableRow[]).map(async (row) => ({ ...row, value: await open(env, row.value) }))),
   ])
   return {
     job,
     token: assigned.token,
     runner,
-    pipeline: pipeline.results[0] as PipelineRow,
+    pipeline: pipelineRow,
     project: project.results[0] as ProjectRow,
     user: (user.results[0] as UserRow | undefined) ?? null,
     externalUrl,
     timeout: assigned.timeout,
     dependencies: dependencies.results as DependencyRow[],
     queue: assigned.queue,
-    dotenv: dotenv.results as DotenvVariableRow[],
-    protectedRef: protectedRef.results.length > 0,
+    dotenv: dotenvRows,
+    protectedRef: isProtected,
+    instanceVariables,
+    projectVariables: projectOwn,
+    pipelineVariables,
+    jobVariables,
   }
+}
+
+/** A stored variable as the runner gets it (Ci::HasVariable#to_runner_variable, Maskable, RawVariable). */
+async function storedVariable(env: Env, row: InstanceVariableRow): Promise<Variable> {
+  return { key: row.key, value: await open(env, row.value), variable_type: row.variable_type, public: false, masked: row.masked === 1, raw: row.raw === 1 }
 }
 
 

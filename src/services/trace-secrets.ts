@@ -1,4 +1,6 @@
+import { open } from '../auth/secret-box'
 import { RUNNER_REGISTRATION_PREFIX, digestsEqual, tokenDigest } from '../auth/tokens'
+import type { Env } from '../env'
 import { indexOfBytes } from '../http/body'
 
 /**
@@ -43,6 +45,38 @@ export async function maskRegistrationToken(data: Uint8Array, digest: string | n
   return out
 }
 
-export async function hideSecrets(data: Uint8Array, secrets: { jobToken: string; registrationDigest: string | null }): Promise<Uint8Array> {
-  return maskRegistrationToken(maskBytes(data, secrets.jobToken), secrets.registrationDigest)
+/**
+ * Masked CI/CD variables: gitlab-runner writes `[MASKED]` where a masked value was; here each
+ * occurrence becomes `[MASKED]` padded with `x` to the value's byte length (masked values have at
+ * least 8 characters), so the stored log keeps the runner's byte offsets.
+ */
+const MASKED = new TextEncoder().encode('[MASKED]')
+
+export function maskVariableValue(data: Uint8Array, value: string): Uint8Array {
+  const needle = new TextEncoder().encode(value)
+  if (needle.byteLength < MASKED.byteLength) return data
+  let out = data
+  for (let at = indexOfBytes(out, needle); at !== -1; at = indexOfBytes(out, needle, at + needle.byteLength)) {
+    if (out === data) out = data.slice()
+    out.fill(MASK, at, at + needle.byteLength)
+    out.set(MASKED, at)
+  }
+  return out
+}
+
+/** The stored, encrypted values of the masked variables (db/runner-jobs.ts `masked_values`), decrypted. */
+export async function maskedValues(env: Env, stored: string | null | undefined): Promise<string[]> {
+  const list = JSON.parse(stored || '[]') as unknown
+  if (!Array.isArray(list) || list.length === 0) return []
+  return Promise.all(list.filter((item): item is string => typeof item === 'string').map((item) => open(env, item)))
+}
+
+export async function hideSecrets(
+  data: Uint8Array,
+  secrets: { jobToken: string; registrationDigest: string | null; maskedValues?: readonly string[] },
+): Promise<Uint8Array> {
+  let out = data
+  // Longest first, so a value containing another is masked whole.
+  for (const value of [...(secrets.maskedValues ?? [])].sort((a, b) => b.length - a.length)) out = maskVariableValue(out, value)
+  return maskRegistrationToken(maskBytes(out, secrets.jobToken), secrets.registrationDigest)
 }

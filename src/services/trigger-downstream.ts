@@ -10,6 +10,7 @@ import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { createPipeline } from './create-pipeline'
 import { jobOptions } from '../db/jobs'
 import { parentArtifactReader } from './parent-artifact'
+import { readPipelineVariables } from './pipeline-variables'
 
 /**
  * CreateDownstreamPipelineService: a bridge's turn has come. A `trigger: include` makes a child
@@ -23,7 +24,7 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   const parent = await getPipeline(env.DB, bridge.pipeline_id)
   const project = await getProject(env.DB, bridge.project_id)
   if (!trigger || !parent || !project) return { ok: false, reason: 'invalid_bridge_trigger' }
-  const variables = forwardedVariables(bridge, parent.variables, trigger.forward)
+  const variables = forwardedVariables(bridge, await readPipelineVariables(env, parent), trigger.forward)
   const now = Date.now()
   if (trigger.include || trigger.includes) {
     const created = await createPipeline(env, {
@@ -48,10 +49,10 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
 }
 
 /** The bridge's yaml variables go downstream by default; pipeline variables only when forwarded. */
-function forwardedVariables(bridge: JobRow, pipelineVariables: string, forward: { yaml_variables: boolean; pipeline_variables: boolean } | undefined): Variable[] {
+function forwardedVariables(bridge: JobRow, pipelineVariables: Variable[], forward: { yaml_variables: boolean; pipeline_variables: boolean } | undefined): Variable[] {
   const out: Variable[] = []
   if (forward?.yaml_variables ?? true) out.push(...(JSON.parse(bridge.yaml_variables) as Variable[]))
-  if (forward?.pipeline_variables ?? false) out.push(...(JSON.parse(pipelineVariables) as Variable[]))
+  if (forward?.pipeline_variables ?? false) out.push(...pipelineVariables)
   return out
 }
 

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { open } from '../../src/auth/secret-box'
 import { bytesOf, gzip, type RunnerJob, startRunningJob } from '../runner-client'
 
 /**
@@ -75,8 +76,10 @@ describe('dotenv reports (Ci::ParseDotenvArtifactService)', () => {
     const { job } = await runningJob()
     const res = await dotenv(job, await gzip('VERSION=1.2.3\n  NAME = a=b \r\nVERSION=2\n'))
     expect(res.status).toBe(201)
-    const { results } = await env.DB.prepare('SELECT key, value FROM job_dotenv_variables WHERE job_id = ? ORDER BY key').bind(job.id).all()
-    expect(results).toEqual([{ key: 'NAME', value: 'a=b' }, { key: 'VERSION', value: '2' }])
+    const { results } = await env.DB.prepare('SELECT key, value FROM job_dotenv_variables WHERE job_id = ? ORDER BY key').bind(job.id).all<{ key: string; value: string }>()
+    // Values are stored encrypted (auth/secret-box.ts), each with its own IV.
+    expect(results.every((row) => row.value.startsWith('enc:v1:'))).toBe(true)
+    expect(await Promise.all(results.map(async (row) => ({ key: row.key, value: await open(env, row.value) })))).toEqual([{ key: 'NAME', value: 'a=b' }, { key: 'VERSION', value: '2' }])
     expect((await artifactRows(job.id)).map((row: any) => [row.file_type, row.file_format])).toEqual([['dotenv', 'gzip']])
   })
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { finishJob, jobsByName, runJob, startJob } from '../job-driver'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, type TestProject, type TestUser } from '../world'
 import { jobStub } from '../stubs'
+import { openList } from '../../src/auth/secret-box'
 
 const CI = `
 stages: [build, deploy]
@@ -201,7 +202,10 @@ describe('POST /projects/:id/jobs/:job_id/play', () => {
     expect(res.body).toMatchObject({ id: jobs.deploy.id, status: 'pending' })
     expect(res.body.user.username).toBe(developer.username)
     const row = await env.DB.prepare('SELECT job_variables FROM jobs WHERE id = ?').bind(jobs.deploy.id).first<{ job_variables: string }>()
-    expect(JSON.parse(row!.job_variables)).toEqual([{ key: 'TARGET', value: 'prod' }])
+    // Stored encrypted (auth/secret-box.ts): the row holds no plaintext.
+    expect(row!.job_variables).toMatch(/^enc:v1:/)
+    expect(row!.job_variables).not.toContain('prod')
+    expect(await openList(env, row!.job_variables)).toEqual([{ key: 'TARGET', value: 'prod' }])
   })
 
   it('validates variables before anything changes', async () => {

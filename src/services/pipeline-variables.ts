@@ -1,0 +1,16 @@
+import { openList, sealList } from '../auth/secret-box'
+import type { Variable } from '../ci/types'
+import type { Env } from '../env'
+
+/**
+ * The one reader and writer of a pipeline's variables (GitLab's ci_pipeline_variables: those
+ * given to `POST /projects/:id/pipeline`, by a trigger, as push options, forwarded downstream),
+ * stored encrypted in `pipelines.variables`. Rows written before encryption (plain JSON) still read.
+ */
+export function readPipelineVariables(env: Env, pipeline: { variables: string }): Promise<Variable[]> {
+  return openList<Variable>(env, pipeline.variables)
+}
+
+export function storedPipelineVariables(env: Env, variables: readonly Variable[]): Promise<string> {
+  return sealList(env, variables)
+}
