@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { loadProject, type Caller } from '../auth/access'
+import { loadProject, type Caller, type ProjectContext } from '../auth/access'
 import { authorize, can } from '../auth/policy'
 import type { Signature } from '../git/commit'
 import { isValidBranchName } from '../git/refs'
@@ -13,7 +13,7 @@ import { repoObject } from '../objects/stubs'
 import { commit as presentCommit, commitDetail } from '../present/commit'
 import { setDefaultBranchIfUnset } from '../db/projects'
 import { projectProtectedBranchesStatement, type ProtectedBranchRow } from '../db/protected-branches'
-import { branchRules, canPushToBranch } from '../auth/protected-branch-access'
+import { branchRules, canPushToBranch, matchesProtectedName } from '../auth/protected-branch-access'
 import { commitRow } from '../services/repository'
 import type { ApiContext } from './context'
 
@@ -202,7 +202,7 @@ export async function listBranches(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(BranchesParams, raw)
   const page = parseOffsetPage(raw)
-  const ctx = await loadProject(c, params.id)
+  const ctx = await loadProject<[ProtectedBranchRow]>(c, params.id, (project) => [projectProtectedBranchesStatement(c.env.DB, project)])
   authorize(ctx.access, 'read_code')
   let branches = await repoObject(c.env, ctx.project.id).branches()
   if (params.search) branches = branches.filter((b) => b.name.toLowerCase().includes(params.search!.toLowerCase()))
@@ -216,24 +216,25 @@ const BranchParams = v.looseObject({ id: Str, branch: NonBlankStr })
 export async function showBranch(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(BranchParams, raw)
-  const ctx = await loadProject(c, params.id)
+  const ctx = await loadProject<[ProtectedBranchRow]>(c, params.id, (project) => [projectProtectedBranchesStatement(c.env.DB, project)])
   authorize(ctx.access, 'read_code')
   const view = await repoObject(c.env, ctx.project.id).commitAt(`refs/heads/${params.branch}`)
   if (!view) throw ApiError.notFound('Branch')
   return json(presentBranch(c, ctx, params.branch, view))
 }
 
-/** API::Entities::Branch. */
-function presentBranch(c: ApiContext, ctx: Awaited<ReturnType<typeof loadProject>>, name: string, view: CommitView) {
+/** API::Entities::Branch, with ProtectedBranch.protected? / developers_can? and UserAccess#can_push_to_branch?. */
+function presentBranch(c: ApiContext, ctx: ProjectContext<[ProtectedBranchRow]>, name: string, view: CommitView) {
   const base = c.externalUrl
+  const protections = ctx.results[0].results.filter((row) => matchesProtectedName(row.name, name))
   return {
     name,
     commit: presentCommit(commitRow(ctx.project.id, view), ctx.project.full_path, base),
     merged: false,
-    protected: false,
-    developers_can_push: false,
-    developers_can_merge: false,
-    can_push: can(ctx.access, 'push_code'),
+    protected: protections.length > 0,
+    developers_can_push: protections.some((row) => row.push_access_level === 30),
+    developers_can_merge: protections.some((row) => row.merge_access_level === 30),
+    can_push: can(ctx.access, 'push_code') && canPushToBranch(branchRules(ctx.results[0].results, ctx.access), name),
     default: name === ctx.project.default_branch,
     web_url: `${base}/${ctx.project.full_path}/-/tree/${name}`,
   }

@@ -6,6 +6,9 @@ import type { Variable } from '../ci/types'
 import { traceKey } from '../blob/keys'
 import type { JobViewRow } from '../db/job-views'
 import { jobPipelineVariablesStatement, projectJobStatement } from '../db/job-lists'
+import { debugVariablesStatement } from '../db/ci-variables'
+import { open, openList } from '../auth/secret-box'
+import { readPipelineVariables } from '../services/pipeline-variables'
 import { ApiError } from '../http/errors'
 import { Int, IntIn, Str } from '../http/param-types'
 import { validate } from '../http/params'
@@ -54,16 +57,17 @@ export async function trace(c: ApiContext): Promise<Response> {
 
 /** The job whose log the caller may read (read_build, and read_build_trace for debug logs). */
 async function authorizeTrace(c: AuthRequest, params: v.InferOutput<typeof TraceParams>): Promise<JobViewRow> {
-  const ctx = await loadProject<[JobViewRow, { variables: string }]>(c, params.id, (project) => [
+  const ctx = await loadProject<[JobViewRow, { variables: string }, Variable]>(c, params.id, (project) => [
     projectJobStatement(c.env.DB, project, params.job_id),
     jobPipelineVariablesStatement(c.env.DB, project, params.job_id),
+    debugVariablesStatement(c.env.DB, project),
   ])
   authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row || row.type !== 'build') throw ApiError.notFound()
   // read_build_trace: a debug-mode log may hold secrets, only users who can update builds read it.
   const pipelineVariables = ctx.results[1].results[0]?.variables ?? '[]'
-  if (debugMode(row, pipelineVariables)) authorize(ctx.access, 'update_build')
+  if (await debugMode(c.env, row, pipelineVariables, ctx.results[2].results)) authorize(ctx.access, 'update_build')
   return row
 }
 
@@ -89,14 +93,22 @@ function liveTrace(env: Env, jobId: number, offset: number, limit: number | unde
  * Ci::Build#debug_mode?: the runner enabled debug trace (metadata.debug_trace_enabled?), or
  * CI_DEBUG_SERVICES or CI_DEBUG_TRACE is true (Gitlab::Utils.to_boolean) in the job's effective
  * variables, where pipeline variables override YAML ones and variables given on play override both.
+ * A project or instance variable that turns it on counts whatever its scope or protection (the
+ * stricter reading: such a log is kept from those who may not update builds).
  */
-function debugMode(row: JobViewRow, pipelineVariables: string): boolean {
+async function debugMode(env: Env, row: JobViewRow, pipelineVariables: string, stored: Variable[]): Promise<boolean> {
   if (row.debug_trace_enabled === 1) return true
+  for (const item of stored) {
+    if (toBoolean(await open(env, item.value))) return true
+  }
   const effective = new Map<string, unknown>()
-  for (const json of [row.yaml_variables, pipelineVariables, row.job_variables]) {
-    const parsed = JSON.parse(json || '[]') as unknown
-    if (!Array.isArray(parsed)) continue
-    for (const item of parsed as Variable[]) if (item && typeof item.key === 'string') effective.set(item.key, item.value)
+  const lists = [
+    await openList<Variable>(env, row.yaml_variables),
+    await readPipelineVariables(env, { variables: pipelineVariables }),
+    await openList<Variable>(env, row.job_variables),
+  ]
+  for (const list of lists) {
+    for (const item of list) if (item && typeof item.key === 'string') effective.set(item.key, item.value)
   }
   return toBoolean(effective.get('CI_DEBUG_SERVICES')) || toBoolean(effective.get('CI_DEBUG_TRACE'))
 }

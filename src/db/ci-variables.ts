@@ -127,3 +127,16 @@ export function deleteInstanceVariableStatement(db: D1Database, id: number): D1P
 export function instanceVariablesStatement(db: D1Database): D1PreparedStatement {
   return db.prepare('SELECT * FROM ci_instance_variables ORDER BY id')
 }
+
+/**
+ * The project's and the instance's CI_DEBUG_TRACE / CI_DEBUG_SERVICES variables (whether a job's
+ * log is a debug log), encrypted.
+ */
+export function debugVariablesStatement(db: D1Database, project: ProjectRef): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT key, value FROM ci_variables WHERE project_id = ${project.sql} AND key IN ('CI_DEBUG_TRACE', 'CI_DEBUG_SERVICES')
+       UNION ALL SELECT key, value FROM ci_instance_variables WHERE key IN ('CI_DEBUG_TRACE', 'CI_DEBUG_SERVICES')`,
+    )
+    .bind(project.value)
+}

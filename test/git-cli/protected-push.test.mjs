@@ -1,0 +1,48 @@
+// Protected branches refusing pushes from the real git CLI (lib/gitlab/checks/branch_check.rb's
+// messages, shown by git as `remote: GitLab: …` with `[remote rejected] (pre-receive hook declined)`).
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { addMember, api, authUrl, commitFile, createProject, createUser, git, gitOk, localRepo, ownerUrl, tmp } from './harness.mjs'
+
+describe('git push to protected branches', () => {
+  it('refuses developers below the push level, force pushes and deletions; allow_force_push lets a force push through', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    const dir = localRepo(project)
+    commitFile(dir, 'README.md', '# one\n', 'one')
+    gitOk(['push', '-q', 'origin', 'main', 'main:refs/heads/release/1'], { cwd: dir })
+    assert.equal((await api('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main' } })).status, 201)
+    assert.equal((await api('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'release/*', push_access_level: 30 } })).status, 201)
+
+    const developer = await createUser()
+    await addMember(project, developer, 30)
+    const work = tmp('dev')
+    gitOk(['clone', '-q', authUrl(project, developer.username, developer.token), work])
+    commitFile(work, 'dev.txt', 'dev\n', 'developer change')
+    const refused = git(['push', 'origin', 'main'], { cwd: work })
+    assert.notEqual(refused.status, 0)
+    assert.match(refused.stderr, /remote: GitLab: You are not allowed to push code to protected branches on this project\./)
+    assert.match(refused.stderr, /\[remote rejected\] main -> main \(pre-receive hook declined\)/)
+    // The same developer may push where the push level is "developers", and to unprotected branches.
+    gitOk(['push', '-q', 'origin', 'HEAD:refs/heads/release/1'], { cwd: work })
+    gitOk(['push', '-q', 'origin', 'HEAD:refs/heads/feature'], { cwd: work })
+
+    // A maintainer's force push needs allow_force_push.
+    gitOk(['commit', '-q', '--amend', '-m', 'rewritten'], { cwd: dir })
+    const forced = git(['push', '--force', 'origin', 'main'], { cwd: dir })
+    assert.notEqual(forced.status, 0)
+    assert.match(forced.stderr, /remote: GitLab: You are not allowed to force push code to a protected branch on this project\./)
+    assert.equal((await api('PATCH', `/projects/${project.id}/protected_branches/main`, { token, body: { allow_force_push: true } })).status, 200)
+    const allowed = git(['push', '--force', 'origin', 'main'], { cwd: dir })
+    assert.equal(allowed.status, 0, allowed.stderr)
+    assert.match(allowed.stderr, /\+ [0-9a-f]+\.\.\.[0-9a-f]+ main -> main \(forced update\)/)
+
+    // Deleting a protected branch over git is refused even for its owner.
+    const deleted = git(['push', 'origin', ':release/1'], { cwd: dir })
+    assert.notEqual(deleted.status, 0)
+    assert.match(deleted.stderr, /remote: GitLab: You can only delete protected branches using the web interface\./)
+    assert.notEqual(gitOk(['ls-remote', ownerUrl(project), 'refs/heads/release/1']), '')
+    const byDeveloper = git(['push', 'origin', ':release/1'], { cwd: work })
+    assert.match(byDeveloper.stderr, /remote: GitLab: You are not allowed to delete protected branches from this project\. Only a project maintainer or owner can delete a protected branch\./)
+  })
+})
