@@ -130,13 +130,32 @@ try {
     failed += 1 // the python run died before writing its counts
   }
 
+  // gitbeaker (npm) with node:test, against the same server.
+  const tap = join(dir, 'gitbeaker.tap')
+  const gitbeaker = await new Promise((done) => {
+    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`, join(root, 'test/clients/gitbeaker.test.mjs')], {
+      stdio: 'inherit',
+      env: { ...process.env, EDGEJOBS_URL: base, EDGEJOBS_TOKEN: first.token },
+    })
+    child.on('exit', (code) => done(code ?? 1))
+  })
+  try {
+    const text = readFileSync(tap, 'utf8')
+    const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
+    passed += count('pass')
+    failed += count('fail') + count('cancelled')
+  } catch {
+    failed += 1
+  }
+
   // A second start on the same state: same token (read back, not new) and the projects still there.
   await stopServer()
   const second = await npmStart('second-start.log')
   const projects = await fetch(`${base}/api/v4/projects/1`, { headers: { 'PRIVATE-TOKEN': second.token } })
   check(!second.fresh && second.token === first.token && projects.status === 200,
     'a second npm start keeps the root token and the state (project 1 is still there)')
-  status = failed === 0 && python === 0 ? 0 : 1
+  status = failed === 0 && python === 0 && gitbeaker === 0 ? 0 : 1
 } catch (error) {
   console.error(error)
   failed += 1
@@ -145,6 +164,6 @@ try {
   if (status !== 0) console.error(`npm start logs: ${dir} (removed at exit; KEEP_CLIENT_LOG=1 copies them to /tmp/edgejobs-clients-logs)`)
   if (status !== 0 && process.env.KEEP_CLIENT_LOG) cpSync(dir, '/tmp/edgejobs-clients-logs', { recursive: true, filter: (p) => !p.includes('node_modules') })
 }
-console.log(`python-gitlab stage: ${passed} passed, ${failed} failed`)
+console.log(`clients stage (python-gitlab, gitbeaker): ${passed} passed, ${failed} failed`)
 writeCounts(passed, failed)
 process.exit(status)
