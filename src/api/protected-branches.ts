@@ -59,9 +59,12 @@ const CreateParams = v.looseObject({
 
 /** POST /projects/:id/protected_branches → 201; an existing name is 409. */
 export async function protectBranch(c: ApiContext): Promise<Response> {
-  const params = await c.valid(CreateParams)
-  const ctx = await loadProject<[ProtectedBranchRow]>(c, params.id, (project) => [protectedBranchStatement(c.env.DB, project, params.name)])
+  // Grape's `before { authorize_admin_project }` runs before the params are validated.
+  const raw = await c.params()
+  const name = typeof raw.name === 'string' ? raw.name : ''
+  const ctx = await loadProject<[ProtectedBranchRow]>(c, String(raw.id), (project) => [protectedBranchStatement(c.env.DB, project, name)])
   authorize(ctx.access, 'admin_protected_branch')
+  const params = validate(CreateParams, raw)
   if (ctx.results[0].results[0]) throw ApiError.conflict(`Protected branch '${params.name}' already exists`)
   // ProtectedBranch validations, rendered as render_api_error!(errors.full_messages, 422).
   if (params.name.trim() === '') throw new ApiError(422, { message: ["Name can't be blank"] })
@@ -79,8 +82,8 @@ const UpdateParams = v.looseObject({ id: Str, name: Str, allow_force_push: v.opt
 
 /** PATCH /projects/:id/protected_branches/:name → 200 (CE updates allow_force_push). */
 export async function updateProtectedBranch(c: ApiContext): Promise<Response> {
+  const row = await findProtectedBranch(c, await c.valid(NameParams))
   const params = await c.valid(UpdateParams)
-  const row = await findProtectedBranch(c, params)
   if (params.allow_force_push === undefined) return json(protectedBranch(row))
   const updated = await updateProtectedBranchStatement(c.env.DB, row.id, { allow_force_push: params.allow_force_push }).first<ProtectedBranchRow>()
   if (!updated) throw ApiError.notFound()

@@ -75,9 +75,11 @@ const CreateParams = v.looseObject({
 
 /** POST /projects/:id/variables → 201; Ci::Variable's validations as render_validation_error!. */
 export async function createProjectVariable(c: ApiContext): Promise<Response> {
-  const params = await c.valid(CreateParams)
-  const ctx = await loadProject(c, params.id)
+  // Grape's `before { authenticate!; authorize! }` run before the params are validated.
+  const raw = await c.params()
+  const ctx = await loadProject(c, String(raw.id))
   authorize(ctx.access, 'admin_cicd_variables')
+  const params = validate(CreateParams, raw)
   const hidden = params.masked_and_hidden === true
   const values = {
     key: params.key.trim(),
@@ -111,8 +113,8 @@ const UpdateParams = v.looseObject({
 
 /** PUT /projects/:id/variables/:key → 200 (the key itself cannot change). */
 export async function updateProjectVariable(c: ApiContext): Promise<Response> {
+  const { row } = await findVariable(c, await c.valid(KeyParams))
   const params = await c.valid(UpdateParams)
-  const { row } = await findVariable(c, params)
   const current = await open(c.env, row.value)
   const values = {
     key: row.key,

@@ -27,6 +27,11 @@ export function protectedPipelineRefStatement(db: D1Database, pipelineId: number
     .bind(pipelineId)
 }
 
+/** One row when `branch` is a protected branch of the project. */
+export function protectedBranchNameStatement(db: D1Database, projectId: number, branch: string): D1PreparedStatement {
+  return db.prepare('SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB name LIMIT 1').bind(projectId, branch)
+}
+
 export function protectedBranchListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
   return [
     db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} ORDER BY id LIMIT ? OFFSET ?`).bind(project.value, limit, offset),

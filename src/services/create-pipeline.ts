@@ -13,6 +13,7 @@ import { configSources, projectHandle, type CiSourceSettings } from './ci-source
 import { completeJobs } from './creation-values'
 import { pipelineVariables } from './predefined-variables'
 import { storedPipelineVariables } from './pipeline-variables'
+import { configSecretVariables } from './secret-variables'
 import { commitRow } from './repository'
 
 /**
@@ -66,7 +67,7 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
     return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' }
   }
   const source = input.configSource ?? new TextDecoder().decode(bytes!)
-  const context = contextVariables(input, commit)
+  const context = contextVariables(input, commit, await configSecretVariables(env, input.project.id, input.ref, input.tag ?? false))
   const sources = configSources(env, input.userId, input.externalUrl, input.includeSettings)
   const project = projectHandle(input.project)
   const modifiedPaths = input.source === 'push' && input.beforeSha && input.beforeSha !== ZERO_SHA
@@ -119,12 +120,13 @@ export async function createFailedPipeline(env: Env, input: CreatePipelineInput 
   return pipeline
 }
 
-function contextVariables(input: CreatePipelineInput, commit: CommitRow): Record<string, string> {
+/** Predefined < instance and project variables < the pipeline's own (config_variables' order). */
+function contextVariables(input: CreatePipelineInput, commit: CommitRow, secret: Variable[]): Record<string, string> {
   const out: Record<string, string> = {}
   const predefined = pipelineVariables({
     project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: input.tag ?? false, sha: commit.sha, source: input.source,
   })
-  for (const v of [...predefined, ...input.variables]) out[v.key] = v.value
+  for (const v of [...predefined, ...secret, ...input.variables]) out[v.key] = v.value
   return out
 }
 

@@ -112,4 +112,38 @@ describe('project and instance variables in the runner payload', () => {
     const job = (await runner.requestJob())!
     expect(byKey(job.payload.variables).TARGET.value).toBe('played')
   })
+
+  it('lets rules and workflow:rules see instance and project variables (config_variables), protected ones on protected refs only', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'DEPLOY_ENABLED', value: 'yes' } })
+    await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'RELEASE_TOKEN', value: 'secret', protected: true } })
+    const ci = `
+always: {script: [x]}
+deploy:
+  script: [x]
+  rules: [{if: '$DEPLOY_ENABLED == "yes"'}]
+release:
+  script: [x]
+  rules: [{if: '$RELEASE_TOKEN'}]
+`
+    const first = await createPipelineFrom(project, ci)
+    const names = async (id: number) => (await apiJson('GET', `/projects/${project.id}/pipelines/${id}/jobs`, { token })).body.map((job: any) => job.name).sort()
+    expect(await names(first.id)).toEqual(['always', 'deploy'])
+    await apiJson('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main' } })
+    const second = await apiJson('POST', `/projects/${project.id}/pipeline`, { token, body: { ref: 'main' } })
+    expect(await names(second.body.id)).toEqual(['always', 'deploy', 'release'])
+  })
+
+  it('treats CI_DEBUG_TRACE set as a project variable as a debug log (read_build_trace: reporters 403)', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'CI_DEBUG_TRACE', value: 'true' } })
+    const pipeline = await createPipelineFrom(project, 'build: {script: [x]}\n')
+    const jobs = await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}/jobs`, { token })
+    const reporter = await createUser()
+    await apiJson('POST', `/projects/${project.id}/members`, { token, body: { user_id: reporter.id, access_level: 20 } })
+    expect((await api('GET', `/projects/${project.id}/jobs/${jobs.body[0].id}/trace`, { token: reporter.token })).status).toBe(403)
+    expect((await api('GET', `/projects/${project.id}/jobs/${jobs.body[0].id}/trace`, { token })).status).toBe(200)
+  })
 })

@@ -147,6 +147,9 @@ describe('Project variables API', () => {
     }
     expect(await apiJson('GET', path, { token: outsider.token })).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } })
     expect(await apiJson('POST', path, { token: outsider.token, body: { key: 'K', value: 'v' } })).toMatchObject({ status: 404 })
+    // Authorization comes before parameter validation, as Grape's `before` blocks do.
+    expect(await apiJson('POST', path, { token: outsider.token, body: { key: 'bad-key' } })).toMatchObject({ status: 404 })
+    expect(await apiJson('POST', path, { token: developer.token, body: { variable_type: 'nope' } })).toMatchObject({ status: 403 })
     expect((await apiJson('GET', path, { token: null })).status).toBe(401)
     expect(await apiJson('POST', path, { token: maintainer.token, body: { key: 'K', value: 'v' } })).toMatchObject({ status: 201 })
     expect(await apiJson('GET', `${path}/K`, { token: project.owner.token })).toMatchObject({ status: 200 })
