@@ -138,6 +138,45 @@ class PipelinesAndJobs(EdgejobsCase):
         self.assertEqual([j.name for j in project.jobs.list(scope=["manual", "failed"], get_all=True)], ["deploy"])
 
 
+class VariablesAndProtectedBranches(EdgejobsCase):
+    def test_project_variables_round_trip_and_reach_the_job(self):
+        project = self.project(ci="build:\n  script: make\n")
+        created = project.variables.create({"key": "DEPLOY_TOKEN", "value": "s3cret-value-42", "masked": True})
+        self.assertTrue(created.masked)
+        self.assertEqual(project.variables.get("DEPLOY_TOKEN").value, "s3cret-value-42")
+        created.value = "changed-value-42"
+        created.save()
+        self.assertEqual(project.variables.get("DEPLOY_TOKEN").value, "changed-value-42")
+        self.assertEqual([v.key for v in project.variables.list(get_all=True)], ["DEPLOY_TOKEN"])
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as refused:
+            project.variables.create({"key": "SHORT", "value": "short", "masked": True})
+        self.assertEqual(refused.exception.response_code, 400)
+
+        runner = Runner(URL, TOKEN, project.id)
+        project.pipelines.create({"ref": "main"})
+        runner.run("build", log="token is changed-value-42\n")
+        build = project.jobs.list(get_all=True)[0]
+        self.assertEqual(project.jobs.get(build.id).trace(), b"token is [MASKED]xxxxxxxx\n")
+        project.variables.delete("DEPLOY_TOKEN")
+        self.assertEqual(project.variables.list(get_all=True), [])
+
+    def test_instance_variables_and_protected_branches(self):
+        key = unique("PY").replace("-", "_").upper()
+        self.gl.variables.create({"key": key, "value": "instance-wide"})
+        self.assertEqual(self.gl.variables.get(key).value, "instance-wide")
+        self.gl.variables.delete(key)
+        with self.assertRaises(gitlab.exceptions.GitlabGetError):
+            self.gl.variables.get(key)
+
+        project = self.project()
+        branch = project.protectedbranches.create({"name": "main", "push_access_level": gitlab.const.DEVELOPER_ACCESS})
+        self.assertEqual(branch.push_access_levels[0]["access_level"], 30)
+        self.assertEqual(project.protectedbranches.get("main").name, "main")
+        self.assertTrue(project.branches.get("main").protected)
+        project.protectedbranches.delete("main")
+        self.assertEqual(project.protectedbranches.list(get_all=True), [])
+
+
 class CommandLine(EdgejobsCase):
     def cli(self, *args):
         """python-gitlab's CLI (`python3 -m gitlab`, Debian ships no `gitlab` script) with a config file."""

@@ -113,6 +113,8 @@ try {
   }
   check(first.fresh && /^INITIAL_ROOT_TOKEN=glpat-/m.test(readFileSync(join(dir, '.dev.vars'), 'utf8')),
     'first npm start makes a root token, prints it and keeps it in .dev.vars')
+  const firstKey = /^CI_VARIABLES_KEY=([A-Za-z0-9+/]{43}=)$/m.exec(readFileSync(join(dir, '.dev.vars'), 'utf8'))?.[1]
+  check(Boolean(firstKey), 'first npm start makes a CI_VARIABLES_KEY (32 bytes, base64) in .dev.vars')
 
   const counts = join(dir, 'python-counts.json')
   const python = await new Promise((done) => {
@@ -155,6 +157,8 @@ try {
   const projects = await fetch(`${base}/api/v4/projects/1`, { headers: { 'PRIVATE-TOKEN': second.token } })
   check(!second.fresh && second.token === first.token && projects.status === 200,
     'a second npm start keeps the root token and the state (project 1 is still there)')
+  check(/^CI_VARIABLES_KEY=(.*)$/m.exec(readFileSync(join(dir, '.dev.vars'), 'utf8'))?.[1] === firstKey,
+    'a second npm start keeps the CI_VARIABLES_KEY (stored variables stay readable)')
   status = failed === 0 && python === 0 && gitbeaker === 0 ? 0 : 1
 } catch (error) {
   console.error(error)
