@@ -64,11 +64,23 @@ describe('D1 round trips', () => {
     // The runner was heartbeated by verify just now, so no heartbeat write: auth, then the queue.
     const picked = await roundTrips('/jobs/request', { method: 'POST', json: body() })
     expect(picked.status).toBe(201)
-    // auth + queue candidates + the job's payload batch (pipeline, project, user, dependencies, dotenv, branch)
+    // auth + queue candidates + the job's payload batch (pipeline, project, user, dependencies, dotenv,
+    // branch, instance and project variables)
     expect(picked.trips).toBe(3)
     const other = await createProject()
     const idleRunner = await SimulatedRunner.create(other.owner.token, { runner_type: 'project_type', project_id: other.id })
     const idle = await roundTrips('/jobs/request', { method: 'POST', json: { token: idleRunner.token, system_id: idleRunner.systemId, info: idleRunner.info() } })
     expect(idle).toEqual({ status: 204, trips: 2 })
+  })
+
+  it("a project's variables, one variable and the protected branches are one round trip each (encrypted values decrypted in the Worker)", async () => {
+    const { project } = await world()
+    const token = project.owner.token
+    for (const key of ['A', 'B', 'C']) {
+      expect((await roundTrips(`/projects/${project.id}/variables`, { method: 'POST', token, json: { key, value: `value-${key}` } })).status).toBe(201)
+    }
+    expect(await roundTrips(`/projects/${project.id}/variables`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/variables/B`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/protected_branches`, { token })).toEqual({ status: 200, trips: 1 })
   })
 })
