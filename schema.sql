@@ -385,3 +385,14 @@ CREATE TABLE IF NOT EXISTS ci_instance_variables (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
+
+-- Protected tags (GitLab's protected_tags with one create access level): a tag name or a `*`
+-- wildcard pattern. A pipeline for a matching tag is protected, as a protected branch's is.
+CREATE TABLE IF NOT EXISTS protected_tags (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  create_access_level INTEGER NOT NULL DEFAULT 40,
+  created_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);

@@ -11,6 +11,7 @@ import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as protectedBranches from './api/protected-branches'
+import * as protectedTags from './api/protected-tags'
 import * as instanceVariables from './api/instance-variables'
 import * as variables from './api/variables'
 import * as repository from './api/repository'
@@ -69,6 +70,11 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/protected_branches/:name', personal, protectedBranches.showProtectedBranch)
   .patch('/projects/:id/protected_branches/:name', personal, protectedBranches.updateProtectedBranch)
   .delete('/projects/:id/protected_branches/:name', personal, protectedBranches.unprotectBranch)
+  // Protected tags
+  .get('/projects/:id/protected_tags', personal, protectedTags.listProtectedTags)
+  .post('/projects/:id/protected_tags', personal, protectedTags.protectTag)
+  .get('/projects/:id/protected_tags/:name', personal, protectedTags.showProtectedTag)
+  .delete('/projects/:id/protected_tags/:name', personal, protectedTags.unprotectTag)
   // CI/CD variables (project and instance)
   .get('/projects/:id/variables', personal, variables.listProjectVariables)
   .post('/projects/:id/variables', personal, variables.createProjectVariable)

@@ -10,7 +10,10 @@ import type { PushOutcome } from '../objects/RepoObject'
 import { repoObject } from '../objects/stubs'
 import { setDefaultBranchIfUnset } from '../db/projects'
 import { projectProtectedBranchesStatement, type ProtectedBranchRow } from '../db/protected-branches'
+import { projectProtectedTagsStatement, type ProtectedTagRow } from '../db/protected-tags'
 import { branchRules } from '../auth/protected-branch-access'
+import { tagRules } from '../auth/protected-tag-access'
+import type { RefRules } from '../objects/RepoObject'
 import { pipelinesForPush } from '../services/push-pipelines'
 
 /**
@@ -111,7 +114,7 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
     const credential = extractCredential(basic, {}, auth.job)
     // A push reads the project's protected branches in the same round trip.
     ctx = await loadProject({ env, request: basic, now: Date.now(), auth, credential: async () => credential }, route.projectPath, (project) =>
-      push ? [projectProtectedBranchesStatement(env.DB, project)] : [],
+      push ? [projectProtectedBranchesStatement(env.DB, project), projectProtectedTagsStatement(env.DB, project)] : [],
     )
   } catch (error) {
     if (!(error instanceof ApiError)) throw error
@@ -154,13 +157,16 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
   }
 
   const limits = configOf(env).git
-  const rules = branchRules((ctx.results[0]?.results ?? []) as ProtectedBranchRow[], ctx.access)
+  const rules: RefRules = {
+    branches: branchRules((ctx.results[0]?.results ?? []) as ProtectedBranchRow[], ctx.access),
+    tags: tagRules((ctx.results[1]?.results ?? []) as ProtectedTagRow[], ctx.access),
+  }
   const answer = await stub.fetch('https://repo/receive-pack', {
     method: 'POST',
     body,
     headers: {
       ...headers, 'x-max-push-bytes': String(limits.maxPushBytes), 'x-max-object-bytes': String(limits.maxObjectBytes),
-      'x-protected-branches': JSON.stringify(rules),
+      'x-ref-rules': JSON.stringify(rules),
     },
   })
   if (answer.status !== 200) return text(answer.status, (await answer.text()).trim())

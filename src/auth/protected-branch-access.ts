@@ -52,11 +52,11 @@ export const PUSH_PROTECTED_BRANCH = 'You are not allowed to push code to protec
 export function protectedBranchRefusal(
   rules: readonly BranchRule[],
   branch: string,
-  change: { creation: boolean; deletion: boolean; forced: boolean },
+  change: { creation: boolean; deletion: boolean; forced: () => boolean },
 ): string | null {
   const matching = rules.filter((rule) => matchesProtectedName(rule.name, branch))
   if (matching.length === 0) return null
-  if (change.forced && !matching.every((rule) => rule.forcePush)) return 'You are not allowed to force push code to a protected branch on this project.'
+  if (!matching.every((rule) => rule.forcePush) && change.forced()) return 'You are not allowed to force push code to a protected branch on this project.'
   if (change.deletion) {
     if (!matching.some((rule) => rule.delete)) {
       return 'You are not allowed to delete protected branches from this project. Only a project maintainer or owner can delete a protected branch.'

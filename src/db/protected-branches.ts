@@ -16,20 +16,26 @@ export interface ProtectedBranchRow {
 
 type ProjectRef = { sql: string; value: string | number }
 
-/** One row when the pipeline's ref is a protected branch (tag pipelines: none, no protected tags yet). */
+/** One row when the pipeline's ref is a protected branch or, for a tag pipeline, a protected tag. */
 export function protectedPipelineRefStatement(db: D1Database, pipelineId: number): D1PreparedStatement {
   return db
     .prepare(
       `SELECT 1 AS protected FROM pipelines p
         JOIN protected_branches pb ON pb.project_id = p.project_id AND p.ref GLOB pb.name
-       WHERE p.id = ? AND p.tag = 0 LIMIT 1`,
+       WHERE p.id = ?1 AND p.tag = 0
+       UNION ALL
+       SELECT 1 FROM pipelines p
+        JOIN protected_tags pt ON pt.project_id = p.project_id AND p.ref GLOB pt.name
+       WHERE p.id = ?1 AND p.tag = 1
+       LIMIT 1`,
     )
     .bind(pipelineId)
 }
 
-/** One row when `branch` is a protected branch of the project. */
-export function protectedBranchNameStatement(db: D1Database, projectId: number, branch: string): D1PreparedStatement {
-  return db.prepare('SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB name LIMIT 1').bind(projectId, branch)
+/** One row when `ref` is a protected branch (or, with `tag`, a protected tag) of the project. */
+export function protectedRefNameStatement(db: D1Database, projectId: number, ref: string, tag: boolean): D1PreparedStatement {
+  const table = tag ? 'protected_tags' : 'protected_branches'
+  return db.prepare(`SELECT 1 AS protected FROM ${table} WHERE project_id = ? AND ? GLOB name LIMIT 1`).bind(projectId, ref)
 }
 
 export function protectedBranchListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {

@@ -5,6 +5,7 @@ import { advertisement } from '../git/advertise'
 import { ByteReader } from '../git/byte-reader'
 import { parseCommit, type Signature } from '../git/commit'
 import { protectedBranchRefusal, type BranchRule } from '../auth/protected-branch-access'
+import { tagRefusal, type TagRules } from '../auth/protected-tag-access'
 import { GitError } from '../git/errors'
 import { ingestPack } from '../git/ingest'
 import { ZERO_OID } from '../git/oid'
@@ -72,6 +73,12 @@ export type CommitFileResult =
 
 const MAX_UPLOAD_REQUEST = 16 * 1024 * 1024
 
+/** What the pushing caller may do to protected branches and to tags, decided by the Worker. */
+export interface RefRules {
+  branches: BranchRule[]
+  tags: TagRules
+}
+
 export class RepoObject extends DurableObject<Env> {
   private readonly store: SqlRepoStore
   private readonly queue = new SerialQueue()
@@ -97,8 +104,8 @@ export class RepoObject extends DurableObject<Env> {
         maxPushBytes: Number(request.headers.get('x-max-push-bytes')),
         maxObjectBytes: Number(request.headers.get('x-max-object-bytes')),
       }
-      const protectedBranches = JSON.parse(request.headers.get('x-protected-branches') || '[]') as BranchRule[]
-      return this.queue.run(() => this.receivePack(request, limits, headTarget, protectedBranches))
+      const rules = JSON.parse(request.headers.get('x-ref-rules') || 'null') as RefRules | null
+      return this.queue.run(() => this.receivePack(request, limits, headTarget, rules ?? { branches: [], tags: { adminTag: true, protected: [] } }))
     }
     return new Response('not found', { status: 404 })
   }
@@ -154,7 +161,7 @@ export class RepoObject extends DurableObject<Env> {
     return new Response(first.done ? null : stream)
   }
 
-  private async receivePack(request: Request, limits: RepoLimits, headTarget: string, protectedBranches: BranchRule[]): Promise<Response> {
+  private async receivePack(request: Request, limits: RepoLimits, headTarget: string, rules: RefRules): Promise<Response> {
     const reader = ByteReader.of(request.body, limits.maxPushBytes, () => new GitError(`pack exceeds maximum allowed size (${limits.maxPushBytes} bytes)`))
     let push: PushRequest
     try {
@@ -199,12 +206,8 @@ export class RepoObject extends DurableObject<Env> {
       } else if (command.new === ZERO_OID && command.ref === headTarget && current !== ZERO_OID) {
         messages.push('GitLab: The default branch of a project cannot be deleted.')
         error = 'pre-receive hook declined'
-      } else if (command.ref.startsWith('refs/heads/')) {
-        const refusal = protectedBranchRefusal(protectedBranches, command.ref.slice('refs/heads/'.length), {
-          creation: current === ZERO_OID,
-          deletion: command.new === ZERO_OID,
-          forced: current !== ZERO_OID && command.new !== ZERO_OID && !this.isAncestor(current, command.new),
-        })
+      } else {
+        const refusal = this.refRefusal(rules, command.ref, current, command.new, headTarget)
         if (refusal) {
           messages.push(`GitLab: ${refusal}`)
           error = 'pre-receive hook declined'
@@ -229,6 +232,17 @@ export class RepoObject extends DurableObject<Env> {
     return Response.json(outcome)
   }
 
+  /** GitLab's BranchCheck / TagCheck for one ref update (the caller's rules come with the push). */
+  private refRefusal(rules: RefRules, ref: string, current: string, next: string, headTarget: string): string | null {
+    const change = { creation: current === ZERO_OID, deletion: next === ZERO_OID }
+    if (ref.startsWith('refs/tags/')) {
+      return tagRefusal(rules.tags, ref.slice('refs/tags/'.length), { ...change, defaultBranch: headTarget.slice('refs/heads/'.length) })
+    }
+    // The ancestry walk only runs when a protection matches the branch.
+    const forced = () => !change.creation && !change.deletion && !this.isAncestor(current, next)
+    return protectedBranchRefusal(rules.branches, ref.slice('refs/heads/'.length), { ...change, forced })
+  }
+
   /**
    * Whether `ancestor` is reachable from `tip` (the push is a fast-forward), seeing the push's
    * pending objects. A history beyond the walk's limit counts as not reachable (a forced push).
@@ -241,7 +255,8 @@ export class RepoObject extends DurableObject<Env> {
       if (seen.has(oid)) continue
       seen.add(oid)
       const object = this.store.read(oid, true)
-      if (object?.type === 'commit') queue.push(...parseCommit(object.data).parents)
+      // First parents last onto the stack, so the walk follows the mainline first.
+      if (object?.type === 'commit') queue.push(...parseCommit(object.data).parents.reverse())
     }
     return false
   }

@@ -22,6 +22,6 @@ const ACCESS_LEVEL_DESCRIPTIONS: Record<number, string> = {
   60: 'Admins',
 }
 
-function accessLevel(id: number, level: number) {
+export function accessLevel(id: number, level: number) {
   return { id, access_level: level, access_level_description: ACCESS_LEVEL_DESCRIPTIONS[level] ?? String(level) }
 }

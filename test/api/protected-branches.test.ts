@@ -3,6 +3,8 @@ import { addMember, api, apiJson, commitFile, createProject, createUser } from '
 import { startRunningJob } from '../runner-client'
 
 /**
+ * Protected tags (lib/api/protected_tags.rb, Entities::ProtectedTag) are at the end.
+ *
  * Protected branches (lib/api/protected_branches.rb, ProtectedBranchPolicy, Entities::ProtectedBranch,
  * ProtectedRefAccess) and what they refuse through the files API (Commits::CreateService
  * #validate_permissions!). Pushes with git itself: test/git-cli/push.test.mjs.
@@ -95,5 +97,32 @@ describe('Protected branches API', () => {
     expect((await commit(developer.token, 'main')).status).toBe(201)
     expect((await apiJson('GET', `/projects/${project.id}/repository/branches`, { token: developer.token })).body.find((b: any) => b.name === 'main'))
       .toMatchObject({ protected: true, developers_can_push: true, can_push: true })
+  })
+})
+
+describe('Protected tags API', () => {
+  it('protects, lists, shows and unprotects; 409 for a protected name, 404 for another; maintainers only', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    const created = await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*', create_access_level: 30 } })
+    expect(created).toEqual(expect.objectContaining({
+      status: 201, body: { name: 'v*', create_access_levels: [{ id: expect.any(Number), access_level: 30, access_level_description: 'Developers + Maintainers' }] },
+    }))
+    expect(await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*' } })).toMatchObject({ status: 409, body: { message: "Protected tag 'v*' already exists" } })
+    expect(await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'x', create_access_level: 50 } })).toMatchObject({ status: 400, body: { error: 'create_access_level does not have a valid value' } })
+    expect(await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'release' } })).toMatchObject({ status: 201, body: { create_access_levels: [{ access_level: 40 }] } })
+    const list = await apiJson('GET', `/projects/${project.id}/protected_tags?per_page=1&page=2`, { token })
+    expect(list.body.map((tag: any) => tag.name)).toEqual(['release'])
+    expect(list.headers.get('X-Total')).toBe('2')
+    expect(await apiJson('GET', `/projects/${project.id}/protected_tags/${encodeURIComponent('v*')}`, { token })).toMatchObject({ status: 200, body: { name: 'v*' } })
+    expect(await apiJson('GET', `/projects/${project.id}/protected_tags/nope`, { token })).toMatchObject({ status: 404, body: { message: '404 Not found' } })
+
+    const [developer, outsider] = await Promise.all([createUser(), createUser()])
+    await addMember(project, developer, 30)
+    expect(await apiJson('GET', `/projects/${project.id}/protected_tags`, { token: developer.token })).toMatchObject({ status: 403 })
+    expect(await apiJson('POST', `/projects/${project.id}/protected_tags`, { token: outsider.token, body: {} })).toMatchObject({ status: 404 })
+    expect((await api('DELETE', `/projects/${project.id}/protected_tags/release`, { token: developer.token })).status).toBe(403)
+    expect((await api('DELETE', `/projects/${project.id}/protected_tags/release`, { token })).status).toBe(204)
+    expect((await api('DELETE', `/projects/${project.id}/protected_tags/release`, { token })).status).toBe(404)
   })
 })

@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { api, apiJson, createPipelineFrom, createProject, createUser, unique } from '../world'
+import { api, apiJson, commitFile, createPipelineFrom, createProject, createUser, unique } from '../world'
 import { SimulatedRunner } from '../runner-client'
+import { pipelineStub } from '../stubs'
+import { repoObject } from '../../src/objects/stubs'
+import { createPipeline } from '../../src/services/create-pipeline'
 
 /**
  * The variables of a job's runner payload: Gitlab::Ci::Variables::Builder#scoped_variables'
@@ -145,5 +148,28 @@ release:
     await apiJson('POST', `/projects/${project.id}/members`, { token, body: { user_id: reporter.id, access_level: 20 } })
     expect((await api('GET', `/projects/${project.id}/jobs/${jobs.body[0].id}/trace`, { token: reporter.token })).status).toBe(403)
     expect((await api('GET', `/projects/${project.id}/jobs/${jobs.body[0].id}/trace`, { token })).status).toBe(200)
+  })
+
+  it('counts a pipeline for a protected tag as protected (its protected variables, CI_COMMIT_REF_PROTECTED)', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'RELEASE_KEY', value: 'tag secret', protected: true } })
+    await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*' } })
+    await commitFile(project, '.gitlab-ci.yml', 'build: {script: [x], rules: [{if: $CI_COMMIT_TAG}]}\n')
+    const head = await apiJson('GET', `/projects/${project.id}/repository/commits/main`, { token })
+    // What a push of refs/tags/v1.0 does (git-http.ts): the tag ref, then a tag pipeline.
+    expect(await repoObject(env, project.id).setRef('refs/tags/v1.0', head.body.id)).toBe(true)
+    const projectRow = await env.DB.prepare('SELECT * FROM projects WHERE id = ?').bind(project.id).first<any>()
+    const created = await createPipeline(env, {
+      project: projectRow, ref: 'v1.0', tag: true, userId: project.owner.id, source: 'push', variables: [], externalUrl: 'https://gitlab.example.com', now: Date.now(),
+    })
+    expect(created.ok).toBe(true)
+    if (created.ok) await pipelineStub(created.pipeline.id).process(created.pipeline.id)
+    const runner = await SimulatedRunner.create(token, { runner_type: 'project_type', project_id: project.id })
+    const job = (await runner.requestJob())!
+    const vars = byKey(job.payload.variables)
+    expect(vars.CI_COMMIT_TAG.value).toBe('v1.0')
+    expect(vars.RELEASE_KEY.value).toBe('tag secret')
+    expect(vars.CI_COMMIT_REF_PROTECTED.value).toBe('true')
   })
 })

@@ -1,4 +1,4 @@
-// Protected branches refusing pushes from the real git CLI (lib/gitlab/checks/branch_check.rb's
+// Protected branches and tags refusing pushes from the real git CLI (lib/gitlab/checks/branch_check.rb's and tag_check.rb's
 // messages, shown by git as `remote: GitLab: …` with `[remote rejected] (pre-receive hook declined)`).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -44,5 +44,39 @@ describe('git push to protected branches', () => {
     assert.notEqual(gitOk(['ls-remote', ownerUrl(project), 'refs/heads/release/1']), '')
     const byDeveloper = git(['push', 'origin', ':release/1'], { cwd: work })
     assert.match(byDeveloper.stderr, /remote: GitLab: You are not allowed to delete protected branches from this project\. Only a project maintainer or owner can delete a protected branch\./)
+  })
+
+  it('lets only maintainers change existing tags, never moves a protected tag, and creates one only at its create level', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    const dir = localRepo(project)
+    commitFile(dir, 'README.md', '# one\n', 'one')
+    gitOk(['tag', 'plain-1'], { cwd: dir })
+    gitOk(['push', '-q', 'origin', 'main', 'plain-1'], { cwd: dir })
+    assert.equal((await api('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*' } })).status, 201)
+    const developer = await createUser()
+    await addMember(project, developer, 30)
+    const work = tmp('dev')
+    gitOk(['clone', '-q', authUrl(project, developer.username, developer.token), work])
+
+    const created = git(['push', 'origin', 'HEAD:refs/tags/v1.0'], { cwd: work })
+    assert.match(created.stderr, /remote: GitLab: You are not allowed to create this tag as it is protected\./)
+    const deleted = git(['push', 'origin', ':refs/tags/plain-1'], { cwd: work })
+    assert.match(deleted.stderr, /remote: GitLab: You are not allowed to change existing tags on this project\./)
+    gitOk(['push', '-q', 'origin', 'HEAD:refs/tags/dev-tag'], { cwd: work })
+    const collision = git(['push', 'origin', 'HEAD:refs/tags/main'], { cwd: work })
+    assert.match(collision.stderr, /remote: GitLab: You cannot use default branch name to create a tag/)
+
+    // The owner creates the protected tag; it cannot be moved, nor deleted over git.
+    gitOk(['tag', 'v1.0'], { cwd: dir })
+    gitOk(['push', '-q', 'origin', 'v1.0'], { cwd: dir })
+    commitFile(dir, 'b.txt', 'b\n', 'two')
+    gitOk(['tag', '-f', 'v1.0'], { cwd: dir })
+    const moved = git(['push', '--force', 'origin', 'v1.0'], { cwd: dir })
+    assert.match(moved.stderr, /remote: GitLab: Protected tags cannot be updated\./)
+    const gone = git(['push', 'origin', ':refs/tags/v1.0'], { cwd: dir })
+    assert.match(gone.stderr, /remote: GitLab: You can only delete protected tags using the web interface\./)
+    // An unprotected tag the owner may move and delete.
+    gitOk(['push', '-q', 'origin', ':refs/tags/plain-1'], { cwd: dir })
   })
 })
