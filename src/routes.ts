@@ -14,6 +14,8 @@ import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
 import * as users from './api/users'
+import * as version from './api/version'
+import * as projectList from './api/project-list'
 import { RouteTable } from './api/route-table'
 import { accepts } from './auth/route-auth'
 import { ENDPOINT_SCOPES } from './auth/scopes'
@@ -36,19 +38,26 @@ const publicReadOrJob = accepts('personal', 'job', 'anonymous')
 const jobToken_ = accepts('job')
 const runnerToken = accepts('runner')
 const users_ = accepts('personal', { scopes: ENDPOINT_SCOPES.users })
+const usersList = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.users })
 const files = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.files })
 
 export const api = new RouteTable('/api/v4')
+  // Version and metadata
+  .get('/version', users_, version.metadata)
+  .get('/metadata', users_, version.metadata)
   // Users and tokens
   .get('/user', users_, users.currentUser)
+  .get('/users', usersList, users.listUsers)
   .post('/users', users_, users.createUser)
   .get('/users/:id', users_, users.showUser)
   .post('/users/:user_id/personal_access_tokens', users_, users.createPersonalAccessToken)
   .delete('/personal_access_tokens/:token_id', personal, users.revokePersonalAccessToken)
   // Projects and members
+  .get('/projects', publicRead, projectList.listProjects)
   .post('/projects', personal, projects.createProject)
   .get('/projects/:id', publicRead, projects.showProject)
   .put('/projects/:id', personal, projects.updateProjectSettings)
+  .delete('/projects/:id', personal, projects.destroyProject)
   .post('/projects/:id/members', personal, projects.addMember)
   .get('/projects/:id/members/all', personal, projects.listAllMembers)
   // Repository

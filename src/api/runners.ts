@@ -8,6 +8,7 @@ import {
   updateRunnerToken, type NewRunner,
 } from '../db/runners'
 import { digestsEqual } from '../auth/tokens'
+import { checkUnmodifiedSince } from '../http/conditional'
 import { ApiError } from '../http/errors'
 import { Bool, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
@@ -129,17 +130,6 @@ export async function verify(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const { runner } = await authenticateRunner(c.env, c.request, raw)
   return json(runnerRegistrationDetails(runner, raw.token as string))
-}
-
-/**
- * destroy_conditionally! (lib/api/helpers.rb check_unmodified_since!): an `If-Unmodified-Since`
- * the record was changed after is 412; a date Time.parse cannot read is ignored.
- */
-function checkUnmodifiedSince(request: Request, updatedAt: number | null): void {
-  const header = request.headers.get('If-Unmodified-Since')
-  if (!header || updatedAt === null) return
-  const since = Date.parse(header)
-  if (!Number.isNaN(since) && updatedAt > since) throw ApiError.withMessage(412, '412 Precondition Failed')
 }
 
 /** DELETE /runners — unregisters the runner (and all its managers): 204. */

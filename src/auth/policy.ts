@@ -48,6 +48,7 @@ export type ProjectAbility =
   | 'manage_owners'
   | 'read_project_member'
   | 'create_runner'
+  | 'remove_project'
 
 /** The effective level: admins act as owners everywhere. */
 function level(access: ProjectAccess): number {
@@ -114,6 +115,7 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'rename_project':
     case 'change_visibility_level':
     case 'manage_owners':
+    case 'remove_project':
       return lvl >= AccessLevel.owner
   }
 }

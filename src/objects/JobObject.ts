@@ -392,6 +392,13 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     return row ? { job: row, changed: false } : null
   }
 
+  async forget(): Promise<void> {
+    await this.#queue.run(async () => {
+      await this.ctx.storage.deleteAlarm()
+      await this.ctx.storage.deleteAll()
+    })
+  }
+
   async #runnerCancelsGracefully(row: JobRow): Promise<boolean> {
     if (row.runner_manager_id === null) return false
     return (await managerFeatures(this.env.DB, row.runner_manager_id)).cancel_gracefully === true

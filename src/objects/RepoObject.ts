@@ -323,6 +323,17 @@ export class RepoObject extends DurableObject<Env> {
     })
   }
 
+  /**
+   * The project was deleted: every object and ref goes. The store's tables are made again, empty,
+   * so a request already on its way finds an empty repository rather than a broken one.
+   */
+  async destroy(): Promise<void> {
+    await this.queue.run(async () => {
+      await this.ctx.storage.deleteAll()
+      this.store.migrate()
+    })
+  }
+
   /** For tests and the benchmark: how many objects the repository holds. */
   objectCount(): number {
     return this.store.objectCount()

@@ -31,6 +31,8 @@ interface World {
   pipelineId: number
   runnerToken: string
   sacrificialTokenIds: number[]
+  /** DELETE /projects/:id deletes only these (the other routes need the world's projects). */
+  sacrificialProjectIds: number[]
 }
 let world: World
 
@@ -45,9 +47,11 @@ beforeAll(async () => {
   // The follow-up request's token must survive the fuzzing: other tokens may be revoked by it.
   const followUp = (await createToken(await createUser({ admin: true }))).token
   const sacrificial = await Promise.all([1, 2, 3].map(() => createToken(user)))
+  const sacrificialProjects = await Promise.all([1, 2, 3].map(() => createProject({ owner: user })))
   world = {
     project, publicProject, user, followUp, jobId: jobs.build.id, jobToken, pipelineId: pipeline.id,
     runnerToken: runner.token, sacrificialTokenIds: sacrificial.map((t) => t.id),
+    sacrificialProjectIds: sacrificialProjects.map((p) => p.id),
   }
 })
 
@@ -65,7 +69,12 @@ const nasty = fc.constantFrom(
 )
 const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }))
 
-function pathValue(name: string): fc.Arbitrary<string> {
+function pathValue(name: string, route: string): fc.Arbitrary<string> {
+  // Deleting a project takes a sacrificial one; random values stay non-numeric so they name none.
+  if (route === 'DELETE /api/v4/projects/:id') {
+    const sacrificial = fc.constantFrom(...world.sacrificialProjectIds.map(String))
+    return fc.oneof({ weight: 1, arbitrary: sacrificial }, { weight: 2, arbitrary: nasty.filter((s) => !/^\s*[+-]?\d+\s*$/.test(s) && !s.includes('/')).map(escapeForPath) })
+  }
   const known: Record<string, () => string[]> = {
     id: () => [String(world.project.id), encodeURIComponent(world.project.path_with_namespace), String(world.publicProject.id), String(world.jobId)],
     job_id: () => [String(world.jobId), String(world.jobId + 1)],
@@ -208,7 +217,7 @@ async function ordinaryRequestsStillWork(): Promise<void> {
 describe('fuzzing every route', () => {
   it.each(routes)('$method $path', async ({ method, path }) => {
     const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1])
-    const params = fc.record(Object.fromEntries(names.map((name) => [name, pathValue(name)])) as Record<string, fc.Arbitrary<string>>)
+    const params = fc.record(Object.fromEntries(names.map((name) => [name, pathValue(name, `${method} ${path}`)])) as Record<string, fc.Arbitrary<string>>)
     const methodArb = method === 'GET' ? fc.constantFrom('GET', 'GET', 'HEAD') : fc.constant(method)
     await fc.assert(
       fc.asyncProperty(methodArb, params, query, body, headerSet, async (m, p, q, b, h) => send(m, path, p, q, b, h, `${method} ${path}`)),
