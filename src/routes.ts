@@ -1,6 +1,7 @@
 import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as refArtifacts from './api/ref-artifacts'
 import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
@@ -89,6 +90,9 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
   .put('/projects/:id/resource_groups/:key', personal, resourceGroups.update)
   .get('/projects/:id/resource_groups/:key/upcoming_jobs', personal, resourceGroups.upcomingJobs)
+  // Artifacts of a ref's job (before /jobs/:job_id/…, which would take `artifacts` for a job id)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/download', publicReadOrJob, refArtifacts.downloadForRef)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/raw/:artifact_path+', publicReadOrJob, refArtifacts.rawForRef)
   // Jobs
   .get('/projects/:id/jobs', personalOrJob, jobs.list)
   .get('/projects/:id/jobs/:job_id', personal, jobs.show)

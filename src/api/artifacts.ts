@@ -135,7 +135,7 @@ export function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`
 }
 
-function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
+export function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
   return new Response(object.body, {
     headers: {
       'Content-Type': 'application/octet-stream',
@@ -221,7 +221,7 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
   const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
   // available_artifacts?: not_found! (GitLab's own "404 Not Found").
   if (!archive || (archive.expire_at !== null && archive.expire_at <= c.now)) throw ApiError.withMessage(404, '404 Not Found')
-  const path = validArtifactPath(c.request)
+  const path = validArtifactPath(new URL(c.request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/'))
   const notFound = () => new Response('Not Found\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const metadata = artifacts.find((artifact) => artifact.file_type === 'metadata')
   if (metadata) {
@@ -244,9 +244,11 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
   })
 }
 
-/** Gitlab::Ci::Build::Artifacts::Path#valid?: no NUL byte, valid UTF-8; else `400 Bad request`. */
-function validArtifactPath(request: Request): string {
-  const encoded = new URL(request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/')
+/**
+ * Gitlab::Ci::Build::Artifacts::Path#valid? of the path as sent (percent-encoded): no NUL byte,
+ * valid UTF-8; else `400 Bad request`.
+ */
+export function validArtifactPath(encoded: string): string {
   const bytes = percentDecodeBytes(encoded)
   let path: string
   try {
