@@ -190,6 +190,8 @@ CREATE INDEX IF NOT EXISTS jobs_pipeline ON jobs(pipeline_id, id DESC);
 -- The runners' queue: pending builds, oldest first.
 CREATE INDEX IF NOT EXISTS jobs_pending_queue ON jobs(id) WHERE status = 'pending' AND type = 'build';
 CREATE INDEX IF NOT EXISTS jobs_token ON jobs(token_digest) WHERE token_digest IS NOT NULL;
+-- A runner's jobs (GET /runners/:id/jobs) and whether it is executing one (job_execution_status).
+CREATE INDEX IF NOT EXISTS jobs_runner ON jobs(runner_id, id DESC) WHERE runner_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_artifacts_expiry ON jobs(artifacts_expire_at) WHERE artifacts_expire_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS job_artifacts (
@@ -224,7 +226,9 @@ CREATE TABLE IF NOT EXISTS runners (
   created_by_id INTEGER,
   created_at INTEGER NOT NULL,
   updated_at INTEGER,               -- last change of the record (not heartbeats): If-Unmodified-Since
-  contacted_at INTEGER
+  contacted_at INTEGER,
+  access_level TEXT NOT NULL DEFAULT 'not_protected', -- not_protected | ref_protected
+  maintenance_note TEXT
 );
 CREATE INDEX IF NOT EXISTS runners_project ON runners(project_id);
 

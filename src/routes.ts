@@ -6,6 +6,7 @@ import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
+import * as runnerAdmin from './api/runner-admin'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
 import * as pipelineJobs from './api/pipeline-jobs'
@@ -109,6 +110,15 @@ export const api = new RouteTable('/api/v4')
   .post('/runners/reset_authentication_token', runnerToken, runners.resetAuthenticationToken)
   .delete('/runners/managers', runnerToken, runners.unregisterManager)
   .post('/projects/:id/runners/reset_registration_token', personal, runners.resetRegistrationToken)
+  // Runners API for users (after /runners/managers and /runners/verify, before /runners/:id)
+  .get('/runners', personal, runnerAdmin.listOwned)
+  .get('/runners/all', personal, runnerAdmin.listAll)
+  .get('/runners/:id', personal, runnerAdmin.show)
+  .put('/runners/:id', personal, runnerAdmin.update)
+  .delete('/runners/:id', personal, runnerAdmin.destroy)
+  .get('/runners/:id/jobs', personal, runnerAdmin.jobs)
+  .get('/runners/:id/managers', personal, runnerAdmin.managers)
+  .get('/projects/:id/runners', personal, runnerAdmin.listForProject)
   // Runner jobs
   .post('/jobs/request', runnerToken, runnerJobs.requestJob)
   .put('/jobs/:id', jobToken_, runnerJobs.updateJob)

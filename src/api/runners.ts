@@ -22,7 +22,7 @@ import type { ApiContext } from './context'
  */
 
 /** `tag_list`: an array, or a comma-separated string (CommaSeparatedToArray). */
-const TagList = v.pipe(
+export const TagList = v.pipe(
   v.custom<string | string[]>((value) => typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string')), 'is invalid'),
   v.transform((value) => {
     const items = (typeof value === 'string' ? value.split(',') : value).map((tag) => tag.trim()).filter(Boolean)
@@ -52,8 +52,8 @@ const CreateRunnerParams = v.looseObject({
 type Settings = v.InferOutput<v.ObjectSchema<typeof RunnerSettings, undefined>>
 
 /** Ci::Runner::TAG_LIST_MAX_LENGTH */
-const TAG_LIST_MAX_LENGTH = 50
-const TOO_MANY_TAGS = `Too many tags specified. Please limit the number of tags to ${TAG_LIST_MAX_LENGTH}`
+export const TAG_LIST_MAX_LENGTH = 50
+export const TOO_MANY_TAGS = `Too many tags specified. Please limit the number of tags to ${TAG_LIST_MAX_LENGTH}`
 
 /**
  * Ci::Runner's validations. `errors` is how the endpoint shows them: `POST /runners` renders the
@@ -84,6 +84,8 @@ function newRunner(
     paused: settings.paused ?? (settings.active === undefined ? false : !settings.active),
     locked: settings.locked ?? false,
     maximum_timeout: settings.maximum_timeout ?? null,
+    access_level: settings.access_level ?? 'not_protected',
+    maintenance_note: settings.maintenance_note ?? null,
     created_at: now,
   }
 }

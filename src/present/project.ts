@@ -31,6 +31,19 @@ export function project(row: ProjectRow, externalUrl: string) {
   }
 }
 
+/** ProjectIdentity (lib/api/entities/project_identity.rb). */
+export function projectIdentity(row: ProjectRow) {
+  return {
+    id: row.id,
+    description: row.description,
+    name: row.name,
+    name_with_namespace: `${row.namespace_path} / ${row.name}`,
+    path: row.path,
+    path_with_namespace: row.full_path,
+    created_at: isoTime(row.created_at),
+  }
+}
+
 /** NamespaceBasic of a project's (personal) namespace. */
 function namespaceBasic(row: ProjectRow, externalUrl: string) {
   return {

@@ -33,6 +33,8 @@ interface World {
   sacrificialTokenIds: number[]
   /** DELETE /projects/:id deletes only these (the other routes need the world's projects). */
   sacrificialProjectIds: number[]
+  /** DELETE /runners/:id likewise (the world's runner must keep polling). */
+  sacrificialRunnerIds: number[]
 }
 let world: World
 
@@ -48,10 +50,12 @@ beforeAll(async () => {
   const followUp = (await createToken(await createUser({ admin: true }))).token
   const sacrificial = await Promise.all([1, 2, 3].map(() => createToken(user)))
   const sacrificialProjects = await Promise.all([1, 2, 3].map(() => createProject({ owner: user })))
+  const sacrificialRunners = await Promise.all([1, 2].map(() => apiJson('POST', '/user/runners', { token: user.token, body: { runner_type: 'project_type', project_id: project.id } })))
   world = {
     project, publicProject, user, followUp, jobId: jobs.build.id, jobToken, pipelineId: pipeline.id,
     runnerToken: runner.token, sacrificialTokenIds: sacrificial.map((t) => t.id),
     sacrificialProjectIds: sacrificialProjects.map((p) => p.id),
+    sacrificialRunnerIds: sacrificialRunners.map((r) => r.body.id as number),
   }
 })
 
@@ -70,9 +74,10 @@ const nasty = fc.constantFrom(
 const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }))
 
 function pathValue(name: string, route: string): fc.Arbitrary<string> {
-  // Deleting a project takes a sacrificial one; random values stay non-numeric so they name none.
-  if (route === 'DELETE /api/v4/projects/:id') {
-    const sacrificial = fc.constantFrom(...world.sacrificialProjectIds.map(String))
+  // Deleting a project or a runner takes a sacrificial one; random values stay non-numeric so they name none.
+  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds }[route]
+  if (sacrificialIds) {
+    const sacrificial = fc.constantFrom(...sacrificialIds.map(String))
     return fc.oneof({ weight: 1, arbitrary: sacrificial }, { weight: 2, arbitrary: nasty.filter((s) => !/^\s*[+-]?\d+\s*$/.test(s) && !s.includes('/')).map(escapeForPath) })
   }
   const known: Record<string, () => string[]> = {
