@@ -4,6 +4,7 @@ import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
 import { repoObject } from '../../src/objects/stubs'
 import { eventually } from '../job-driver'
+import { jobStub } from '../stubs'
 import { SimulatedRunner } from '../runner-client'
 import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, encodedPath } from '../world'
 
@@ -60,13 +61,17 @@ describe('DELETE /projects/:id', () => {
     expect((await fetchInfoRefs(project.path_with_namespace, project.owner.token)).status).toBe(404)
   })
 
-  it('a running job\'s token dies with the project', async () => {
+  it('a running job\'s token and live log die with the project', async () => {
     const project = await createProject()
     await createPipelineFrom(project, 'build:\n  script: make\n')
     const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
     const job = (await runner.requestJob())!
     expect((await job.accept()).status).toBe(200)
+    expect((await job.patch('live log\n')).status).toBe(202)
+    expect(await jobStub(job.id).traceLength()).toBe(9)
     expect((await api('DELETE', `/projects/${project.id}`, { token: project.owner.token })).status).toBe(202)
+    // The job's object forgets its live log.
+    await eventually(async () => expect(await jobStub(job.id).traceLength()).toBe(0))
     expect((await job.patch('more\n')).status).toBe(403)
     expect((await apiJson('GET', '/job', { token: null, headers: { 'JOB-TOKEN': job.token } })).status).toBe(401)
   })

@@ -161,6 +161,17 @@ describe('GET, PUT, DELETE /runners/:id', () => {
     expect(await apiJson('PUT', `/runners/${instance.body.id}`, { body: { description: 'by admin' } })).toMatchObject({ status: 200, body: { description: 'by admin' } })
   })
 
+  it('a ref_protected runner takes jobs of protected branches only', async () => {
+    const project = await createProject()
+    const { id, runner } = await projectRunner(project)
+    expect(await apiJson('PUT', `/runners/${id}`, { token: project.owner.token, body: { access_level: 'ref_protected' } })).toMatchObject({ status: 200, body: { access_level: 'ref_protected' } })
+    await createPipelineFrom(project, 'job:\n  script: x\n')
+    expect((await runner.poll()).status).toBe(204)
+    // No protected-branches API here yet: the row POST /projects/:id/protected_branches writes.
+    await env.DB.prepare("INSERT INTO protected_branches (project_id, name, created_at) VALUES (?, 'main', 0)").bind(project.id).run()
+    expect((await runner.requestJob())?.payload.git_info.protected).toBe(true)
+  })
+
   it('DELETE removes the runner (204; 412 when changed since; 403 for others)', async () => {
     const project = await createProject()
     const { id, runner } = await projectRunner(project)
