@@ -2,7 +2,8 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { authenticateJob, presentedJobToken } from '../auth/job-auth'
-import { authorize } from '../auth/policy'
+import { authorize, canReadJobArtifacts } from '../auth/policy'
+import { jobOptions } from '../db/jobs'
 import { digestsEqual, tokenDigest } from '../auth/tokens'
 import {
   artifactOfType, buildInProject, deleteArtifactsStatement, jobArtifactsStatement, jobByTokenDigest, keepArtifactsStatements,
@@ -189,7 +190,13 @@ export async function download(c: ApiContext): Promise<Response> {
   const { ctx, row } = await loadBuildArtifacts(c)
   authorize(ctx.access, 'read_build')
   if (!row) throw ApiError.notFound()
+  authorizeReadJobArtifacts(ctx.access, row)
   return archiveResponse(c.env, row.id, c.now)
+}
+
+/** authorize_read_job_artifacts!: the job's `artifacts:access` (Ci::JobArtifactPolicy); 403 when refused. */
+function authorizeReadJobArtifacts(access: Parameters<typeof canReadJobArtifacts>[0], row: JobViewRow): void {
+  if (!canReadJobArtifacts(access, jobOptions(row).artifacts)) throw ApiError.forbidden()
 }
 
 /** Go's mime.TypeByExtension built-in table, which Workhorse's detectFileContentType uses. */
@@ -217,6 +224,7 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row || row.type !== 'build') throw ApiError.notFound()
+  authorizeReadJobArtifacts(ctx.access, row)
   const artifacts = ctx.results[1].results
   const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
   // available_artifacts?: not_found! (GitLab's own "404 Not Found").

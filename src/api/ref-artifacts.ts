@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
-import { authorize } from '../auth/policy'
+import { authorize, canReadJobArtifacts } from '../auth/policy'
+import { jobOptions } from '../db/jobs'
 import { findZipEntry, openZipEntry } from '../blob/zip-entry'
 import { refArchiveStatement, type RefArchiveRow } from '../db/ref-artifacts'
 import { ApiError } from '../http/errors'
@@ -34,6 +35,8 @@ async function findArchive(c: ApiContext): Promise<RefArchiveRow> {
   // latest_successful_build_for_ref! raises RecordNotFound (`404 Not found`); the search of
   // recent pipelines answers not_found!('Job').
   if (!archive) throw params.search_recent_successful_pipelines ? ApiError.notFound('Job') : ApiError.notFound()
+  // authorize_read_job_artifacts!
+  if (!canReadJobArtifacts(ctx.access, jobOptions({ options: archive.job_options }).artifacts)) throw ApiError.forbidden()
   return archive
 }
 

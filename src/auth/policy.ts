@@ -127,3 +127,14 @@ export function canEraseJob(access: ProjectAccess, userId: number | undefined, j
   if (can(access, 'admin_build')) return true
   return can(access, 'update_build') && userId !== undefined && jobUserId === userId
 }
+
+/**
+ * read_job_artifacts (Ci::JobArtifactPolicy): read_build, unless the job's `artifacts:access` is
+ * `none` (nobody downloads them); with `access: developer` or `public: false`, developer+ only.
+ */
+export function canReadJobArtifacts(access: ProjectAccess, artifacts: { access?: 'none' | 'developer' | 'all'; public?: boolean } | undefined): boolean {
+  if (!can(access, 'read_build')) return false
+  if (artifacts?.access === 'none') return false
+  const publicAccess = artifacts?.access === undefined ? artifacts?.public !== false : artifacts.access === 'all'
+  return publicAccess || level(access) >= AccessLevel.developer
+}

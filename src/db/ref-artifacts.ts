@@ -6,7 +6,8 @@ import type { ArtifactRow } from './artifacts'
  * newest successful pipeline of the ref and its child pipelines (parent first), or, with
  * `search_recent_successful_pipelines`, in the recent successful pipelines of the ref, newest first.
  */
-export type RefArchiveRow = ArtifactRow
+/** The archive, with its job's options (`artifacts:access` decides who may read it). */
+export type RefArchiveRow = ArtifactRow & { job_options: string }
 
 /** Ci::Pipeline.newest_first's default window. */
 const RECENT_PIPELINES = 100
@@ -18,7 +19,7 @@ export function refArchiveStatement(
 ): D1PreparedStatement {
   // `project.sql` selects the project with one placeholder: here ?1.
   const projectId = project.sql.replace('?', '?1')
-  const archive = `SELECT a.* FROM jobs j JOIN job_artifacts a ON a.job_id = j.id AND a.file_type = 'archive' AND (a.expire_at IS NULL OR a.expire_at > ?4)
+  const archive = `SELECT a.*, j.options AS job_options FROM jobs j JOIN job_artifacts a ON a.job_id = j.id AND a.file_type = 'archive' AND (a.expire_at IS NULL OR a.expire_at > ?4)
     WHERE j.pipeline_id IN (SELECT id FROM candidates) AND j.project_id = ${projectId} AND j.type = 'build' AND j.name = ?3 AND j.retried = 0`
   const sql = query.searchRecent
     ? `WITH candidates AS (

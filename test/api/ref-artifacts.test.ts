@@ -26,8 +26,8 @@ function archive(version: string): Uint8Array {
 }
 
 /** Runs a pipeline on `ref` whose `build` uploads `zip`, ending the pipeline in `outcome`. */
-async function pipelineWithArchive(project: TestProject, runner: SimulatedRunner, ref: string, zip: Uint8Array | null, outcome: 'success' | 'failed' = 'success') {
-  const pipeline = await createPipelineFrom(project, CI, { ref })
+async function pipelineWithArchive(project: TestProject, runner: SimulatedRunner, ref: string, zip: Uint8Array | null, outcome: 'success' | 'failed' = 'success', ci = CI) {
+  const pipeline = await createPipelineFrom(project, ci, { ref })
   const jobs = await jobsByName(project, pipeline.id)
   let build: RunnerJob | null = null
   for (let i = 0; i < 5 && build?.id !== jobs.build.id; i++) build = await runner.requestJob()
@@ -108,6 +108,32 @@ describe('GET /projects/:id/jobs/artifacts/:ref_name/download', () => {
     expect((await apiJson('GET', path, { token: guest.token }))).toMatchObject({ status: 403 })
     expect((await api('PUT', `/projects/${project.id}`, { token: project.owner.token, body: { public_jobs: true } })).status).toBe(200)
     expect((await api('GET', path, { token: null })).status).toBe(200)
+  })
+
+  it('honours artifacts:access (developer: developer+ only; none: nobody), here and by job id', async () => {
+    for (const [access, allowed] of [['developer', [30, 50]], ['none', []]] as const) {
+      const { project, runner } = await setup()
+      const ci = CI.replace('paths: [out/]', `paths: [out/]\n    access: ${access}`)
+      const { build } = await pipelineWithArchive(project, runner, 'main', archive('v'), 'success', ci)
+      const reporter = await createUser()
+      const developer = await createUser()
+      await addMember(project, reporter, 20)
+      await addMember(project, developer, 30)
+      const tokens: Array<[number, string]> = [[20, reporter.token], [30, developer.token], [50, project.owner.token]]
+      for (const [level, token] of tokens) {
+        const expected = (allowed as readonly number[]).includes(level) ? 200 : 403
+        for (const path of [
+          `/projects/${project.id}/jobs/artifacts/main/download?job=build`,
+          `/projects/${project.id}/jobs/artifacts/main/raw/out/version.txt?job=build`,
+          `/projects/${project.id}/jobs/${build.id}/artifacts`,
+          `/projects/${project.id}/jobs/${build.id}/artifacts/out/version.txt`,
+        ]) {
+          const res = await api('GET', path, { token })
+          expect(res.status, `${access} ${level} ${path}`).toBe(expected)
+          await res.arrayBuffer()
+        }
+      }
+    }
   })
 
   it('a running job of the project downloads with its CI_JOB_TOKEN (header or job_token); other projects\' jobs see no private project', async () => {
