@@ -4,7 +4,7 @@ import { VALID_ACCESS_LEVELS } from '../auth/policy'
 import { projectListStatements, type ProjectListQuery, type ProjectListRow, type ProjectOrder } from '../db/project-lists'
 import { ApiError } from '../http/errors'
 import { DEFAULT_PER_PAGE, MAX_COUNT_LIMIT, MAX_PER_PAGE, offsetHeaders, pageUrl, parseOffsetPage } from '../http/pagination'
-import { Bool, Int, OneOf, Str } from '../http/param-types'
+import { Bool, DateTime, Int, OneOf, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json } from '../http/response'
 import { basicProjectDetails, projectWithAccess } from '../present/project'
@@ -32,6 +32,10 @@ const ListParams = v.looseObject({
   min_access_level: v.optional(v.pipe(Int, v.check((n: number) => (VALID_ACCESS_LEVELS as readonly number[]).includes(n), 'does not have a valid value'))),
   id_after: v.optional(Int),
   id_before: v.optional(Int),
+  last_activity_after: v.optional(DateTime),
+  last_activity_before: v.optional(DateTime),
+  updated_after: v.optional(DateTime),
+  updated_before: v.optional(DateTime),
   simple: v.optional(Bool, false),
   statistics: v.optional(Bool, false),
 })
@@ -42,6 +46,10 @@ export async function listProjects(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const caller = await authenticate(c)
   const params = validate(ListParams, raw)
+  // validate_updated_at_order_and_filter!
+  if ((params.updated_after !== undefined || params.updated_before !== undefined) && params.order_by !== 'updated_at') {
+    throw ApiError.badRequest('`updated_at` filter and `updated_at` sorting must be paired')
+  }
   const user = caller.user
   const isAdmin = user?.is_admin === 1
   const query: ProjectListQuery = {
@@ -56,6 +64,9 @@ export async function listProjects(c: ApiContext): Promise<Response> {
     archived: params.archived,
     idAfter: params.id_after,
     idBefore: params.id_before,
+    // Projects keep no separate updated_at: last_activity_at moves on every update.
+    activityAfter: maxOf(params.last_activity_after, params.updated_after),
+    activityBefore: minOf(params.last_activity_before, params.updated_before),
     orderBy: orderOf(params.order_by, isAdmin),
     sort: params.sort,
   }
@@ -76,6 +87,16 @@ export async function listProjects(c: ApiContext): Promise<Response> {
   const total = (results[1]?.results[0] as { total: number } | undefined)?.total ?? 0
   const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: rows.length > page.perPage, total: total > MAX_COUNT_LIMIT ? undefined : total })
   return json(body, { headers })
+}
+
+function maxOf(...values: Array<number | undefined>): number | undefined {
+  const given = values.filter((value): value is number => value !== undefined)
+  return given.length > 0 ? Math.max(...given) : undefined
+}
+
+function minOf(...values: Array<number | undefined>): number | undefined {
+  const given = values.filter((value): value is number => value !== undefined)
+  return given.length > 0 ? Math.min(...given) : undefined
 }
 
 /** Stars and statistics are all zero here, so their orders are the id's; statistics orders are admins' only. */

@@ -20,6 +20,9 @@ export interface ProjectListQuery {
   archived?: boolean
   idAfter?: number
   idBefore?: number
+  /** last_activity_at strictly after / before (ms) */
+  activityAfter?: number
+  activityBefore?: number
   orderBy: ProjectOrder
   sort: 'asc' | 'desc'
 }
@@ -65,6 +68,8 @@ function conditions(query: ProjectListQuery): { where: string[]; binds: unknown[
   if (query.visibility !== undefined) where.push(`p.visibility = ${bind(query.visibility)}`)
   if (query.idAfter !== undefined) where.push(`p.id > ${bind(query.idAfter)}`)
   if (query.idBefore !== undefined) where.push(`p.id < ${bind(query.idBefore)}`)
+  if (query.activityAfter !== undefined) where.push(`p.last_activity_at > ${bind(query.activityAfter)}`)
+  if (query.activityBefore !== undefined) where.push(`p.last_activity_at < ${bind(query.activityBefore)}`)
   if (query.search !== undefined && query.search !== '') {
     // Project.search: name, path, description (and the full path with search_namespaces).
     const term = query.search.toLowerCase()

@@ -81,6 +81,12 @@ describe('GET /projects', () => {
     expect(await list('archived=false', owner.token)).toEqual([pub.id, internal.id, priv.id])
     expect(await list('starred=true', owner.token)).toEqual([])
     expect(await list('owned=true', '')).toEqual([])
+    expect(await list('last_activity_after=2000-01-01T00:00:00Z', owner.token)).toEqual([pub.id, internal.id, priv.id])
+    expect(await list('last_activity_before=2000-01-01', owner.token)).toEqual([])
+    expect(await list('updated_after=2000-01-01&order_by=updated_at', owner.token)).toEqual([pub.id, internal.id, priv.id])
+    expect(await apiJson('GET', `/projects?updated_after=2000-01-01`, { token: owner.token }))
+      .toMatchObject({ status: 400, body: { message: '400 Bad request - `updated_at` filter and `updated_at` sorting must be paired' } })
+    expect(await apiJson('GET', `/projects?last_activity_after=yesterday`, { token: owner.token })).toMatchObject({ status: 400, body: { error: 'last_activity_after is invalid' } })
   })
 
   it('orders by the asked column and direction (created_at desc by default)', async () => {
