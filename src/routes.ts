@@ -13,6 +13,7 @@ import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
 import * as trace from './api/trace'
+import * as triggers from './api/triggers'
 import * as users from './api/users'
 import { RouteTable } from './api/route-table'
 import { accepts } from './auth/route-auth'
@@ -31,6 +32,8 @@ import { gitRoute } from './api/git-http'
 const personal = accepts('personal')
 const personalOrJob = accepts('personal', 'job')
 const publicRead = accepts('personal', 'anonymous')
+/** No authentication (the trigger API: its `token` param is checked by the handler). */
+const anonymous = accepts('anonymous')
 const publicReadOrJob = accepts('personal', 'job', 'anonymous')
 /** The runner's calls for its job: the job token only, refusals 403 (authenticate_job!). */
 const jobToken_ = accepts('job')
@@ -66,6 +69,14 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
+  // Pipeline triggers (the trigger call's credential is its `token` param)
+  .get('/projects/:id/triggers', personal, triggers.list)
+  .post('/projects/:id/triggers', personal, triggers.create)
+  .get('/projects/:id/triggers/:trigger_id', personal, triggers.show)
+  .put('/projects/:id/triggers/:trigger_id', personal, triggers.update)
+  .delete('/projects/:id/triggers/:trigger_id', personal, triggers.destroy)
+  .post('/projects/:id/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
+  .post('/projects/:id/ref/:ref+/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
   // Environments and deployments
   .get('/projects/:id/environments', publicReadOrJob, environments.listEnvironments)
   .post('/projects/:id/environments', personal, environments.createEnvironment)

@@ -66,7 +66,7 @@ export async function show(c: ApiContext): Promise<Response> {
   return json(presentDetailed(view, c))
 }
 
-function presentDetailed(view: PipelineViewRow, c: ApiContext) {
+export function presentDetailed(view: PipelineViewRow, c: ApiContext) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
   return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date, yamlErrors: view.yaml_errors }, c.externalUrl)
 }

@@ -24,6 +24,7 @@ export interface PipelineRow {
   auto_cancel_on_new_commit: string | null
   auto_cancel_on_job_failure: string | null
   auto_canceled_by_id: number | null
+  trigger_id: number | null
   lock_version: number
 }
 
@@ -31,21 +32,21 @@ export interface PipelineRow {
 export type NewPipeline = Pick<
   PipelineRow,
   'project_id' | 'sha' | 'before_sha' | 'ref' | 'tag' | 'source' | 'user_id' | 'variables' | 'parent_pipeline_id' | 'source_job_id' | 'created_at'
-> & Partial<Pick<PipelineRow, 'auto_cancel_on_new_commit' | 'auto_cancel_on_job_failure'>>
+> & Partial<Pick<PipelineRow, 'auto_cancel_on_new_commit' | 'auto_cancel_on_job_failure' | 'trigger_id'>>
 
 /** INSERT with the next per-project iid, computed inside the same transaction. */
 export function insertPipelineStatement(db: D1Database, p: NewPipeline): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO pipelines (project_id, iid, sha, before_sha, ref, tag, status, source, user_id, variables,
-         parent_pipeline_id, source_job_id, created_at, updated_at, auto_cancel_on_new_commit, auto_cancel_on_job_failure)
+         parent_pipeline_id, source_job_id, created_at, updated_at, auto_cancel_on_new_commit, auto_cancel_on_job_failure, trigger_id)
        VALUES (?1, (SELECT COALESCE(MAX(iid), 0) + 1 FROM pipelines WHERE project_id = ?1), ?2, ?3, ?4, ?5, 'created',
-         ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
+         ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)
        RETURNING *`,
     )
     .bind(
       p.project_id, p.sha, p.before_sha, p.ref, p.tag, p.source, p.user_id, p.variables, p.parent_pipeline_id, p.source_job_id, p.created_at,
-      p.auto_cancel_on_new_commit ?? null, p.auto_cancel_on_job_failure ?? null,
+      p.auto_cancel_on_new_commit ?? null, p.auto_cancel_on_job_failure ?? null, p.trigger_id ?? null,
     )
 }
 

@@ -32,6 +32,8 @@ export interface CreatePipelineInput {
   /** the config text itself (a child pipeline's `trigger:include` items, as `{"include": [...]}`) */
   configSource?: string
   parent?: { pipelineId: number; bridgeJobId: number }
+  /** the pipeline trigger token that makes it (source `trigger`) */
+  triggerId?: number
   externalUrl: string
   now: number
   /** values for the config's `spec:inputs` */
@@ -144,6 +146,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
       created_at: input.now,
       auto_cancel_on_new_commit: definition.autoCancel?.on_new_commit ?? null,
       auto_cancel_on_job_failure: definition.autoCancel?.on_job_failure ?? null,
+      trigger_id: input.triggerId ?? null,
     }),
   ]
   const usedStages = new Set(definition.jobs.map((job) => job.stageIdx))
