@@ -7,6 +7,7 @@ import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
+import * as pipelineCommands from './api/pipeline-commands'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
@@ -66,7 +67,12 @@ export const api = new RouteTable('/api/v4')
   // Pipelines
   .post('/projects/:id/pipeline', personal, pipelines.create)
   .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)
+  .get('/projects/:id/pipelines/latest', publicRead, pipelines.latest) // before :pipeline_id
   .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
+  .delete('/projects/:id/pipelines/:pipeline_id', personal, pipelineCommands.destroy)
+  .post('/projects/:id/pipelines/:pipeline_id/retry', personal, pipelineCommands.retry)
+  .post('/projects/:id/pipelines/:pipeline_id/cancel', personal, pipelineCommands.cancel)
+  .get('/projects/:id/pipelines/:pipeline_id/variables', publicRead, pipelines.variables)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
   // Pipeline triggers (the trigger call's credential is its `token` param)
