@@ -13,6 +13,7 @@ import * as pipelines from './api/pipelines'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
+import * as testReports from './api/test-reports'
 import * as trace from './api/trace'
 import * as triggers from './api/triggers'
 import * as users from './api/users'
@@ -73,6 +74,8 @@ export const api = new RouteTable('/api/v4')
   .post('/projects/:id/pipelines/:pipeline_id/retry', personal, pipelineCommands.retry)
   .post('/projects/:id/pipelines/:pipeline_id/cancel', personal, pipelineCommands.cancel)
   .get('/projects/:id/pipelines/:pipeline_id/variables', publicRead, pipelines.variables)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report', publicRead, testReports.show)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report_summary', publicRead, testReports.summary)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
   // Pipeline triggers (the trigger call's credential is its `token` param)
