@@ -1,6 +1,7 @@
 import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as ciLint from './api/ci-lint'
 import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
@@ -78,6 +79,9 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/pipelines/:pipeline_id/test_report_summary', publicRead, testReports.summary)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
+  // CI Lint
+  .post('/projects/:id/ci/lint', publicRead, ciLint.lintContent)
+  .get('/projects/:id/ci/lint', publicRead, ciLint.lintProjectConfig)
   // Pipeline triggers (the trigger call's credential is its `token` param)
   .get('/projects/:id/triggers', personal, triggers.list)
   .post('/projects/:id/triggers', personal, triggers.create)
