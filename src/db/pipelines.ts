@@ -162,8 +162,8 @@ export async function childPipelineIds(db: D1Database, pipelineId: number): Prom
  */
 export function storedPipelineVariables(row: Pick<PipelineRow, 'variables'>): Variable[] {
   try {
-    const parsed = JSON.parse(row.variables) as unknown
-    return Array.isArray(parsed) ? (parsed as Variable[]) : []
+    const parsed = JSON.parse(row.variables || '[]') as unknown
+    return Array.isArray(parsed) ? (parsed as Variable[]).filter((item) => item && typeof item.key === 'string') : []
   } catch {
     return []
   }

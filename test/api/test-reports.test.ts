@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { concatBytes } from '../../src/bytes'
-import { gzip, SimulatedRunner } from '../runner-client'
+import { gzip, SimulatedRunner, startRunningJob } from '../runner-client'
 import { addMember, apiJson, createPipelineFrom, createProject, createUser } from '../world'
 
 /**
@@ -95,6 +95,9 @@ describe('GET /projects/:id/pipelines/:pipeline_id/test_report', () => {
     expect((await apiJson('GET', url, { token: reporter.token })).status).toBe(200)
     expect(await apiJson('GET', url, { token: outsider.token })).toMatchObject({ status: 404, body: { message: '404 Project Not Found' } })
     expect((await apiJson('GET', url, { token: null })).status).toBe(404)
+    // No job_token_allowed on these routes: a job token is no credential here (anonymous → 404).
+    const { job } = await startRunningJob('a: {script: x}\n')
+    expect((await apiJson('GET', url, { token: null, headers: { 'JOB-TOKEN': job.token } })).status).toBe(404)
     expect(await apiJson('GET', `/projects/${project.id}/pipelines/99999999/test_report`, { token: project.owner.token })).toMatchObject({ status: 404, body: { message: '404 Not found' } })
     expect(await apiJson('GET', `/projects/${project.id}/pipelines/x/test_report`, { token: project.owner.token })).toMatchObject({ status: 400, body: { error: 'pipeline_id is invalid' } })
 

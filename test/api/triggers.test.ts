@@ -146,6 +146,17 @@ describe('POST /projects/:id/trigger/pipeline', () => {
     expect(shown.body.last_used).toBe(json.body.created_at)
   })
 
+  it('inputs reach the config\'s spec:inputs', async () => {
+    const project = await createProject()
+    await createPipelineFrom(project, 'spec:\n  inputs:\n    env:\n      default: dev\n---\ndeploy-$[[ inputs.env ]]:\n  script: x\n')
+    const trigger = await createTrigger(project.id, project.owner.token)
+    const res = await apiJson('POST', `/projects/${project.id}/trigger/pipeline`, { token: null, body: { token: trigger.token, ref: 'main', inputs: { env: 'prod' } } })
+    expect(res.status).toBe(201)
+    expect(Object.keys(await jobsByName(project, res.body.id))).toEqual(['deploy-prod'])
+    expect(await apiJson('POST', `/projects/${project.id}/trigger/pipeline`, { token: null, body: { token: trigger.token, ref: 'main', inputs: 'x' } }))
+      .toMatchObject({ status: 400, body: { error: 'inputs is invalid' } })
+  })
+
   it('the /ref/:ref/ form takes the ref from the path and the token from the query', async () => {
     const project = await createProject()
     await createPipelineFrom(project, CI)
