@@ -213,6 +213,19 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     })
   }
 
+  /**
+   * Ci::DestroyPipelineService, the job's part: after the pipeline's cancel, the object drops its
+   * live log and alarm and the job's log and artifacts in R2, inside its queue so no command of
+   * the job runs half before and half after. Later commands find no row and do nothing.
+   */
+  async destroy(jobId: number): Promise<void> {
+    await this.#queue.run(async () => {
+      this.#trace.clear()
+      await this.#alarms.forget()
+      await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
+    })
+  }
+
   // ---- runner side -------------------------------------------------------------------------
 
   /**

@@ -293,6 +293,13 @@ export class RepoObject extends DurableObject<Env> {
     })
   }
 
+  /** A deleted pipeline's persistent ref (refs/pipelines/<id>) goes with it. */
+  async deletePipelineRef(pipelineId: number): Promise<void> {
+    await this.queue.run(async () => {
+      this.store.setRef(`refs/pipelines/${pipelineId}`, null)
+    })
+  }
+
   /** A commit of file changes on `branch` (the files API), built from `startBranch`. */
   async commitFiles(input: CommitFileInput): Promise<CommitFileResult> {
     return this.queue.run(async () => {
