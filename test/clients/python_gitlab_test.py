@@ -1,0 +1,185 @@
+"""python-gitlab (Debian's python3-gitlab 3.12) against edgejobs served by `npm start`.
+
+Run by test/clients/run.mjs, which starts the server and sets EDGEJOBS_URL and EDGEJOBS_TOKEN
+(the root token `npm start` printed). Each test makes its own project, so they are independent.
+    /usr/bin/python3 test/clients/python_gitlab_test.py [--counts FILE] [TestCase.test_name ...]
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+import zipfile
+
+import gitlab
+
+sys.path.insert(0, os.path.dirname(__file__))
+from runner import Runner  # noqa: E402
+
+URL = os.environ["EDGEJOBS_URL"]
+TOKEN = os.environ["EDGEJOBS_TOKEN"]
+
+CI = """
+stages: [build, test, deploy]
+build:
+  stage: build
+  script: make
+  artifacts:
+    paths: [dist/]
+test:
+  stage: test
+  script: make test
+deploy:
+  stage: deploy
+  script: make deploy
+  when: manual
+"""
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class EdgejobsCase(unittest.TestCase):
+    def setUp(self):
+        self.gl = gitlab.Gitlab(URL, private_token=TOKEN)
+        self.gl.auth()
+
+    def project(self, ci=CI, visibility="private"):
+        project = self.gl.projects.create({"name": unique("py"), "visibility": visibility})
+        project.files.create({"file_path": ".gitlab-ci.yml", "branch": "main", "content": ci,
+                              "commit_message": "Add CI"})
+        return project
+
+    def user(self):
+        name = unique("user")
+        user = self.gl.users.create({"username": name, "name": name, "email": f"{name}@example.com",
+                                     "password": "p4ssw0rd-long-enough"})
+        token = user.personal_access_tokens.create({"name": "t", "scopes": ["api"]})
+        return user, token.token
+
+
+class UserAndProjects(EdgejobsCase):
+    def test_current_user_is_the_root_admin(self):
+        self.assertEqual(self.gl.user.username, "root")
+        self.assertTrue(self.gl.user.is_admin)
+
+    def test_project_create_get_and_members(self):
+        project = self.project()
+        same = self.gl.projects.get(project.id)
+        self.assertEqual(same.path_with_namespace, project.path_with_namespace)
+        self.assertEqual(self.gl.projects.get(project.path_with_namespace).id, project.id)
+
+        user, token = self.user()
+        outsider = gitlab.Gitlab(URL, private_token=token)
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as refused:
+            outsider.projects.get(project.id)
+        self.assertEqual(refused.exception.response_code, 404)
+
+        project.members.create({"user_id": user.id, "access_level": gitlab.const.DEVELOPER_ACCESS})
+        self.assertEqual(outsider.projects.get(project.id).id, project.id)
+        self.assertIn(user.username, [m.username for m in project.members_all.list(get_all=True)])
+
+
+class PipelinesAndJobs(EdgejobsCase):
+    def test_a_pipeline_runs_and_its_log_and_artifacts_read_back(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        pipeline = project.pipelines.create({"ref": "main"})
+        self.assertIn(pipeline.status, ("created", "pending"))
+        self.assertEqual(sorted(j.name for j in pipeline.jobs.list(get_all=True)), ["build", "deploy", "test"])
+
+        runner.run("build", log="$ make\nbuilt\n", artifacts={"dist/app.txt": "app v1\n"})
+        build = next(j for j in pipeline.jobs.list(get_all=True) if j.name == "build")
+        job = project.jobs.get(build.id)
+        self.assertEqual(job.status, "success")
+        self.assertIn(b"built", job.trace())
+        with zipfile.ZipFile(io.BytesIO(job.artifacts())) as zf:
+            self.assertEqual(zf.read("dist/app.txt"), b"app v1\n")
+        self.assertEqual(job.artifact("dist/app.txt"), b"app v1\n")
+
+        runner.run("test", state="failed")
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "failed")
+
+    def test_job_retry_play_and_cancel(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        pipeline = project.pipelines.create({"ref": "main"})
+        runner.run("build", artifacts={"dist/a": "a"})
+        runner.run("test", state="failed")
+        failed = next(j for j in pipeline.jobs.list(get_all=True) if j.name == "test")
+        retried = project.jobs.get(failed.id).retry()
+        self.assertEqual(retried["name"], "test")
+        self.assertEqual(retried["status"], "pending")
+        runner.run("test")
+
+        deploy = project.jobs.get(next(j.id for j in pipeline.jobs.list(get_all=True) if j.name == "deploy"))
+        self.assertEqual(deploy.status, "manual")
+        deploy.play()
+        deploy.refresh()
+        self.assertEqual(deploy.status, "pending")
+        deploy.cancel()
+        deploy.refresh()
+        self.assertEqual(deploy.status, "canceled")
+
+    def test_jobs_list_filters_by_scope(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        project.pipelines.create({"ref": "main"})
+        runner.run("build", artifacts={"dist/a": "a"})
+        self.assertEqual([j.name for j in project.jobs.list(scope="success", get_all=True)], ["build"])
+        runner.run("test")
+        self.assertEqual([j.name for j in project.jobs.list(scope=["success"], get_all=True)], ["test", "build"])
+        self.assertEqual([j.name for j in project.jobs.list(scope=["manual", "failed"], get_all=True)], ["deploy"])
+
+
+class CommandLine(EdgejobsCase):
+    def cli(self, *args):
+        """python-gitlab's CLI (`python3 -m gitlab`, Debian ships no `gitlab` script) with a config file."""
+        with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
+            cfg.write(f"[global]\ndefault = edgejobs\n[edgejobs]\nurl = {URL}\nprivate_token = {TOKEN}\n")
+        try:
+            result = subprocess.run([sys.executable, "-m", "gitlab", "-c", cfg.name, "-o", "json", *args],
+                                    capture_output=True, text=True, timeout=60)
+        finally:
+            os.unlink(cfg.name)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def test_cli_project_get_and_job_list(self):
+        project = self.project()
+        shown = self.cli("project", "get", "--id", str(project.id))
+        self.assertEqual(shown["id"], project.id)
+        project.pipelines.create({"ref": "main"})
+        jobs = self.cli("project-job", "list", "--project-id", str(project.id))
+        self.assertEqual(sorted(j["name"] for j in jobs), ["build", "deploy", "test"])
+
+
+class CountingResult(unittest.TextTestResult):
+    pass
+
+
+def main():
+    argv = sys.argv[1:]
+    counts_file = None
+    if "--counts" in argv:
+        at = argv.index("--counts")
+        counts_file = argv[at + 1]
+        del argv[at:at + 2]
+    loader = unittest.TestLoader()
+    suite = loader.loadTestsFromNames(argv, sys.modules[__name__]) if argv else loader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    if counts_file:
+        with open(counts_file, "w") as out:
+            json.dump({"passed": result.testsRun - failed - len(result.skipped), "failed": failed}, out)
+    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
