@@ -261,3 +261,51 @@ describe('Job and Pipeline Hooks', () => {
     expect(push.request_data.commits[0]).toMatchObject({ added: ['.gitlab-ci.yml'], modified: [], removed: [] })
   })
 })
+
+describe('Push Hooks from the files API', () => {
+  it('a commit is a push: the branch filter decides which hooks hear of it (wildcard, regex, all_branches)', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    const mainOnly = await addHook(project, { url: 'http://hooks.test/200', push_events_branch_filter: 'main' })
+    const releases = await addHook(project, { url: 'http://hooks.test/200', push_events_branch_filter: 'release/*' })
+    const regex = await addHook(project, { url: 'http://hooks.test/200', branch_filter_strategy: 'regex', push_events_branch_filter: '^feat-\\d+$' })
+    const tagsOnly = await addHook(project, { url: 'http://hooks.test/200', push_events: false, tag_push_events: true })
+    const commit = (branch: string, path: string, start?: string) =>
+      apiJson('POST', `/projects/${project.id}/repository/files/${path}`, { token, body: { branch, start_branch: start, content: 'x', commit_message: `add ${path}` } })
+    expect((await commit('main', 'a.txt')).status).toBe(201)
+    expect((await commit('release/1.0', 'b.txt', 'main')).status).toBe(201)
+    expect((await commit('feat-12', 'c.txt', 'main')).status).toBe(201)
+    const refsOf = async (hookId: number, count: number) =>
+      eventually(async () => {
+        const logs = (await hookEvents(project, hookId)).body
+        expect(logs).toHaveLength(count)
+        return logs.map((log: any) => log.request_data.ref)
+      }, 10_000)
+    expect(await refsOf(mainOnly.id, 1)).toEqual(['refs/heads/main'])
+    expect(await refsOf(releases.id, 1)).toEqual(['refs/heads/release/1.0'])
+    expect(await refsOf(regex.id, 1)).toEqual(['refs/heads/feat-12'])
+    const release = (await hookEvents(project, releases.id)).body[0]
+    expect(release.request_headers['X-Gitlab-Event']).toBe('Push Hook')
+    // A new branch lists what the default branch does not have: the one commit made on it.
+    expect(release.request_data).toMatchObject({ before: '0'.repeat(40), total_commits_count: 1, ref_protected: false, user_username: project.owner.username })
+    expect(release.request_data.commits.map((c: any) => [c.title, c.added])).toEqual([['add b.txt', ['b.txt']]])
+    expect(release.request_data.project).toMatchObject({ homepage: expect.any(String), http_url: expect.any(String) }) // backward attrs
+    expect((await hookEvents(project, tagsOnly.id)).body).toEqual([])
+  })
+})
+
+describe('Job Hook of a failed job', () => {
+  it('carries the failure reason and the pipeline as commit', async () => {
+    const project = await createProject()
+    const hook = await addHook(project, { url: 'http://hooks.test/200', job_events: true, push_events: false })
+    const pipeline = await createPipelineFrom(project, 'only:\n  script: x\n  allow_failure: true\n')
+    const jobs = await jobsByName(project, pipeline.id)
+    await runJob(jobs.only.id, 'failed', { failureReason: 'script_failure', exitCode: 1 })
+    const failed = await eventually(async () => {
+      const log = (await hookEvents(project, hook.id)).body.find((l: any) => l.request_data.build_status === 'failed')
+      expect(log).toBeDefined()
+      return log.request_data
+    }, 10_000)
+    expect(failed).toMatchObject({ build_failure_reason: 'script_failure', build_allow_failure: true, commit: { id: pipeline.id } })
+  })
+})
