@@ -13,6 +13,7 @@ import * as jobs from './api/jobs'
 import * as pipelineCommands from './api/pipeline-commands'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
+import * as projectHooks from './api/project-hooks'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
@@ -110,6 +111,15 @@ export const api = new RouteTable('/api/v4')
   .post('/projects/:id/environments/:environment_id/stop', personal, environments.stop)
   .get('/projects/:id/deployments', publicReadOrJob, environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', publicReadOrJob, environments.showDeployment)
+  // Project webhooks
+  .get('/projects/:id/hooks', personal, projectHooks.list)
+  .post('/projects/:id/hooks', personal, projectHooks.create)
+  .get('/projects/:id/hooks/:hook_id', personal, projectHooks.show)
+  .put('/projects/:id/hooks/:hook_id', personal, projectHooks.update)
+  .delete('/projects/:id/hooks/:hook_id', personal, projectHooks.destroy)
+  .get('/projects/:id/hooks/:hook_id/events', personal, projectHooks.events)
+  .post('/projects/:id/hooks/:hook_id/events/:hook_log_id/resend', personal, projectHooks.resend)
+  .post('/projects/:id/hooks/:hook_id/test/:trigger', personal, projectHooks.test)
   // Resource groups
   .get('/projects/:id/resource_groups', personal, resourceGroups.list)
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
