@@ -76,3 +76,9 @@ export function updateProtectedBranchStatement(db: D1Database, id: number, chang
 export function deleteProtectedBranchStatement(db: D1Database, id: number): D1PreparedStatement {
   return db.prepare('DELETE FROM protected_branches WHERE id = ?').bind(id)
 }
+
+/** Whether a branch of the project is protected (Push Hook's `ref_protected`). */
+export async function branchIsProtected(db: D1Database, projectId: number, branch: string): Promise<boolean> {
+  const row = await db.prepare('SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB name LIMIT 1').bind(projectId, branch).first()
+  return row !== null
+}

@@ -7,10 +7,11 @@ import type { Env } from '../env'
  * given to `POST /projects/:id/pipeline`, by a trigger, as push options, forwarded downstream),
  * stored encrypted in `pipelines.variables`. Rows written before encryption (plain JSON) still read.
  */
-export function readPipelineVariables(env: Env, pipeline: { variables: string }): Promise<Variable[]> {
-  return openList<Variable>(env, pipeline.variables)
+export async function readPipelineVariables(env: Env, pipeline: { variables: string }): Promise<Variable[]> {
+  const items = await openList<Variable>(env, pipeline.variables)
+  return items.filter((item) => item && typeof item.key === 'string')
 }
 
-export function storedPipelineVariables(env: Env, variables: readonly Variable[]): Promise<string> {
+export function sealPipelineVariables(env: Env, variables: readonly Variable[]): Promise<string> {
   return sealList(env, variables)
 }

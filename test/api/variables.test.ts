@@ -176,6 +176,20 @@ describe('Project variables API', () => {
   })
 })
 
+describe('a deleted project (Projects::DestroyService)', () => {
+  it('takes its variables, protected branches and protected tags with it', async () => {
+    const project = await createProject()
+    const token = project.owner.token
+    await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'GONE', value: 'soon' } })
+    await apiJson('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main' } })
+    await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*' } })
+    expect((await api('DELETE', `/projects/${project.id}`, { token })).status).toBe(202)
+    const counts = await env.DB.batch(['ci_variables', 'protected_branches', 'protected_tags'].map((table) =>
+      env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE project_id = ?`).bind(project.id)))
+    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0])
+  })
+})
+
 describe('Instance variables API (/admin/ci/variables)', () => {
   it('is admin only; CRUD with GitLab shapes, 10,000-character values, unique keys, no environment scope', async () => {
     const admin = await createUser({ admin: true })
