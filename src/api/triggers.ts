@@ -127,7 +127,7 @@ export async function triggerPipelineHandler(c: ApiContext): Promise<Response> {
     payload: JSON.stringify(payload), externalUrl: c.externalUrl, now: c.now,
   })
   if (!outcome) throw ApiError.withMessage(404, '404 Not Found')
-  if (!outcome.ok) throw outcome.status === 401 ? ApiError.withMessage(401, outcome.message) : ApiError.fieldErrors(outcome.errors)
+  if (!outcome.ok) throw outcome.status === 401 ? ApiError.withMessage(401, outcome.message) : ApiError.fieldErrors(outcome.errors, outcome.status)
   const view = await pipelineViewStatement(c.env.DB, outcome.pipeline.id, project.id).first<PipelineViewRow>()
   return json(presentDetailed(view!, c), { status: 201 })
 }
