@@ -169,16 +169,6 @@ export function storedPipelineVariables(row: Pick<PipelineRow, 'variables'>): Va
   }
 }
 
-/**
- * Project#latest_pipeline(ref): the newest pipeline of `ref` at the ref's head commit `sha`
- * (Ci::Pipeline.newest_first(ref:, sha:)), as the pipeline view.
- */
-export function latestPipelineIdStatement(db: D1Database, project: { sql: string; value: string | number }, ref: string, sha: string): D1PreparedStatement {
-  return db
-    .prepare(`SELECT id FROM pipelines WHERE project_id = ${project.sql} AND ref = ? AND sha = ? ORDER BY id DESC LIMIT 1`)
-    .bind(project.value, ref, sha)
-}
-
 /** Every job of a pipeline, retried ones too (the jobs a deleted pipeline takes with it). */
 export async function pipelineJobIds(db: D1Database, pipelineId: number): Promise<number[]> {
   const { results } = await db.prepare('SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY id').bind(pipelineId).all<{ id: number }>()
