@@ -208,6 +208,8 @@ CREATE INDEX IF NOT EXISTS jobs_pipeline ON jobs(pipeline_id, id DESC);
 -- The runners' queue: pending builds, oldest first.
 CREATE INDEX IF NOT EXISTS jobs_pending_queue ON jobs(id) WHERE status = 'pending' AND type = 'build';
 CREATE INDEX IF NOT EXISTS jobs_token ON jobs(token_digest) WHERE token_digest IS NOT NULL;
+-- A runner's jobs (GET /runners/:id/jobs) and whether it is executing one (job_execution_status).
+CREATE INDEX IF NOT EXISTS jobs_runner ON jobs(runner_id, id DESC) WHERE runner_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_artifacts_expiry ON jobs(artifacts_expire_at) WHERE artifacts_expire_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS job_artifacts (
@@ -242,7 +244,9 @@ CREATE TABLE IF NOT EXISTS runners (
   created_by_id INTEGER,
   created_at INTEGER NOT NULL,
   updated_at INTEGER,               -- last change of the record (not heartbeats): If-Unmodified-Since
-  contacted_at INTEGER
+  contacted_at INTEGER,
+  access_level TEXT NOT NULL DEFAULT 'not_protected', -- not_protected | ref_protected
+  maintenance_note TEXT
 );
 CREATE INDEX IF NOT EXISTS runners_project ON runners(project_id);
 
@@ -283,6 +287,7 @@ CREATE TABLE IF NOT EXISTS application_settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   max_artifacts_size INTEGER,        -- MB per artifact file
   ci_jobs_trace_size_limit INTEGER,  -- MB per job log
+  allow_local_requests_from_web_hooks_and_services INTEGER, -- NULL = GitLab's default (false)
   updated_at INTEGER NOT NULL
 );
 
@@ -369,3 +374,70 @@ CREATE TABLE IF NOT EXISTS protected_branches (
   created_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+
+-- Project webhooks (GitLab's web_hooks, type ProjectHook). `token` is sent back as X-Gitlab-Token,
+-- so it is kept as given (GitLab encrypts it with the instance's db_key_base; we have no such key).
+CREATE TABLE IF NOT EXISTS web_hooks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  url TEXT NOT NULL,
+  name TEXT,
+  description TEXT,
+  token TEXT,
+  push_events INTEGER NOT NULL DEFAULT 1,
+  tag_push_events INTEGER NOT NULL DEFAULT 0,
+  merge_requests_events INTEGER NOT NULL DEFAULT 0,
+  repository_update_events INTEGER NOT NULL DEFAULT 0,
+  issues_events INTEGER NOT NULL DEFAULT 0,
+  confidential_issues_events INTEGER NOT NULL DEFAULT 0,
+  note_events INTEGER NOT NULL DEFAULT 0,
+  confidential_note_events INTEGER NOT NULL DEFAULT 0,
+  pipeline_events INTEGER NOT NULL DEFAULT 0,
+  wiki_page_events INTEGER NOT NULL DEFAULT 0,
+  deployment_events INTEGER NOT NULL DEFAULT 0,
+  feature_flag_events INTEGER NOT NULL DEFAULT 0,
+  job_events INTEGER NOT NULL DEFAULT 0,
+  releases_events INTEGER NOT NULL DEFAULT 0,
+  milestone_events INTEGER NOT NULL DEFAULT 0,
+  emoji_events INTEGER NOT NULL DEFAULT 0,
+  resource_access_token_events INTEGER NOT NULL DEFAULT 0,
+  resource_deploy_token_events INTEGER NOT NULL DEFAULT 0,
+  vulnerability_events INTEGER NOT NULL DEFAULT 0,
+  enable_ssl_verification INTEGER NOT NULL DEFAULT 1,
+  push_events_branch_filter TEXT,
+  branch_filter_strategy TEXT NOT NULL DEFAULT 'wildcard', -- wildcard | regex | all_branches
+  recent_failures INTEGER NOT NULL DEFAULT 0,             -- WebHooks::AutoDisabling
+  disabled_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hooks_project ON web_hooks(project_id, id);
+
+-- One event for one hook, kept for its deliveries (the queue message carries only its id).
+CREATE TABLE IF NOT EXISTS web_hook_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hook_id INTEGER NOT NULL,
+  trigger TEXT NOT NULL,              -- job_hooks | pipeline_hooks | push_hooks | tag_push_hooks
+  request_data TEXT NOT NULL,         -- the JSON payload
+  event_uuid TEXT NOT NULL,           -- X-Gitlab-Event-UUID
+  idempotency_key TEXT NOT NULL,      -- Idempotency-Key
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hook_events_hook ON web_hook_events(hook_id);
+
+-- Every delivery attempt (GitLab's web_hook_logs).
+CREATE TABLE IF NOT EXISTS web_hook_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hook_id INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  trigger TEXT NOT NULL,
+  url TEXT NOT NULL,
+  request_headers TEXT NOT NULL,      -- JSON object
+  response_status TEXT NOT NULL,      -- the HTTP code, or 'internal error'
+  response_headers TEXT NOT NULL,     -- JSON object
+  response_body TEXT NOT NULL,        -- at most 8 KiB
+  execution_duration REAL NOT NULL,   -- seconds
+  internal_error_message TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hook_logs_hook ON web_hook_logs(hook_id, id DESC);

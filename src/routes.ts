@@ -1,16 +1,19 @@
 import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as refArtifacts from './api/ref-artifacts'
 import * as ciLint from './api/ci-lint'
 import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
+import * as runnerAdmin from './api/runner-admin'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
 import * as pipelineCommands from './api/pipeline-commands'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
+import * as projectHooks from './api/project-hooks'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
@@ -18,6 +21,8 @@ import * as testReports from './api/test-reports'
 import * as trace from './api/trace'
 import * as triggers from './api/triggers'
 import * as users from './api/users'
+import * as version from './api/version'
+import * as projectList from './api/project-list'
 import { RouteTable } from './api/route-table'
 import { accepts } from './auth/route-auth'
 import { ENDPOINT_SCOPES } from './auth/scopes'
@@ -42,19 +47,26 @@ const publicReadOrJob = accepts('personal', 'job', 'anonymous')
 const jobToken_ = accepts('job')
 const runnerToken = accepts('runner')
 const users_ = accepts('personal', { scopes: ENDPOINT_SCOPES.users })
+const usersList = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.users })
 const files = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.files })
 
 export const api = new RouteTable('/api/v4')
+  // Version and metadata
+  .get('/version', users_, version.metadata)
+  .get('/metadata', users_, version.metadata)
   // Users and tokens
   .get('/user', users_, users.currentUser)
+  .get('/users', usersList, users.listUsers)
   .post('/users', users_, users.createUser)
   .get('/users/:id', users_, users.showUser)
   .post('/users/:user_id/personal_access_tokens', users_, users.createPersonalAccessToken)
   .delete('/personal_access_tokens/:token_id', personal, users.revokePersonalAccessToken)
   // Projects and members
+  .get('/projects', publicRead, projectList.listProjects)
   .post('/projects', personal, projects.createProject)
   .get('/projects/:id', publicRead, projects.showProject)
   .put('/projects/:id', personal, projects.updateProjectSettings)
+  .delete('/projects/:id', personal, projects.destroyProject)
   .post('/projects/:id/members', personal, projects.addMember)
   .get('/projects/:id/members/all', personal, projects.listAllMembers)
   // Repository
@@ -99,11 +111,23 @@ export const api = new RouteTable('/api/v4')
   .post('/projects/:id/environments/:environment_id/stop', personal, environments.stop)
   .get('/projects/:id/deployments', publicReadOrJob, environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', publicReadOrJob, environments.showDeployment)
+  // Project webhooks
+  .get('/projects/:id/hooks', personal, projectHooks.list)
+  .post('/projects/:id/hooks', personal, projectHooks.create)
+  .get('/projects/:id/hooks/:hook_id', personal, projectHooks.show)
+  .put('/projects/:id/hooks/:hook_id', personal, projectHooks.update)
+  .delete('/projects/:id/hooks/:hook_id', personal, projectHooks.destroy)
+  .get('/projects/:id/hooks/:hook_id/events', personal, projectHooks.events)
+  .post('/projects/:id/hooks/:hook_id/events/:hook_log_id/resend', personal, projectHooks.resend)
+  .post('/projects/:id/hooks/:hook_id/test/:trigger', personal, projectHooks.test)
   // Resource groups
   .get('/projects/:id/resource_groups', personal, resourceGroups.list)
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
   .put('/projects/:id/resource_groups/:key', personal, resourceGroups.update)
   .get('/projects/:id/resource_groups/:key/upcoming_jobs', personal, resourceGroups.upcomingJobs)
+  // Artifacts of a ref's job (before /jobs/:job_id/…, which would take `artifacts` for a job id)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/download', publicReadOrJob, refArtifacts.downloadForRef)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/raw/:artifact_path+', publicReadOrJob, refArtifacts.rawForRef)
   // Jobs
   .get('/projects/:id/jobs', personalOrJob, jobs.list)
   .get('/projects/:id/jobs/:job_id', personal, jobs.show)
@@ -120,6 +144,15 @@ export const api = new RouteTable('/api/v4')
   .post('/runners/reset_authentication_token', runnerToken, runners.resetAuthenticationToken)
   .delete('/runners/managers', runnerToken, runners.unregisterManager)
   .post('/projects/:id/runners/reset_registration_token', personal, runners.resetRegistrationToken)
+  // Runners API for users (after /runners/managers and /runners/verify, before /runners/:id)
+  .get('/runners', personal, runnerAdmin.listOwned)
+  .get('/runners/all', personal, runnerAdmin.listAll)
+  .get('/runners/:id', personal, runnerAdmin.show)
+  .put('/runners/:id', personal, runnerAdmin.update)
+  .delete('/runners/:id', personal, runnerAdmin.destroy)
+  .get('/runners/:id/jobs', personal, runnerAdmin.jobs)
+  .get('/runners/:id/managers', personal, runnerAdmin.managers)
+  .get('/projects/:id/runners', personal, runnerAdmin.listForProject)
   // Runner jobs
   .post('/jobs/request', runnerToken, runnerJobs.requestJob)
   .put('/jobs/:id', jobToken_, runnerJobs.updateJob)

@@ -51,6 +51,7 @@ export type ProjectAbility =
   | 'manage_owners'
   | 'read_project_member'
   | 'create_runner'
+  | 'remove_project'
 
 /** The effective level: admins act as owners everywhere. */
 function level(access: ProjectAccess): number {
@@ -120,6 +121,7 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'rename_project':
     case 'change_visibility_level':
     case 'manage_owners':
+    case 'remove_project':
       return lvl >= AccessLevel.owner
   }
 }
@@ -130,4 +132,15 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
 export function canEraseJob(access: ProjectAccess, userId: number | undefined, jobUserId: number | null): boolean {
   if (can(access, 'admin_build')) return true
   return can(access, 'update_build') && userId !== undefined && jobUserId === userId
+}
+
+/**
+ * read_job_artifacts (Ci::JobArtifactPolicy): read_build, unless the job's `artifacts:access` is
+ * `none` (nobody downloads them); with `access: developer` or `public: false`, developer+ only.
+ */
+export function canReadJobArtifacts(access: ProjectAccess, artifacts: { access?: 'none' | 'developer' | 'all'; public?: boolean } | undefined): boolean {
+  if (!can(access, 'read_build')) return false
+  if (artifacts?.access === 'none') return false
+  const publicAccess = artifacts?.access === undefined ? artifacts?.public !== false : artifacts.access === 'all'
+  return publicAccess || level(access) >= AccessLevel.developer
 }

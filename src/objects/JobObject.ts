@@ -37,7 +37,7 @@ import { SerialQueue } from './serial'
 export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   readonly #queue = new SerialQueue()
   readonly #clock = new ObjectClock()
-  readonly #trace: LiveTrace
+  #trace: LiveTrace
   readonly #alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -236,7 +236,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     jobId: number,
     runner: { runnerId: number; runnerManagerId: number | null; /** the runner's maximum_timeout, if any */ timeout?: number | null },
   ): Promise<{ job: JobRow; token: string } | null> {
-    return this.#queue.run(async () => {
+    const assigned = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row || row.status !== 'pending' || row.type !== 'build') return null
       const token = generateToken(JOB_TOKEN_PREFIX)
@@ -251,9 +251,11 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       })
       if (!result?.changed) return null
       await this.#alarms.forgetTouches()
-      await this.#alarms.watch(result.job)
       return { job: result.job, token }
     })
+    // The effects of running (its alarms, its job hooks), as for every other transition.
+    if (assigned) await this.#afterTransition(assigned.job)
+    return assigned
   }
 
   /**
@@ -403,6 +405,16 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       fresh = true
     }
     return row ? { job: row, changed: false } : null
+  }
+
+  async forget(): Promise<void> {
+    await this.#queue.run(async () => {
+      this.#trace.close() // readers of the live log stop waiting
+      await this.ctx.storage.deleteAlarm()
+      await this.ctx.storage.deleteAll()
+      // The log's tables again, empty: a late reader finds no log rather than no table.
+      this.#trace = new LiveTrace(this.ctx.storage.sql, this.#clock)
+    })
   }
 
   async #runnerCancelsGracefully(row: JobRow): Promise<boolean> {

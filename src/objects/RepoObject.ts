@@ -12,7 +12,7 @@ import { expectsPack, readPushRequest, reportStatus, type PushRequest, type RefR
 import { isValidRefName } from '../git/refs'
 import {
   changedPaths, entryAt, listTree, logCommits, mergeBase, readCommit, readFileAt, resolveCommit, writeCommit, writeTree,
-  type FileChange, type TreeItem,
+  type FileChange, type TreeItem, commitFileChanges, commitsBetween,
 } from '../git/repo-ops'
 import { parseTag } from '../git/tag'
 import { isTreeMode } from '../git/tree'
@@ -259,6 +259,26 @@ export class RepoObject extends DurableObject<Env> {
     return changedPaths(this.store, from, to)
   }
 
+  /**
+   * The commits a push brought (`exclude..to`, `exclude` null: all of `to`'s history): how many
+   * (at most `countLimit`) and the newest `limit` of them, oldest first, with their changed files
+   * (Gitlab::DataBuilder::Push's commits and total_commits_count).
+   */
+  pushedCommits(exclude: string | null, to: string, limit: number, countLimit: number): {
+    total: number
+    commits: Array<{ view: CommitView; added: string[]; modified: string[]; removed: string[] }>
+  } {
+    const target = this.resolve(to)
+    if (!target) return { total: 0, commits: [] }
+    const base = exclude ? this.resolve(exclude) : null
+    const oids = commitsBetween(this.store, base, target, countLimit)
+    const newest = oids.slice(0, limit).reverse()
+    return {
+      total: oids.length,
+      commits: newest.map((oid) => ({ view: this.commitView(oid)!, ...commitFileChanges(this.store, oid) })),
+    }
+  }
+
   /** The best common ancestor of two revs, or null. */
   mergeBase(a: string, b: string): string | null {
     const [left, right] = [this.resolve(a), this.resolve(b)]
@@ -327,6 +347,17 @@ export class RepoObject extends DurableObject<Env> {
       })
       this.store.setRef(branchRef, oid)
       return { ok: true, commit: oid, before: head ?? ZERO_OID }
+    })
+  }
+
+  /**
+   * The project was deleted: every object and ref goes. The store's tables are made again, empty,
+   * so a request already on its way finds an empty repository rather than a broken one.
+   */
+  async destroy(): Promise<void> {
+    await this.queue.run(async () => {
+      await this.ctx.storage.deleteAll()
+      this.store.migrate()
     })
   }
 
