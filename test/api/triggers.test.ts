@@ -163,6 +163,10 @@ describe('POST /projects/:id/trigger/pipeline', () => {
     const trigger = await createTrigger(project.id, project.owner.token)
     const res = await apiJson('POST', `/projects/${project.id}/ref/main/trigger/pipeline?token=${trigger.token}`, { token: null })
     expect(res).toMatchObject({ status: 201, body: { source: 'trigger', ref: 'main' } })
+    // `requirements: { ref: /.+/ }`: a ref with slashes, as written.
+    await commitFile(project, 'notes.txt', 'x\n', 'release/v1')
+    const nested = await apiJson('POST', `/projects/${project.id}/ref/release/v1/trigger/pipeline?token=${trigger.token}`, { token: null })
+    expect(nested).toMatchObject({ status: 201, body: { ref: 'release/v1' } })
   })
 
   it('errors: missing params 400, bad variables 400, a wrong token or another project\'s token 404, a missing ref 400 with the creation error', async () => {
