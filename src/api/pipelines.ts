@@ -3,7 +3,7 @@ import { loadProject } from '../auth/access'
 import { authorize, can } from '../auth/policy'
 import { AVAILABLE_STATUSES } from '../ci/statuses'
 import type { Variable } from '../ci/types'
-import { pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
+import { latestPipelineViewStatement, pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage, MAX_COUNT_LIMIT } from '../http/pagination'
 import { Hash, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
@@ -12,7 +12,6 @@ import { json } from '../http/response'
 import { pipelineObject, repoObject } from '../objects/stubs'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
 import { variable as presentVariable } from '../present/variable'
-import { latestPipelineIdStatement } from '../db/pipelines'
 import { readPipelineVariables } from '../services/pipeline-variables'
 import { includeSettings } from '../services/ci-sources'
 import { cancelRedundantPipelines } from '../services/cancel-redundant-pipelines'
@@ -119,11 +118,10 @@ export async function latest(c: ApiContext): Promise<Response> {
   const ctx = await loadProject(c, params.id)
   const ref = params.ref || ctx.project.default_branch || 'main'
   const head = await repoObject(c.env, ctx.project.id).commitAt(ref)
-  const found = head ? await latestPipelineIdStatement(c.env.DB, { sql: '?', value: ctx.project.id }, ref, head.id).first<{ id: number }>() : null
-  if (!found) throw ApiError.forbidden()
+  const view = head ? await latestPipelineViewStatement(c.env.DB, ctx.project.id, ref, head.id).first<PipelineViewRow>() : null
+  if (!view) throw ApiError.forbidden()
   authorize(ctx.access, 'read_pipeline')
-  const view = await pipelineViewStatement(c.env.DB, found.id, ctx.project.id).first<PipelineViewRow>()
-  return json(presentDetailed(view!, c))
+  return json(presentDetailed(view, c))
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
 import { authorize, can } from '../auth/policy'
-import { generateToken, tokenDigest } from '../auth/tokens'
+import { generateTriggerToken, tokenDigest, triggerShortToken } from '../auth/tokens'
 import { pipelineViewStatement, type PipelineViewRow } from '../db/pipeline-views'
 import { getProject, getProjectByPath } from '../db/projects'
 import {
@@ -22,8 +22,6 @@ import { presentDetailed } from './pipelines'
  * takes admin_build (maintainer); changing one takes admin_trigger, which is admin_build and
  * being the token's owner (Ci::TriggerPolicy).
  */
-export const TRIGGER_TOKEN_PREFIX = 'glptt-'
-
 const ListParams = v.looseObject({ id: Str })
 
 /** GET /projects/:id/triggers */
@@ -63,11 +61,10 @@ export async function create(c: ApiContext): Promise<Response> {
   const params = await c.valid(CreateParams)
   const ctx = await loadProject(c, params.id)
   authorize(ctx.access, 'admin_build')
-  // Ci::Trigger#set_default_values: glptt- and 40 hex characters.
-  const token = `${TRIGGER_TOKEN_PREFIX}${randomHex(20)}`
+  const token = generateTriggerToken()
   const row = await insertTrigger(c.env.DB, {
     projectId: ctx.project.id, ownerId: ctx.caller.user!.id, description: params.description,
-    digest: await tokenDigest(token), shortToken: token.slice(TRIGGER_TOKEN_PREFIX.length, TRIGGER_TOKEN_PREFIX.length + 4),
+    digest: await tokenDigest(token), shortToken: triggerShortToken(token),
   }, c.now)
   return json(presentTrigger(row!, c.externalUrl, token), { status: 201 })
 }
@@ -127,11 +124,7 @@ export async function triggerPipelineHandler(c: ApiContext): Promise<Response> {
     payload: JSON.stringify(payload), externalUrl: c.externalUrl, now: c.now,
   })
   if (!outcome) throw ApiError.withMessage(404, '404 Not Found')
-  if (!outcome.ok) throw outcome.status === 401 ? ApiError.withMessage(401, outcome.message) : ApiError.fieldErrors(outcome.errors)
+  if (!outcome.ok) throw outcome.status === 401 ? ApiError.withMessage(401, outcome.message) : ApiError.fieldErrors(outcome.errors, outcome.status)
   const view = await pipelineViewStatement(c.env.DB, outcome.pipeline.id, project.id).first<PipelineViewRow>()
   return json(presentDetailed(view!, c), { status: 201 })
-}
-
-function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('')
 }

@@ -6,6 +6,7 @@ export const PERSONAL_TOKEN_PREFIX = 'glpat-'
 export const JOB_TOKEN_PREFIX = 'glcbt-'
 export const RUNNER_TOKEN_PREFIX = 'glrt-'
 export const RUNNER_REGISTRATION_PREFIX = 'GR1348941'
+export const TRIGGER_TOKEN_PREFIX = 'glptt-'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
@@ -15,6 +16,17 @@ export function generateToken(prefix: string): string {
   let out = prefix
   for (const byte of bytes) out += ALPHABET[byte & 63]
   return out
+}
+
+/** A pipeline trigger token, as Ci::Trigger#set_default_values makes it: glptt- and 40 hex characters. */
+export function generateTriggerToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20))
+  return TRIGGER_TOKEN_PREFIX + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Ci::Trigger#short_token: the first 4 characters after the prefix, what non-owners are shown. */
+export function triggerShortToken(token: string): string {
+  return token.slice(TRIGGER_TOKEN_PREFIX.length, TRIGGER_TOKEN_PREFIX.length + 4)
 }
 
 export async function tokenDigest(token: string): Promise<string> {

@@ -24,6 +24,14 @@ export function pipelineViewStatement(db: D1Database, pipelineId: number, projec
   return db.prepare(`${VIEW_SELECT} WHERE p.id = ? AND p.project_id = ${p.sql}`).bind(pipelineId, p.value)
 }
 
+/**
+ * Project#latest_pipeline(ref): the newest pipeline of `ref` at the ref's head commit `sha`
+ * (Ci::Pipeline.newest_first(ref:, sha:)), served by pipelines_project_ref.
+ */
+export function latestPipelineViewStatement(db: D1Database, projectId: number, ref: string, sha: string): D1PreparedStatement {
+  return db.prepare(`${VIEW_SELECT} WHERE p.project_id = ? AND p.ref = ? AND p.sha = ? ORDER BY p.id DESC LIMIT 1`).bind(projectId, ref, sha)
+}
+
 export interface PipelineFilter {
   scope?: 'running' | 'pending' | 'finished' | 'branches' | 'tags'
   status?: string

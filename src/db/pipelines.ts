@@ -1,5 +1,4 @@
 import type { JobStatus } from '../ci/statuses'
-import type { Variable } from '../ci/types'
 
 export interface PipelineRow {
   id: number
@@ -154,16 +153,6 @@ export function markAutoCanceledStatement(db: D1Database, pipelineId: number, by
 export async function childPipelineIds(db: D1Database, pipelineId: number): Promise<number[]> {
   const { results } = await db.prepare("SELECT id FROM pipelines WHERE parent_pipeline_id = ? AND source = 'parent_pipeline' ORDER BY id").bind(pipelineId).all<{ id: number }>()
   return results.map((row) => row.id)
-}
-
-/**
- * Project#latest_pipeline(ref): the newest pipeline of `ref` at the ref's head commit `sha`
- * (Ci::Pipeline.newest_first(ref:, sha:)), as the pipeline view.
- */
-export function latestPipelineIdStatement(db: D1Database, project: { sql: string; value: string | number }, ref: string, sha: string): D1PreparedStatement {
-  return db
-    .prepare(`SELECT id FROM pipelines WHERE project_id = ${project.sql} AND ref = ? AND sha = ? ORDER BY id DESC LIMIT 1`)
-    .bind(project.value, ref, sha)
 }
 
 /** Every job of a pipeline, retried ones too (the jobs a deleted pipeline takes with it). */

@@ -6,10 +6,10 @@ import type { PipelineRow } from '../db/pipelines'
 import { userAccessToProject, type ProjectRow } from '../db/projects'
 import { triggerByDigest } from '../db/triggers'
 import type { Env } from '../env'
-import { pipelineObject } from '../objects/stubs'
+import { pipelineObject, repoObject } from '../objects/stubs'
 import { cancelRedundantPipelines } from './cancel-redundant-pipelines'
 import { includeSettings } from './ci-sources'
-import { createPipeline, type CreatePipelineInput } from './create-pipeline'
+import { createFailedPipeline, createPipeline, type CreatePipelineInput } from './create-pipeline'
 
 /**
  * Ci::PipelineTriggerService: `POST /projects/:id/trigger/pipeline` with a pipeline trigger token
@@ -32,7 +32,7 @@ export interface TriggerRequest {
 
 export type TriggerOutcome =
   | { ok: true; pipeline: PipelineRow }
-  | { ok: false; status: 400; errors: Record<string, string[]> }
+  | { ok: false; status: 400 | 422; errors: Record<string, string[]> }
   | { ok: false; status: 401; message: string }
   | null
 
@@ -75,11 +75,20 @@ async function create(
 ): Promise<TriggerOutcome> {
   const variables: Variable[] = Object.entries(request.variables).map(([key, value]) => ({ key, value, variable_type: 'env_var' }))
   variables.push({ key: 'TRIGGER_PAYLOAD', value: request.payload, variable_type: 'file' })
-  const created = await createPipeline(env, {
+  const input: CreatePipelineInput = {
     project: request.project, ref: request.ref, variables, externalUrl: request.externalUrl, now: request.now,
     inputs: request.inputs, includeSettings: includeSettings(env), ...who,
-  })
-  if (!created.ok) return { ok: false, status: 400, errors: { base: created.errors } }
+  }
+  const created = await createPipeline(env, input)
+  if (!created.ok) {
+    // An invalid config is kept as a failed pipeline (save_on_errors), answered 422
+    // (pipeline_service_response: persisted, not created_successfully); other refusals save nothing.
+    const head = created.reason === 'invalid' ? await repoObject(env, request.project.id).commitAt(request.ref) : null
+    if (head && (await createFailedPipeline(env, { ...input, sha: head.id }, created.errors))) {
+      return { ok: false, status: 422, errors: { base: created.errors } }
+    }
+    return { ok: false, status: 400, errors: { base: created.errors } }
+  }
   await cancelRedundantPipelines(env, request.project, created.pipeline)
   await pipelineObject(env, created.pipeline.id).process(created.pipeline.id)
   return { ok: true, pipeline: created.pipeline }

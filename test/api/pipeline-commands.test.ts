@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { eventually, jobsByName, runJob } from '../job-driver'
+import { eventually, jobsByName } from '../job-driver'
 import { bytesOf, SimulatedRunner, startRunningJob } from '../runner-client'
 import { addMember, api, apiJson, commitFile, createPipelineFrom, createProject, createUser, type TestProject } from '../world'
 

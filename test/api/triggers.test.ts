@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { jobsByName } from '../job-driver'
 import { SimulatedRunner, startRunningJob } from '../runner-client'
-import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, encodedPath } from '../world'
+import { addMember, api, apiJson, commitFile, createPipelineFrom, createProject, createUser, encodedPath } from '../world'
 
 /**
  * Pipeline trigger tokens and triggering, through HTTP. GitLab sources: lib/api/ci/triggers.rb,
@@ -163,6 +163,10 @@ describe('POST /projects/:id/trigger/pipeline', () => {
     const trigger = await createTrigger(project.id, project.owner.token)
     const res = await apiJson('POST', `/projects/${project.id}/ref/main/trigger/pipeline?token=${trigger.token}`, { token: null })
     expect(res).toMatchObject({ status: 201, body: { source: 'trigger', ref: 'main' } })
+    // `requirements: { ref: /.+/ }`: a ref with slashes, as written.
+    await commitFile(project, 'notes.txt', 'x\n', 'release/v1')
+    const nested = await apiJson('POST', `/projects/${project.id}/ref/release/v1/trigger/pipeline?token=${trigger.token}`, { token: null })
+    expect(nested).toMatchObject({ status: 201, body: { ref: 'release/v1' } })
   })
 
   it('errors: missing params 400, bad variables 400, a wrong token or another project\'s token 404, a missing ref 400 with the creation error', async () => {
@@ -187,6 +191,17 @@ describe('POST /projects/:id/trigger/pipeline', () => {
       .toMatchObject({ status: 403, body: { message: '403 Forbidden' } })
     const after = await env.DB.prepare('SELECT COUNT(*) AS n FROM pipelines WHERE project_id = ?').bind(project.id).first<{ n: number }>()
     expect(after!.n).toBe(before!.n)
+  })
+
+  it('an invalid config is kept as a failed pipeline and answered 422, as pipeline_service_response does', async () => {
+    const project = await createProject()
+    await createPipelineFrom(project, CI)
+    const trigger = await createTrigger(project.id, project.owner.token)
+    await commitFile(project, '.gitlab-ci.yml', 'build: {script: x, when: sometimes}\n', 'main', 'PUT')
+    const res = await apiJson('POST', `/projects/${project.id}/trigger/pipeline`, { token: null, body: { ref: 'main', token: trigger.token } })
+    expect(res).toMatchObject({ status: 422, body: { message: { base: [expect.stringContaining('jobs:build when')] } } })
+    const [failed] = (await apiJson('GET', `/projects/${project.id}/pipelines?source=trigger`, { token: project.owner.token })).body
+    expect(failed).toMatchObject({ status: 'failed', source: 'trigger' })
   })
 
   it('a trigger whose owner lost developer access is refused with the creation error', async () => {

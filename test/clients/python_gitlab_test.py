@@ -5,6 +5,7 @@ Run by test/clients/run.mjs, which starts the server and sets EDGEJOBS_URL and E
     /usr/bin/python3 test/clients/python_gitlab_test.py [--counts FILE] [TestCase.test_name ...]
 """
 
+import gzip
 import io
 import json
 import os
@@ -175,6 +176,69 @@ class VariablesAndProtectedBranches(EdgejobsCase):
         self.assertTrue(project.branches.get("main").protected)
         project.protectedbranches.delete("main")
         self.assertEqual(project.protectedbranches.list(get_all=True), [])
+JUNIT = (b'<testsuites><testsuite name="unit"><testcase classname="A" name="ok" time="0.5"/>'
+         b'<testcase classname="A" name="bad" time="1"><failure>boom</failure></testcase></testsuite></testsuites>')
+
+
+class PipelineCommandsTriggersAndLint(EdgejobsCase):
+    def test_trigger_tokens_and_a_triggered_pipeline(self):
+        project = self.project("build:\n  script: make\n")
+        trigger = project.triggers.create({"description": "deploy"})
+        self.assertTrue(trigger.token.startswith("glptt-"))
+        pipeline = project.trigger_pipeline("main", trigger.token, variables={"TARGET": "staging"})
+        self.assertEqual(pipeline.source, "trigger")
+        variables = {v.key: v.value for v in pipeline.variables.list(get_all=True)}
+        self.assertEqual(variables["TARGET"], "staging")
+        self.assertIn("TRIGGER_PAYLOAD", variables)
+        listed = project.triggers.list(get_all=True)
+        self.assertEqual([t.description for t in listed], ["deploy"])
+        self.assertEqual(listed[0].token, trigger.token[6:10])
+        again = project.triggers.get(trigger.id)
+        again.description = "nightly"
+        again.save()
+        self.assertEqual(project.triggers.get(trigger.id).description, "nightly")
+        again.delete()
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError) as refused:
+            project.trigger_pipeline("main", trigger.token)
+        self.assertEqual(refused.exception.response_code, 404)
+
+    def test_pipeline_test_report_retry_cancel_and_delete(self):
+        project = self.project("unit:\n  script: make test\n  artifacts: {reports: {junit: report.xml}}\n")
+        runner = Runner(URL, TOKEN, project.id)
+        pipeline = project.pipelines.create({"ref": "main"})
+        job = runner.take("unit")
+        response = runner.session.post(
+            f"{runner.api}/jobs/{job['id']}/artifacts",
+            params={"artifact_format": "gzip", "artifact_type": "junit"},
+            headers={"JOB-TOKEN": job["token"]},
+            files={"file": ("junit.xml.gz", gzip.compress(JUNIT), "application/octet-stream")},
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        runner.finish(job, "failed", "script_failure")
+        report = pipeline.test_report.get()
+        self.assertEqual((report.total_count, report.failed_count, report.success_count), (2, 1, 1))
+        self.assertEqual([c["name"] for c in report.test_suites[0]["test_cases"]], ["bad", "ok"])
+        self.assertEqual(pipeline.test_report_summary.get().total["count"], 2)
+
+        pipeline.retry()
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "pending")
+        pipeline.cancel()
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "canceled")
+        pipeline.delete()
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as gone:
+            project.pipelines.get(pipeline.id)
+        self.assertEqual(gone.exception.response_code, 404)
+
+    def test_ci_lint(self):
+        project = self.project()
+        self.assertTrue(project.ci_lint.create({"content": "a:\n  script: x\n"}).valid)
+        with self.assertRaises(gitlab.exceptions.GitlabCiLintError):
+            project.ci_lint.validate({"content": "a:\n  scrpt: x\n"})
+        own = project.ci_lint.get(include_jobs=True)
+        self.assertTrue(own.valid)
+        self.assertEqual([j["name"] for j in own.jobs], ["build", "test", "deploy"])
 
 
 class CommandLine(EdgejobsCase):

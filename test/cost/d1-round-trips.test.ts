@@ -84,3 +84,17 @@ describe('D1 round trips', () => {
     expect(await roundTrips(`/projects/${project.id}/protected_branches`, { token })).toEqual({ status: 200, trips: 1 })
   })
 })
+
+describe('D1 round trips of the pipeline reads and triggers', () => {
+  it('triggers, a pipeline\'s variables and its test report are one round trip; the latest pipeline two (its ref\'s head comes from the repository object)', async () => {
+    const { project, pipelineId } = await world()
+    const token = project.owner.token
+    const trigger = await roundTrips(`/projects/${project.id}/triggers`, { method: 'POST', token, json: { description: 'x' } })
+    expect(trigger.status).toBe(201)
+    expect(await roundTrips(`/projects/${project.id}/triggers?per_page=5`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/pipelines/${pipelineId}/variables`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/pipelines/${pipelineId}/test_report`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/pipelines/${pipelineId}/test_report_summary`, { token })).toEqual({ status: 200, trips: 1 })
+    expect(await roundTrips(`/projects/${project.id}/pipelines/latest`, { token })).toEqual({ status: 200, trips: 2 })
+  })
+})
