@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { API, BASE, ROOT_TOKEN, api, commitFile, createProject, git, localRepo } from '../git-cli/harness.mjs'
+import { API, BASE, ROOT_TOKEN, api, commitFile, createProject, git, gitOk, localRepo } from '../git-cli/harness.mjs'
 import { startReceiver } from './receiver.mjs'
 
 const FIXTURE = JSON.parse(readFileSync(new URL('./job-hook.fixture.json', import.meta.url), 'utf8'))
@@ -166,5 +166,22 @@ describe('webhooks to a real receiver', () => {
     ])
     assert.equal(body.user_username, project.owner.username)
     assert.equal(body.project.homepage, `${BASE}/${project.path_with_namespace}`)
+
+    // An annotated tag: a Tag Push Hook with the tag's commit and message (Git::TagHooksService).
+    await addHook(project, { url: receiver.url('/tags'), tag_push_events: true })
+    gitOk(['tag', '-a', 'v1.0', '-m', 'Release 1.0'], { cwd: dir })
+    const tagPush = git(['push', 'origin', 'v1.0'], { cwd: dir })
+    assert.equal(tagPush.status, 0, tagPush.stderr)
+    const [tag] = await receiver.waitFor('/tags', (list) => list.length >= 1)
+    assert.equal(tag.headers['x-gitlab-event'], 'Tag Push Hook')
+    assert.equal(tag.body.object_kind, 'tag_push')
+    assert.equal(tag.body.ref, 'refs/tags/v1.0')
+    assert.equal(tag.body.checkout_sha, second)
+    assert.notEqual(tag.body.after, second) // the tag object's id
+    assert.equal(tag.body.message, 'Release 1.0')
+    assert.equal(tag.body.total_commits_count, 1)
+    assert.deepEqual(tag.body.commits.map((c) => c.id), [second])
+    // The branch-only hook heard nothing of the tag.
+    assert.equal(receiver.requests.filter((r) => r.path === '/push').length, 1)
   })
 })
