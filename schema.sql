@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS pipelines (
   auto_cancel_on_new_commit TEXT,
   auto_cancel_on_job_failure TEXT,
   auto_canceled_by_id INTEGER,             -- the newer pipeline that auto-canceled this one
+  trigger_id INTEGER,                      -- the pipeline trigger token that made it (source trigger)
   lock_version INTEGER NOT NULL DEFAULT 0,
   UNIQUE (project_id, iid)
 );
@@ -125,6 +126,23 @@ CREATE INDEX IF NOT EXISTS pipelines_project ON pipelines(project_id, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_project_status ON pipelines(project_id, status, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_project_ref ON pipelines(project_id, ref, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_source_job ON pipelines(source_job_id);
+-- A trigger's last_used: its newest pipeline.
+CREATE INDEX IF NOT EXISTS pipelines_trigger ON pipelines(trigger_id, id DESC);
+
+-- Pipeline trigger tokens (Ci::Trigger). Only the token's SHA-256 digest is kept, and its
+-- short_token (the first 4 characters after `glptt-`), which is what GitLab shows non-owners.
+CREATE TABLE IF NOT EXISTS pipeline_triggers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  description TEXT,                        -- PUT without description sets it NULL, as GitLab's update does
+  token_digest TEXT NOT NULL UNIQUE,
+  short_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS pipeline_triggers_project ON pipeline_triggers(project_id, id);
 
 CREATE TABLE IF NOT EXISTS pipeline_stages (
   pipeline_id INTEGER NOT NULL,
@@ -190,6 +208,8 @@ CREATE INDEX IF NOT EXISTS jobs_pipeline ON jobs(pipeline_id, id DESC);
 -- The runners' queue: pending builds, oldest first.
 CREATE INDEX IF NOT EXISTS jobs_pending_queue ON jobs(id) WHERE status = 'pending' AND type = 'build';
 CREATE INDEX IF NOT EXISTS jobs_token ON jobs(token_digest) WHERE token_digest IS NOT NULL;
+-- A runner's jobs (GET /runners/:id/jobs) and whether it is executing one (job_execution_status).
+CREATE INDEX IF NOT EXISTS jobs_runner ON jobs(runner_id, id DESC) WHERE runner_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_artifacts_expiry ON jobs(artifacts_expire_at) WHERE artifacts_expire_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS job_artifacts (
@@ -224,7 +244,9 @@ CREATE TABLE IF NOT EXISTS runners (
   created_by_id INTEGER,
   created_at INTEGER NOT NULL,
   updated_at INTEGER,               -- last change of the record (not heartbeats): If-Unmodified-Since
-  contacted_at INTEGER
+  contacted_at INTEGER,
+  access_level TEXT NOT NULL DEFAULT 'not_protected', -- not_protected | ref_protected
+  maintenance_note TEXT
 );
 CREATE INDEX IF NOT EXISTS runners_project ON runners(project_id);
 

@@ -1,20 +1,28 @@
 import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
+import * as refArtifacts from './api/ref-artifacts'
+import * as ciLint from './api/ci-lint'
 import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
 import * as runners from './api/runners'
+import * as runnerAdmin from './api/runner-admin'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
+import * as pipelineCommands from './api/pipeline-commands'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
 import * as projectHooks from './api/project-hooks'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
+import * as testReports from './api/test-reports'
 import * as trace from './api/trace'
+import * as triggers from './api/triggers'
 import * as users from './api/users'
+import * as version from './api/version'
+import * as projectList from './api/project-list'
 import { RouteTable } from './api/route-table'
 import { accepts } from './auth/route-auth'
 import { ENDPOINT_SCOPES } from './auth/scopes'
@@ -32,24 +40,33 @@ import { gitRoute } from './api/git-http'
 const personal = accepts('personal')
 const personalOrJob = accepts('personal', 'job')
 const publicRead = accepts('personal', 'anonymous')
+/** No authentication (the trigger API: its `token` param is checked by the handler). */
+const anonymous = accepts('anonymous')
 const publicReadOrJob = accepts('personal', 'job', 'anonymous')
 /** The runner's calls for its job: the job token only, refusals 403 (authenticate_job!). */
 const jobToken_ = accepts('job')
 const runnerToken = accepts('runner')
 const users_ = accepts('personal', { scopes: ENDPOINT_SCOPES.users })
+const usersList = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.users })
 const files = accepts('personal', 'anonymous', { scopes: ENDPOINT_SCOPES.files })
 
 export const api = new RouteTable('/api/v4')
+  // Version and metadata
+  .get('/version', users_, version.metadata)
+  .get('/metadata', users_, version.metadata)
   // Users and tokens
   .get('/user', users_, users.currentUser)
+  .get('/users', usersList, users.listUsers)
   .post('/users', users_, users.createUser)
   .get('/users/:id', users_, users.showUser)
   .post('/users/:user_id/personal_access_tokens', users_, users.createPersonalAccessToken)
   .delete('/personal_access_tokens/:token_id', personal, users.revokePersonalAccessToken)
   // Projects and members
+  .get('/projects', publicRead, projectList.listProjects)
   .post('/projects', personal, projects.createProject)
   .get('/projects/:id', publicRead, projects.showProject)
   .put('/projects/:id', personal, projects.updateProjectSettings)
+  .delete('/projects/:id', personal, projects.destroyProject)
   .post('/projects/:id/members', personal, projects.addMember)
   .get('/projects/:id/members/all', personal, projects.listAllMembers)
   // Repository
@@ -64,9 +81,27 @@ export const api = new RouteTable('/api/v4')
   // Pipelines
   .post('/projects/:id/pipeline', personal, pipelines.create)
   .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)
+  .get('/projects/:id/pipelines/latest', publicRead, pipelines.latest) // before :pipeline_id
   .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
+  .delete('/projects/:id/pipelines/:pipeline_id', personal, pipelineCommands.destroy)
+  .post('/projects/:id/pipelines/:pipeline_id/retry', personal, pipelineCommands.retry)
+  .post('/projects/:id/pipelines/:pipeline_id/cancel', personal, pipelineCommands.cancel)
+  .get('/projects/:id/pipelines/:pipeline_id/variables', publicRead, pipelines.variables)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report', publicRead, testReports.show)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report_summary', publicRead, testReports.summary)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
+  // CI Lint
+  .post('/projects/:id/ci/lint', publicRead, ciLint.lintContent)
+  .get('/projects/:id/ci/lint', publicRead, ciLint.lintProjectConfig)
+  // Pipeline triggers (the trigger call's credential is its `token` param)
+  .get('/projects/:id/triggers', personal, triggers.list)
+  .post('/projects/:id/triggers', personal, triggers.create)
+  .get('/projects/:id/triggers/:trigger_id', personal, triggers.show)
+  .put('/projects/:id/triggers/:trigger_id', personal, triggers.update)
+  .delete('/projects/:id/triggers/:trigger_id', personal, triggers.destroy)
+  .post('/projects/:id/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
+  .post('/projects/:id/ref/:ref+/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
   // Environments and deployments
   .get('/projects/:id/environments', publicReadOrJob, environments.listEnvironments)
   .post('/projects/:id/environments', personal, environments.createEnvironment)
@@ -90,6 +125,9 @@ export const api = new RouteTable('/api/v4')
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)
   .put('/projects/:id/resource_groups/:key', personal, resourceGroups.update)
   .get('/projects/:id/resource_groups/:key/upcoming_jobs', personal, resourceGroups.upcomingJobs)
+  // Artifacts of a ref's job (before /jobs/:job_id/…, which would take `artifacts` for a job id)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/download', publicReadOrJob, refArtifacts.downloadForRef)
+  .get('/projects/:id/jobs/artifacts/:ref_name+/raw/:artifact_path+', publicReadOrJob, refArtifacts.rawForRef)
   // Jobs
   .get('/projects/:id/jobs', personalOrJob, jobs.list)
   .get('/projects/:id/jobs/:job_id', personal, jobs.show)
@@ -106,6 +144,15 @@ export const api = new RouteTable('/api/v4')
   .post('/runners/reset_authentication_token', runnerToken, runners.resetAuthenticationToken)
   .delete('/runners/managers', runnerToken, runners.unregisterManager)
   .post('/projects/:id/runners/reset_registration_token', personal, runners.resetRegistrationToken)
+  // Runners API for users (after /runners/managers and /runners/verify, before /runners/:id)
+  .get('/runners', personal, runnerAdmin.listOwned)
+  .get('/runners/all', personal, runnerAdmin.listAll)
+  .get('/runners/:id', personal, runnerAdmin.show)
+  .put('/runners/:id', personal, runnerAdmin.update)
+  .delete('/runners/:id', personal, runnerAdmin.destroy)
+  .get('/runners/:id/jobs', personal, runnerAdmin.jobs)
+  .get('/runners/:id/managers', personal, runnerAdmin.managers)
+  .get('/projects/:id/runners', personal, runnerAdmin.listForProject)
   // Runner jobs
   .post('/jobs/request', runnerToken, runnerJobs.requestJob)
   .put('/jobs/:id', jobToken_, runnerJobs.updateJob)

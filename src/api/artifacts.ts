@@ -2,7 +2,8 @@ import * as v from 'valibot'
 import type { Env } from '../env'
 import { loadProject } from '../auth/access'
 import { authenticateJob, presentedJobToken } from '../auth/job-auth'
-import { authorize } from '../auth/policy'
+import { authorize, canReadJobArtifacts } from '../auth/policy'
+import { jobOptions } from '../db/jobs'
 import { digestsEqual, tokenDigest } from '../auth/tokens'
 import {
   artifactOfType, buildInProject, deleteArtifactsStatement, jobArtifactsStatement, jobByTokenDigest, keepArtifactsStatements,
@@ -135,7 +136,7 @@ export function contentDisposition(filename: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`
 }
 
-function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
+export function fileResponse(object: R2ObjectBody, artifact: ArtifactRow): Response {
   return new Response(object.body, {
     headers: {
       'Content-Type': 'application/octet-stream',
@@ -189,7 +190,13 @@ export async function download(c: ApiContext): Promise<Response> {
   const { ctx, row } = await loadBuildArtifacts(c)
   authorize(ctx.access, 'read_build')
   if (!row) throw ApiError.notFound()
+  authorizeReadJobArtifacts(ctx.access, row)
   return archiveResponse(c.env, row.id, c.now)
+}
+
+/** authorize_read_job_artifacts!: the job's `artifacts:access` (Ci::JobArtifactPolicy); 403 when refused. */
+function authorizeReadJobArtifacts(access: Parameters<typeof canReadJobArtifacts>[0], row: JobViewRow): void {
+  if (!canReadJobArtifacts(access, jobOptions(row).artifacts)) throw ApiError.forbidden()
 }
 
 /** Go's mime.TypeByExtension built-in table, which Workhorse's detectFileContentType uses. */
@@ -217,11 +224,12 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'read_build')
   const row = ctx.results[0].results[0]
   if (!row || row.type !== 'build') throw ApiError.notFound()
+  authorizeReadJobArtifacts(ctx.access, row)
   const artifacts = ctx.results[1].results
   const archive = artifacts.find((artifact) => artifact.file_type === 'archive')
   // available_artifacts?: not_found! (GitLab's own "404 Not Found").
   if (!archive || (archive.expire_at !== null && archive.expire_at <= c.now)) throw ApiError.withMessage(404, '404 Not Found')
-  const path = validArtifactPath(c.request)
+  const path = validArtifactPath(new URL(c.request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/'))
   const notFound = () => new Response('Not Found\n', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   const metadata = artifacts.find((artifact) => artifact.file_type === 'metadata')
   if (metadata) {
@@ -244,9 +252,11 @@ export async function downloadEntry(c: ApiContext): Promise<Response> {
   })
 }
 
-/** Gitlab::Ci::Build::Artifacts::Path#valid?: no NUL byte, valid UTF-8; else `400 Bad request`. */
-function validArtifactPath(request: Request): string {
-  const encoded = new URL(request.url).pathname.split('/artifacts/').slice(1).join('/artifacts/')
+/**
+ * Gitlab::Ci::Build::Artifacts::Path#valid? of the path as sent (percent-encoded): no NUL byte,
+ * valid UTF-8; else `400 Bad request`.
+ */
+export function validArtifactPath(encoded: string): string {
   const bytes = percentDecodeBytes(encoded)
   let path: string
   try {

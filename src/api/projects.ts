@@ -12,7 +12,9 @@ import { ApiError } from '../http/errors'
 import { MAX_COUNT_LIMIT, offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { Bool, Int, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
+import { checkUnmodifiedSince } from '../http/conditional'
 import { json } from '../http/response'
+import { deleteProject } from '../services/delete-project'
 import { member, project } from '../present/project'
 import type { ApiContext } from './context'
 
@@ -203,4 +205,19 @@ export async function listAllMembers(c: ApiContext): Promise<Response> {
   })
   const base = c.externalUrl
   return json(members.slice(0, page.perPage).map((m) => member(m.member, m.user, base)), { headers })
+}
+
+/**
+ * DELETE /projects/:id (owner or admin: remove_project) — 202 `{"message":"202 Accepted"}`.
+ * The project's rows go before the answer; its logs, artifacts and repository right after it.
+ */
+export async function destroyProject(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const { id } = await parseAfterAuthentication(c, () => validate(ProjectIdParams, raw))
+  const ctx = await loadProject(c, id)
+  authorize(ctx.access, 'remove_project')
+  checkUnmodifiedSince(c.request, ctx.project.last_activity_at)
+  const cleanup = await deleteProject(c.env, ctx.project.id)
+  c.execution.waitUntil(cleanup())
+  return json({ message: '202 Accepted' }, { status: 202 })
 }

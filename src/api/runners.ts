@@ -8,6 +8,7 @@ import {
   updateRunnerToken, type NewRunner,
 } from '../db/runners'
 import { digestsEqual } from '../auth/tokens'
+import { checkUnmodifiedSince } from '../http/conditional'
 import { ApiError } from '../http/errors'
 import { Bool, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
@@ -21,7 +22,7 @@ import type { ApiContext } from './context'
  */
 
 /** `tag_list`: an array, or a comma-separated string (CommaSeparatedToArray). */
-const TagList = v.pipe(
+export const TagList = v.pipe(
   v.custom<string | string[]>((value) => typeof value === 'string' || (Array.isArray(value) && value.every((t) => typeof t === 'string')), 'is invalid'),
   v.transform((value) => {
     const items = (typeof value === 'string' ? value.split(',') : value).map((tag) => tag.trim()).filter(Boolean)
@@ -51,8 +52,8 @@ const CreateRunnerParams = v.looseObject({
 type Settings = v.InferOutput<v.ObjectSchema<typeof RunnerSettings, undefined>>
 
 /** Ci::Runner::TAG_LIST_MAX_LENGTH */
-const TAG_LIST_MAX_LENGTH = 50
-const TOO_MANY_TAGS = `Too many tags specified. Please limit the number of tags to ${TAG_LIST_MAX_LENGTH}`
+export const TAG_LIST_MAX_LENGTH = 50
+export const TOO_MANY_TAGS = `Too many tags specified. Please limit the number of tags to ${TAG_LIST_MAX_LENGTH}`
 
 /**
  * Ci::Runner's validations. `errors` is how the endpoint shows them: `POST /runners` renders the
@@ -83,6 +84,8 @@ function newRunner(
     paused: settings.paused ?? (settings.active === undefined ? false : !settings.active),
     locked: settings.locked ?? false,
     maximum_timeout: settings.maximum_timeout ?? null,
+    access_level: settings.access_level ?? 'not_protected',
+    maintenance_note: settings.maintenance_note ?? null,
     created_at: now,
   }
 }
@@ -129,17 +132,6 @@ export async function verify(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const { runner } = await authenticateRunner(c.env, c.request, raw)
   return json(runnerRegistrationDetails(runner, raw.token as string))
-}
-
-/**
- * destroy_conditionally! (lib/api/helpers.rb check_unmodified_since!): an `If-Unmodified-Since`
- * the record was changed after is 412; a date Time.parse cannot read is ignored.
- */
-function checkUnmodifiedSince(request: Request, updatedAt: number | null): void {
-  const header = request.headers.get('If-Unmodified-Since')
-  if (!header || updatedAt === null) return
-  const since = Date.parse(header)
-  if (!Number.isNaN(since) && updatedAt > since) throw ApiError.withMessage(412, '412 Precondition Failed')
 }
 
 /** DELETE /runners — unregisters the runner (and all its managers): 204. */

@@ -1,13 +1,14 @@
 import * as v from 'valibot'
 import { authenticate } from '../auth/access'
 import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/tokens'
-import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId } from '../db/users'
+import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId, userListStatements, type UserRow } from '../db/users'
 import { authorizeAdmin } from '../auth/policy'
 import { ApiError } from '../http/errors'
-import { Bool, Int, IsoDate, NonBlankStr, Str } from '../http/param-types'
+import { Bool, Int, IsoDate, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json, noContent } from '../http/response'
-import { userWithAdmin } from '../present/user'
+import { userBasic, userWithAdmin } from '../present/user'
+import { MAX_COUNT_LIMIT, offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { isoTime } from '../present/time'
 import type { ApiContext } from './context'
 
@@ -123,4 +124,54 @@ export async function revokePersonalAccessToken(c: ApiContext): Promise<Response
   if (ownerId === null || (ownerId !== caller.user!.id && caller.user!.is_admin !== 1)) throw ApiError.notFound()
   await revokeToken(c.env.DB, ownerId, token_id)
   return noContent()
+}
+
+const ListUsersParams = v.looseObject({
+  username: v.optional(Str),
+  search: v.optional(Str),
+  active: v.optional(Bool, false),
+  blocked: v.optional(Bool, false),
+  external: v.optional(Bool, false),
+  admins: v.optional(Bool, false),
+  extern_uid: v.optional(Str),
+  provider: v.optional(Str),
+  order_by: v.optional(OneOf(['id', 'name', 'username', 'created_at', 'updated_at'] as const), 'id'),
+  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+})
+
+/**
+ * GET /users (lib/api/users.rb, UsersFinder): any signed-in user lists users as UserBasic; an
+ * admin sees UserWithAdmin and may order and search emails; anonymous callers only with an exact
+ * `username` (0 or 1 user). Nobody here has an external identity or is external.
+ */
+export async function listUsers(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
+  const params = validate(ListUsersParams, raw)
+  if ((params.extern_uid === undefined) !== (params.provider === undefined)) {
+    throw ApiError.plain(400, 'extern_uid, provider provide all or none of parameters')
+  }
+  const isAdmin = caller.user?.is_admin === 1
+  if (params.extern_uid !== undefined) authorizeAdmin(caller)
+  if (!caller.user && params.username === undefined) throw ApiError.forbidden('Not authorized to access /api/v4/users')
+  const page = parseOffsetPage(raw)
+  const statements = userListStatements(c.env.DB, {
+    username: params.username,
+    search: params.search,
+    searchEmails: isAdmin,
+    active: params.active,
+    blocked: params.blocked,
+    // by_external_identity finds nobody: no identities are kept.
+    external: params.external || params.extern_uid !== undefined,
+    admins: params.admins && isAdmin,
+    // Non-admins' order and sort are dropped (can_read_all_resources?).
+    orderBy: isAdmin ? params.order_by : 'id',
+    sort: isAdmin ? params.sort : 'desc',
+  }, { limit: page.perPage + 1, offset: page.offset }, MAX_COUNT_LIMIT)
+  const [rows, count] = statements ? await c.env.DB.batch(statements) : [{ results: [] }, { results: [{ total: 0 }] }]
+  const users = rows.results as UserRow[]
+  const total = (count.results[0] as { total: number } | undefined)?.total ?? 0
+  const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: users.length > page.perPage, total: total > MAX_COUNT_LIMIT ? undefined : total })
+  const present = isAdmin ? userWithAdmin : userBasic
+  return json(users.slice(0, page.perPage).map((user) => present(user, c.externalUrl)), { headers })
 }

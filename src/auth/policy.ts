@@ -33,6 +33,9 @@ export type ProjectAbility =
   | 'read_pipeline'
   | 'read_code'
   | 'create_pipeline'
+  | 'update_pipeline'
+  | 'admin_pipeline'
+  | 'destroy_pipeline'
   | 'push_code'
   | 'cancel_build'
   | 'update_build'
@@ -48,6 +51,7 @@ export type ProjectAbility =
   | 'manage_owners'
   | 'read_project_member'
   | 'create_runner'
+  | 'remove_project'
 
 /** The effective level: admins act as owners everywhere. */
 function level(access: ProjectAccess): number {
@@ -98,6 +102,7 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
       // download_code: reporter+, or anyone who sees a public/internal project.
       return lvl >= AccessLevel.reporter || access.visibility !== 'private'
     case 'create_pipeline':
+    case 'update_pipeline': // also cancel_pipeline
     case 'push_code':
     case 'cancel_build':
     case 'update_build':
@@ -105,15 +110,18 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'retry_job':
     case 'keep_job_artifacts':
       return lvl >= AccessLevel.developer
-    case 'admin_build':
+    case 'admin_build': // also admin_trigger's first half and manage_trigger (TriggerPolicy)
+    case 'admin_pipeline':
     case 'force_cancel_build':
     case 'admin_project':
     case 'admin_project_member':
     case 'create_runner':
       return lvl >= AccessLevel.maintainer
+    case 'destroy_pipeline':
     case 'rename_project':
     case 'change_visibility_level':
     case 'manage_owners':
+    case 'remove_project':
       return lvl >= AccessLevel.owner
   }
 }
@@ -124,4 +132,15 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
 export function canEraseJob(access: ProjectAccess, userId: number | undefined, jobUserId: number | null): boolean {
   if (can(access, 'admin_build')) return true
   return can(access, 'update_build') && userId !== undefined && jobUserId === userId
+}
+
+/**
+ * read_job_artifacts (Ci::JobArtifactPolicy): read_build, unless the job's `artifacts:access` is
+ * `none` (nobody downloads them); with `access: developer` or `public: false`, developer+ only.
+ */
+export function canReadJobArtifacts(access: ProjectAccess, artifacts: { access?: 'none' | 'developer' | 'all'; public?: boolean } | undefined): boolean {
+  if (!can(access, 'read_build')) return false
+  if (artifacts?.access === 'none') return false
+  const publicAccess = artifacts?.access === undefined ? artifacts?.public !== false : artifacts.access === 'all'
+  return publicAccess || level(access) >= AccessLevel.developer
 }

@@ -191,3 +191,11 @@ export async function setCiDefaultGitDepth(db: D1Database, projectId: number, de
     .bind(projectId, depth)
     .run()
 }
+
+/** The projects `ids` (those that exist), in id order. */
+export async function projectsByIds(db: D1Database, ids: number[]): Promise<ProjectRow[]> {
+  const unique = [...new Set(ids)]
+  if (unique.length === 0) return []
+  const { results } = await db.prepare(`SELECT * FROM projects WHERE id IN (${unique.map(() => '?').join(', ')}) ORDER BY id`).bind(...unique).all<ProjectRow>()
+  return results
+}

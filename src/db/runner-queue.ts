@@ -14,6 +14,15 @@ function tagsFit(jobTags: string, runnerTags: string): string {
   return `NOT EXISTS (SELECT 1 FROM json_each(${jobTags}) t WHERE t.value NOT IN (SELECT value FROM json_each(${runnerTags})))`
 }
 
+/**
+ * The job's pipeline runs on a protected branch: what a `ref_protected` runner requires
+ * (Ci::Runner access_level, matched as GitLab's queue matches `protected` builds).
+ */
+function onProtectedRef(pipelineId: string): string {
+  return `EXISTS (SELECT 1 FROM pipelines pp JOIN protected_branches pb ON pb.project_id = pp.project_id AND pp.ref GLOB pb.name
+    WHERE pp.id = ${pipelineId} AND pp.tag = 0)`
+}
+
 /** Runners contacted within this long are online (Ci::Runner::ONLINE_CONTACT_TIMEOUT). */
 export const ONLINE_CONTACT_TIMEOUT_MS = 2 * 60 * 60 * 1000
 
@@ -21,14 +30,15 @@ export const ONLINE_CONTACT_TIMEOUT_MS = 2 * 60 * 60 * 1000
  * Whether an online, unpaused runner could take this job (scope, tags, run_untagged): the
  * "stuck pending with no matching runner" rule asks it.
  */
-export async function anyOnlineRunnerCanTake(db: D1Database, job: Pick<JobRow, 'project_id' | 'tag_list'>, now: number): Promise<boolean> {
+export async function anyOnlineRunnerCanTake(db: D1Database, job: Pick<JobRow, 'project_id' | 'tag_list' | 'pipeline_id'>, now: number): Promise<boolean> {
   const row = await db
     .prepare(
       `SELECT 1 AS fits FROM runners r WHERE r.paused = 0 AND r.contacted_at > ?1
        AND (r.runner_type = 'instance_type' OR r.project_id = ?2)
-       AND (r.run_untagged = 1 OR ?3 <> '[]') AND ${tagsFit('?3', 'r.tag_list')} LIMIT 1`,
+       AND (r.run_untagged = 1 OR ?3 <> '[]') AND ${tagsFit('?3', 'r.tag_list')}
+       AND (r.access_level <> 'ref_protected' OR ${onProtectedRef('?4')}) LIMIT 1`,
     )
-    .bind(now - ONLINE_CONTACT_TIMEOUT_MS, job.project_id, job.tag_list)
+    .bind(now - ONLINE_CONTACT_TIMEOUT_MS, job.project_id, job.tag_list, job.pipeline_id)
     .first()
   return row !== null
 }
@@ -45,6 +55,7 @@ export function candidatesStatement(db: D1Database, runner: RunnerRow): D1Prepar
   ]
   const binds: unknown[] = [runner.tag_list]
   if (runner.run_untagged !== 1) where.push("j.tag_list <> '[]'")
+  if (runner.access_level === 'ref_protected') where.push(onProtectedRef('j.pipeline_id'))
   if (runner.runner_type === 'project_type') {
     where.push('j.project_id = ?2')
     binds.push(runner.project_id)

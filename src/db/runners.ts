@@ -16,6 +16,8 @@ export interface RunnerRow {
   /** last change of the record itself (heartbeats leave it, as GitLab's update_columns does) */
   updated_at: number | null
   contacted_at: number | null
+  access_level: 'not_protected' | 'ref_protected'
+  maintenance_note: string | null
 }
 
 export interface NewRunner {
@@ -29,6 +31,8 @@ export interface NewRunner {
   paused: boolean
   locked: boolean
   maximum_timeout: number | null
+  access_level: RunnerRow['access_level']
+  maintenance_note: string | null
   created_by_id: number | null
   created_at: number
 }
@@ -62,13 +66,13 @@ export function insertRunner(db: D1Database, runner: NewRunner): Promise<RunnerR
   return db
     .prepare(
       `INSERT INTO runners (runner_type, project_id, description, token_digest, token_prefix, tag_list, run_untagged,
-         paused, locked, maximum_timeout, created_by_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12) RETURNING *`,
+         paused, locked, maximum_timeout, created_by_id, created_at, updated_at, access_level, maintenance_note)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12, ?, ?) RETURNING *`,
     )
     .bind(
       runner.runner_type, runner.project_id, runner.description, runner.token_digest, runner.token_prefix,
       JSON.stringify(runner.tag_list), runner.run_untagged ? 1 : 0, runner.paused ? 1 : 0, runner.locked ? 1 : 0,
-      runner.maximum_timeout, runner.created_by_id, runner.created_at,
+      runner.maximum_timeout, runner.created_by_id, runner.created_at, runner.access_level, runner.maintenance_note,
     )
     .first<RunnerRow>()
 }

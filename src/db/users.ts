@@ -102,3 +102,50 @@ export function bootstrapRootStatements(db: D1Database, digest: string, now: num
       .bind(digest, now),
   ]
 }
+
+export interface UserListQuery {
+  username?: string
+  search?: string
+  /** searching emails (exact match) is for admins only */
+  searchEmails: boolean
+  active: boolean
+  blocked: boolean
+  /** no external users exist here: true selects none */
+  external: boolean
+  admins: boolean
+  orderBy: 'id' | 'name' | 'username' | 'created_at' | 'updated_at'
+  sort: 'asc' | 'desc'
+}
+
+/** UsersFinder: one offset page of users and their count (capped one above `countLimit`). */
+export function userListStatements(db: D1Database, query: UserListQuery, page: { limit: number; offset: number }, countLimit: number): D1PreparedStatement[] | null {
+  if (query.external) return null
+  const where: string[] = []
+  const binds: unknown[] = []
+  const bind = (value: unknown) => {
+    binds.push(value)
+    return `?${binds.length}`
+  }
+  // An exact, case-insensitive match (the column is COLLATE NOCASE).
+  if (query.username !== undefined) where.push(`username = ${bind(query.username)}`)
+  if (query.active) where.push("state = 'active'")
+  if (query.blocked) where.push("state IN ('blocked', 'ldap_blocked')")
+  if (query.admins) where.push('is_admin = 1')
+  if (query.search !== undefined && query.search !== '') {
+    // User.search: name and username fuzzily (3 characters or more), the email exactly.
+    const term = query.search.toLowerCase()
+    const pattern = term.length >= 3 ? `%${term.replace(/[\\%_]/g, (char) => `\\${char}`)}%` : term.replace(/[\\%_]/g, (char) => `\\${char}`)
+    const like = bind(pattern)
+    const email = query.searchEmails ? ` OR lower(email) = ${bind(term)}` : ''
+    where.push(`(lower(name) LIKE ${like} ESCAPE '\\' OR lower(username) LIKE ${like} ESCAPE '\\'${email})`)
+  }
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''
+  const direction = query.sort === 'asc' ? 'ASC' : 'DESC'
+  // Users keep no updated_at: their creation stands in for it.
+  const column = query.orderBy === 'updated_at' ? 'created_at' : query.orderBy
+  const order = column === 'id' ? `id ${direction}` : `${column} ${direction}, id ${direction}`
+  return [
+    db.prepare(`SELECT * FROM users ${filter} ORDER BY ${order} LIMIT ${Math.floor(page.limit)} OFFSET ${Math.floor(page.offset)}`).bind(...binds),
+    db.prepare(`SELECT COUNT(*) AS total FROM (SELECT 1 FROM users ${filter} LIMIT ${countLimit + 1})`).bind(...binds),
+  ]
+}

@@ -64,6 +64,13 @@ export const IsoDate = v.pipe(
   v.check((s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s)), INVALID),
 )
 
+/** Grape's DateTime: an ISO 8601 date or time, as milliseconds since the epoch. */
+export const DateTime = v.pipe(
+  Str,
+  v.check((text: string) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)), INVALID),
+  v.transform((text: string) => Date.parse(text)),
+)
+
 /** A hash param (Grape `type: Hash`). */
 export const Hash = v.custom<Record<string, unknown>>(
   (value) => value !== null && typeof value === 'object' && !Array.isArray(value),

@@ -37,7 +37,7 @@ import { SerialQueue } from './serial'
 export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   readonly #queue = new SerialQueue()
   readonly #clock = new ObjectClock()
-  readonly #trace: LiveTrace
+  #trace: LiveTrace
   readonly #alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -210,6 +210,19 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       this.#trace.clear()
       if (!results[0].results[0]) throw new Error(`job ${jobId}: erase lost an optimistic-lock race`)
       return { ok: true, job: results[0].results[0], view: results[2].results[0] as JobViewRow }
+    })
+  }
+
+  /**
+   * Ci::DestroyPipelineService, the job's part: after the pipeline's cancel, the object drops its
+   * live log and alarm and the job's log and artifacts in R2, inside its queue so no command of
+   * the job runs half before and half after. Later commands find no row and do nothing.
+   */
+  async destroy(jobId: number): Promise<void> {
+    await this.#queue.run(async () => {
+      this.#trace.clear()
+      await this.#alarms.forget()
+      await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
     })
   }
 
@@ -392,6 +405,16 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       fresh = true
     }
     return row ? { job: row, changed: false } : null
+  }
+
+  async forget(): Promise<void> {
+    await this.#queue.run(async () => {
+      this.#trace.close() // readers of the live log stop waiting
+      await this.ctx.storage.deleteAlarm()
+      await this.ctx.storage.deleteAll()
+      // The log's tables again, empty: a late reader finds no log rather than no table.
+      this.#trace = new LiveTrace(this.ctx.storage.sql, this.#clock)
+    })
   }
 
   async #runnerCancelsGracefully(row: JobRow): Promise<boolean> {

@@ -320,6 +320,13 @@ export class RepoObject extends DurableObject<Env> {
     })
   }
 
+  /** A deleted pipeline's persistent ref (refs/pipelines/<id>) goes with it. */
+  async deletePipelineRef(pipelineId: number): Promise<void> {
+    await this.queue.run(async () => {
+      this.store.setRef(`refs/pipelines/${pipelineId}`, null)
+    })
+  }
+
   /** A commit of file changes on `branch` (the files API), built from `startBranch`. */
   async commitFiles(input: CommitFileInput): Promise<CommitFileResult> {
     return this.queue.run(async () => {
@@ -347,6 +354,17 @@ export class RepoObject extends DurableObject<Env> {
       })
       this.store.setRef(branchRef, oid)
       return { ok: true, commit: oid, before: head ?? ZERO_OID }
+    })
+  }
+
+  /**
+   * The project was deleted: every object and ref goes. The store's tables are made again, empty,
+   * so a request already on its way finds an empty repository rather than a broken one.
+   */
+  async destroy(): Promise<void> {
+    await this.queue.run(async () => {
+      await this.ctx.storage.deleteAll()
+      this.store.migrate()
     })
   }
 

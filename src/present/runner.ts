@@ -3,8 +3,9 @@ import type { UserRow } from '../db/users'
 import { isoTime } from './time'
 import { userBasic } from './user'
 
-/** Ci::Runner::STALE_TIMEOUT / Ci::RunnerManager::STALE_TIMEOUT. */
-const STALE_TIMEOUT_MS = 7 * 24 * 60 * 60 * 1000
+import { STALE_TIMEOUT_MS, type RunnerViewRow } from '../db/runner-lists'
+import type { ProjectRow } from '../db/projects'
+import { basicProjectDetails } from './project'
 
 export interface RunnerSource {
   id: number
@@ -96,5 +97,35 @@ export function runnerManager(m: RunnerManagerSource, now: number, executing: bo
     ip_address: m.ip_address,
     status,
     job_execution_status: executing ? 'active' : 'idle',
+  }
+}
+
+/** The Runner entity of a runner read with its view (db/runner-lists.ts). */
+export function runnerOfView(row: RunnerViewRow, now: number, externalUrl: string) {
+  const createdBy = row.created_by_json ? (JSON.parse(row.created_by_json) as UserRow) : null
+  return runner({ ...row, created_by: createdBy }, now, row.executing === 1, externalUrl)
+}
+
+/**
+ * RunnerDetails (lib/api/entities/ci/runner_details.rb): Runner plus its settings, the version and
+ * platform of its most recently contacted manager, the maintenance note for those who may update
+ * it, and the projects (`projects` the caller may see; no groups here).
+ */
+export function runnerDetails(row: RunnerViewRow, options: { now: number; externalUrl: string; mayUpdate: boolean; projects: ProjectRow[] }) {
+  return {
+    ...runnerOfView(row, options.now, options.externalUrl),
+    tag_list: JSON.parse(row.tag_list) as string[],
+    run_untagged: row.run_untagged === 1,
+    locked: row.locked === 1,
+    maximum_timeout: row.maximum_timeout,
+    access_level: row.access_level,
+    version: row.m_version,
+    revision: row.m_revision,
+    platform: row.m_platform,
+    architecture: row.m_architecture,
+    contacted_at: isoTime(row.contacted_at),
+    maintenance_note: options.mayUpdate ? row.maintenance_note : null,
+    projects: options.projects.map((project) => basicProjectDetails(project, options.externalUrl)),
+    groups: [],
   }
 }

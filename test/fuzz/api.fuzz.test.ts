@@ -31,6 +31,10 @@ interface World {
   pipelineId: number
   runnerToken: string
   sacrificialTokenIds: number[]
+  /** DELETE /projects/:id deletes only these (the other routes need the world's projects). */
+  sacrificialProjectIds: number[]
+  /** DELETE /runners/:id likewise (the world's runner must keep polling). */
+  sacrificialRunnerIds: number[]
 }
 let world: World
 
@@ -45,9 +49,13 @@ beforeAll(async () => {
   // The follow-up request's token must survive the fuzzing: other tokens may be revoked by it.
   const followUp = (await createToken(await createUser({ admin: true }))).token
   const sacrificial = await Promise.all([1, 2, 3].map(() => createToken(user)))
+  const sacrificialProjects = await Promise.all([1, 2, 3].map(() => createProject({ owner: user })))
+  const sacrificialRunners = await Promise.all([1, 2].map(() => apiJson('POST', '/user/runners', { token: user.token, body: { runner_type: 'project_type', project_id: project.id } })))
   world = {
     project, publicProject, user, followUp, jobId: jobs.build.id, jobToken, pipelineId: pipeline.id,
     runnerToken: runner.token, sacrificialTokenIds: sacrificial.map((t) => t.id),
+    sacrificialProjectIds: sacrificialProjects.map((p) => p.id),
+    sacrificialRunnerIds: sacrificialRunners.map((r) => r.body.id as number),
   }
 })
 
@@ -65,7 +73,13 @@ const nasty = fc.constantFrom(
 )
 const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }))
 
-function pathValue(name: string): fc.Arbitrary<string> {
+function pathValue(name: string, route: string): fc.Arbitrary<string> {
+  // Deleting a project or a runner takes a sacrificial one; random values stay non-numeric so they name none.
+  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds }[route]
+  if (sacrificialIds) {
+    const sacrificial = fc.constantFrom(...sacrificialIds.map(String))
+    return fc.oneof({ weight: 1, arbitrary: sacrificial }, { weight: 2, arbitrary: nasty.filter((s) => !/^\s*[+-]?\d+\s*$/.test(s) && !s.includes('/')).map(escapeForPath) })
+  }
   const known: Record<string, () => string[]> = {
     id: () => [String(world.project.id), encodeURIComponent(world.project.path_with_namespace), String(world.publicProject.id), String(world.jobId)],
     job_id: () => [String(world.jobId), String(world.jobId + 1)],
@@ -208,7 +222,7 @@ async function ordinaryRequestsStillWork(): Promise<void> {
 describe('fuzzing every route', () => {
   it.each(routes)('$method $path', async ({ method, path }) => {
     const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1])
-    const params = fc.record(Object.fromEntries(names.map((name) => [name, pathValue(name)])) as Record<string, fc.Arbitrary<string>>)
+    const params = fc.record(Object.fromEntries(names.map((name) => [name, pathValue(name, `${method} ${path}`)])) as Record<string, fc.Arbitrary<string>>)
     const methodArb = method === 'GET' ? fc.constantFrom('GET', 'GET', 'HEAD') : fc.constant(method)
     await fc.assert(
       fc.asyncProperty(methodArb, params, query, body, headerSet, async (m, p, q, b, h) => send(m, path, p, q, b, h, `${method} ${path}`)),
