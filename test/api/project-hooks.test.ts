@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName, runJob } from '../job-driver'
 import { addMember, apiJson, createPipelineFrom, createProject, createUser, ROOT_TOKEN } from '../world'
@@ -307,5 +308,21 @@ describe('Job Hook of a failed job', () => {
       return log.request_data
     }, 10_000)
     expect(failed).toMatchObject({ build_failure_reason: 'script_failure', build_allow_failure: true, commit: { id: pipeline.id } })
+  })
+})
+
+describe('A deleted project', () => {
+  it('takes its hooks, their events and logs with it (Projects::DestroyService)', async () => {
+    const project = await createProject()
+    const hook = await addHook(project, { url: 'http://hooks.test/200', pipeline_events: true, push_events: false })
+    await createPipelineFrom(project, 'only:\n  script: x\n')
+    await eventually(async () => expect((await hookEvents(project, hook.id)).body.length).toBeGreaterThan(0), 10_000)
+    expect((await apiJson('DELETE', `/projects/${project.id}`, { token: project.owner.token })).status).toBe(202)
+    const counts = await env.DB.batch([
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hooks WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hook_events WHERE hook_id = ?').bind(hook.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hook_logs WHERE hook_id = ?').bind(hook.id),
+    ])
+    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0])
   })
 })
