@@ -70,6 +70,7 @@ describe('Project hooks API', () => {
     expect(await post({ url: 'https://hooks.example.com', branch_filter_strategy: 'regex', push_events_branch_filter: '(' })).toMatchObject({ status: 422, body: { error: 'Invalid branch filter given' } })
     expect(await post({ url: 'https://hooks.example.com', branch_filter_strategy: 'glob' })).toMatchObject({ status: 400, body: { error: 'branch_filter_strategy does not have a valid value' } })
     expect(await post({ url: 'https://hooks.example.com', job_events: 'maybe' })).toMatchObject({ status: 400, body: { error: 'job_events is invalid' } })
+    expect(await post({ url: 'https://hooks.example.com', name: 'n'.repeat(256) })).toMatchObject({ status: 422, body: { message: { name: ['is too long (maximum is 255 characters)'] } } })
     const list = await apiJson('GET', `/projects/${project.id}/hooks`, { token })
     expect(list.body).toEqual([]) // nothing half-written
   })
