@@ -160,6 +160,126 @@ class CommandLine(EdgejobsCase):
         self.assertEqual(sorted(j["name"] for j in jobs), ["build", "deploy", "test"])
 
 
+class ProjectsListAndVersion(EdgejobsCase):
+    def test_projects_list_pages_and_filters(self):
+        made = [self.project(visibility="private") for _ in range(3)]
+        ids = [p.id for p in self.gl.projects.list(get_all=True)]
+        for project in made:
+            self.assertIn(project.id, ids)
+        paged = [p.id for p in self.gl.projects.list(iterator=True, per_page=2)]
+        self.assertEqual(sorted(paged), sorted(ids))
+        keyset = [p.id for p in self.gl.projects.list(iterator=True, per_page=2, pagination="keyset", order_by="id", sort="asc")]
+        self.assertEqual(keyset, sorted(ids))
+        found = self.gl.projects.list(search=made[1].name, get_all=True)
+        self.assertEqual([p.id for p in found], [made[1].id])
+
+        user, token = self.user()
+        outsider = gitlab.Gitlab(URL, private_token=token)
+        self.assertNotIn(made[0].id, [p.id for p in outsider.projects.list(get_all=True)])
+        made[0].members.create({"user_id": user.id, "access_level": gitlab.const.REPORTER_ACCESS})
+        self.assertEqual([p.id for p in outsider.projects.list(membership=True, get_all=True)], [made[0].id])
+
+    def test_version(self):
+        version, revision = self.gl.version()
+        self.assertNotEqual(version, "unknown")
+        self.assertTrue(revision)
+
+
+class TriggersAndPipelineCommands(EdgejobsCase):
+    def test_trigger_token_starts_a_pipeline_with_variables(self):
+        project = self.project()
+        trigger = project.triggers.create({"description": "from the other forge"})
+        self.assertTrue(trigger.token.startswith("glptt-"))
+        self.assertEqual([t.id for t in project.triggers.list(get_all=True)], [trigger.id])
+        pipeline = project.trigger_pipeline("main", trigger.token, variables={"FROM": "webhook"})
+        self.assertEqual(pipeline.source, "trigger")
+        variables = {v.key: v for v in pipeline.variables.list(get_all=True)}
+        self.assertEqual(variables["FROM"].value, "webhook")
+        # Ci::PipelineTriggerService keeps the request (without its token) as a file variable.
+        self.assertEqual(variables["TRIGGER_PAYLOAD"].variable_type, "file")
+        self.assertEqual(json.loads(variables["TRIGGER_PAYLOAD"].value)["variables"], {"FROM": "webhook"})
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError):
+            project.trigger_pipeline("main", "glptt-wrong-token-0000000000")
+        trigger.delete()
+        self.assertEqual(project.triggers.list(get_all=True), [])
+
+    def test_pipeline_retry_cancel_and_delete(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        pipeline = project.pipelines.create({"ref": "main"})
+        runner.run("build", state="failed")
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "failed")
+        pipeline.retry()
+        pipeline.refresh()
+        self.assertIn(pipeline.status, ("pending", "running"))
+        runner.run("build", artifacts={"dist/a": "a"})
+        pipeline.cancel()
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "canceled")
+        statuses = {j.name: j.status for j in pipeline.jobs.list(get_all=True, include_retried=False)}
+        self.assertEqual(statuses, {"build": "success", "test": "canceled", "deploy": "canceled"})
+        pipeline.delete()
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as gone:
+            project.pipelines.get(pipeline.id)
+        self.assertEqual(gone.exception.response_code, 404)
+
+
+class ArtifactsByRef(EdgejobsCase):
+    def test_download_and_raw_by_ref_name(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        project.pipelines.create({"ref": "main"})
+        runner.run("build", artifacts={"dist/app.txt": "app v2\n"})
+        runner.run("test")
+        archive = project.artifacts.download(ref_name="main", job="build")
+        with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+            self.assertEqual(zf.read("dist/app.txt"), b"app v2\n")
+        self.assertEqual(project.artifacts.raw("main", "dist/app.txt", "build"), b"app v2\n")
+        with self.assertRaises(gitlab.exceptions.GitlabGetError) as missing:
+            project.artifacts.download(ref_name="main", job="nope")
+        self.assertEqual(missing.exception.response_code, 404)
+
+
+class RunnersHooksLint(EdgejobsCase):
+    def test_runners_list_and_pause(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        mine = [r.id for r in self.gl.runners.list(get_all=True)]
+        everyone = [r.id for r in self.gl.runners.all(get_all=True)]
+        self.assertTrue(set(mine) <= set(everyone))
+        ids = [r.id for r in project.runners.list(get_all=True)]
+        self.assertEqual(len(ids), 1)
+        details = self.gl.runners.get(ids[0])
+        details.paused = True
+        details.save()
+        self.assertTrue(self.gl.runners.get(ids[0]).paused)
+        project.pipelines.create({"ref": "main"})
+        self.assertIsNone(runner.request_job())
+
+    def test_hooks_crud(self):
+        project = self.project()
+        hook = project.hooks.create({"url": "https://hooks.example.com/ci", "job_events": True, "pipeline_events": True,
+                                     "push_events": False, "token": "hook-secret"})
+        self.assertTrue(hook.job_events)
+        self.assertNotIn("token", hook.attributes)
+        hook.job_events = False
+        hook.save()
+        self.assertFalse(project.hooks.get(hook.id).job_events)
+        hook.delete()
+        self.assertEqual(project.hooks.list(get_all=True), [])
+
+    def test_ci_lint(self):
+        project = self.project()
+        good = project.ci_lint.create({"content": CI})
+        self.assertTrue(good.valid)
+        bad = project.ci_lint.create({"content": "job:\n  stage: nope\n  script: x\n"})
+        self.assertFalse(bad.valid)
+        self.assertTrue(bad.errors)
+        with self.assertRaises(gitlab.exceptions.GitlabCiLintError):
+            project.ci_lint.validate({"content": "job: {}\n"})
+
+
 class CountingResult(unittest.TextTestResult):
     pass
 
