@@ -95,10 +95,15 @@ function hookValues(params: HookInput): WebHookValues {
 }
 
 /** save_hook's validation: any URL error is "Invalid url given", a bad filter "Invalid branch filter given" (422). */
-async function checkHook(c: ApiContext, values: { url: string; filter: string | null; strategy: BranchFilterStrategy }): Promise<void> {
+async function checkHook(c: ApiContext, values: { url: string; filter: string | null; strategy: BranchFilterStrategy; name?: string; description?: string }): Promise<void> {
   const allowLocal = allowLocalWebHookRequests(await getLimitSettings(c.env.DB))
   if (invalidHookUrl(values.url, allowLocal)) throw ApiError.plain(422, 'Invalid url given')
   if (!validBranchFilter(values.filter, values.strategy)) throw ApiError.plain(422, 'Invalid branch filter given')
+  // WebHook's length validations, rendered by render_validation_error! with 422.
+  const errors: Record<string, string[]> = {}
+  if ((values.name?.length ?? 0) > 255) errors.name = ['is too long (maximum is 255 characters)']
+  if ((values.description?.length ?? 0) > 2048) errors.description = ['is too long (maximum is 2048 characters)']
+  if (Object.keys(errors).length > 0) throw ApiError.fieldErrors(errors, 422)
 }
 
 /** POST /projects/:id/hooks → 201 */
@@ -109,7 +114,7 @@ export async function create(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'admin_project')
   const values = hookValues(params)
   const url = params.url.trim()
-  await checkHook(c, { url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard' })
+  await checkHook(c, { url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard', name: values.name ?? undefined, description: values.description ?? undefined })
   const hook = await insertHook(c.env.DB, ctx.project.id, { ...values, url }, c.now)
   return json(projectHook(hook!, c.now), { status: 201 })
 }
@@ -126,6 +131,8 @@ export async function update(c: ApiContext): Promise<Response> {
     url: values.url ?? hook.url,
     filter: values.push_events_branch_filter === undefined ? hook.push_events_branch_filter : values.push_events_branch_filter,
     strategy: values.branch_filter_strategy ?? hook.branch_filter_strategy,
+    name: values.name ?? undefined,
+    description: values.description ?? undefined,
   })
   const updated = await updateHook(c.env.DB, hook.id, values, c.now)
   if (!updated) throw ApiError.notFound()

@@ -12,6 +12,7 @@ export interface ProjectRemnants {
 
 const PIPELINES = 'SELECT id FROM pipelines WHERE project_id = ?1'
 const JOBS = 'SELECT id FROM jobs WHERE project_id = ?1'
+const HOOKS = 'SELECT id FROM web_hooks WHERE project_id = ?1'
 const RUNNERS = "SELECT id FROM runners WHERE runner_type = 'project_type' AND project_id = ?1"
 
 const DELETIONS = [
@@ -34,6 +35,10 @@ const DELETIONS = [
   `DELETE FROM runner_managers WHERE runner_id IN (${RUNNERS})`,
   `DELETE FROM runners WHERE id IN (${RUNNERS})`,
   "DELETE FROM runner_queue_ticks WHERE scope = 'project:' || ?1",
+  // Its webhooks with their events and delivery logs (a queued delivery then finds nothing to send).
+  `DELETE FROM web_hook_logs WHERE hook_id IN (${HOOKS})`,
+  `DELETE FROM web_hook_events WHERE hook_id IN (${HOOKS})`,
+  'DELETE FROM web_hooks WHERE project_id = ?1',
   'DELETE FROM project_ci_settings WHERE project_id = ?1',
   'DELETE FROM project_members WHERE project_id = ?1',
   'DELETE FROM projects WHERE id = ?1',

@@ -5,7 +5,7 @@ import {
   eventWithHook, hookFailedStatement, hookSucceededStatement, insertLogStatement, type WebHookEventRow, type WebHookRow,
 } from '../db/web-hooks'
 import { blockedReason } from '../http/url-blocker'
-import { alertStatus, PERMANENTLY_DISABLED_FAILURE_THRESHOLD, TEMPORARILY_DISABLED_FAILURE_THRESHOLD } from '../present/web-hook'
+import { alertStatus, PERMANENTLY_DISABLED_FAILURE_THRESHOLD, TEMPORARILY_DISABLED_FAILURE_THRESHOLD } from '../ci/auto-disabling'
 
 /**
  * WebHookService#execute: one POST of a stored event to its hook, logged (web_hook_logs) with

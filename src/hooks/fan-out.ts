@@ -5,7 +5,7 @@ import { jobHookData, latestProjectBuild, latestProjectPipelineId, pipelineHookD
 import type { JobRow } from '../db/jobs'
 import { hooksForEventStatement, insertEventStatement, type HookEventFlag, type WebHookEventRow, type WebHookRow } from '../db/web-hooks'
 import { buildHookData, pipelineHookData as pipelinePayload, pushHookData } from '../present/hook-data'
-import { alertStatus } from '../present/web-hook'
+import { alertStatus } from '../ci/auto-disabling'
 
 /**
  * A project's hooks for an event (ProjectHook scopes, `executable`): each gets the payload as one

@@ -323,6 +323,13 @@ export class RepoObject extends DurableObject<Env> {
     }
   }
 
+  /** An annotated tag object's message (Gitlab::Git::Tag#message), or null for anything else. */
+  tagMessage(oid: string): string | null {
+    if (this.store.stat(oid)?.type !== 'tag') return null
+    const message = parseTag(this.store.read(oid)!.data).message
+    return message.replace(/\n$/, '')
+  }
+
   /** The best common ancestor of two revs, or null. */
   mergeBase(a: string, b: string): string | null {
     const [left, right] = [this.resolve(a), this.resolve(b)]

@@ -1,21 +1,6 @@
 import { HOOK_EVENT_FLAGS, type LogWithRequest, type WebHookRow } from '../db/web-hooks'
+import { alertStatus } from '../ci/auto-disabling'
 import { isoTime } from './time'
-
-/** WebHooks::AutoDisabling thresholds (app/models/concerns/web_hooks/auto_disabling.rb). */
-export const TEMPORARILY_DISABLED_FAILURE_THRESHOLD = 3
-export const PERMANENTLY_DISABLED_FAILURE_THRESHOLD = 39
-
-export type AlertStatus = 'executable' | 'temporarily_disabled' | 'disabled'
-
-/** WebHooks::AutoDisabling#alert_status. */
-export function alertStatus(hook: Pick<WebHookRow, 'recent_failures' | 'disabled_until'>, now: number): AlertStatus {
-  const failures = hook.recent_failures
-  if (hook.disabled_until !== null && hook.disabled_until >= now && failures > TEMPORARILY_DISABLED_FAILURE_THRESHOLD && failures <= PERMANENTLY_DISABLED_FAILURE_THRESHOLD) {
-    return 'temporarily_disabled'
-  }
-  if (failures > PERMANENTLY_DISABLED_FAILURE_THRESHOLD || (failures > TEMPORARILY_DISABLED_FAILURE_THRESHOLD && hook.disabled_until === null)) return 'disabled'
-  return 'executable'
-}
 
 /**
  * Entities::ProjectHook (on Entities::Hook). The token is never shown; URL variables, custom

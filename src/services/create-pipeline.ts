@@ -15,6 +15,7 @@ import { pipelineVariables } from './predefined-variables'
 import { sealPipelineVariables } from './pipeline-variables'
 import { configSecretVariables } from './secret-variables'
 import { commitRow } from './repository'
+import { firePipelineHooks } from '../hooks/fan-out'
 
 /**
  * Creates a pipeline from the CI config at a ref's head (or a given sha for child pipelines):
@@ -72,6 +73,8 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
   if (input.skip) Object.assign(pipeline, { status: 'skipped', finished_at: input.now })
   // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
   await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  // Created skipped: never processed, so its one status change gives its Pipeline Hooks here.
+  if (input.skip) await firePipelineHooks(env, pipeline.project_id, pipeline.id, input.now).catch((error) => console.error('pipeline hooks failed', pipeline.id, error))
   return { ok: true, pipeline }
 }
 
@@ -136,6 +139,7 @@ export async function createFailedPipeline(env: Env, input: CreatePipelineInput 
   ])
   const pipeline = Object.assign(results[0].results[0], { status: 'failed', finished_at: input.now })
   await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  await firePipelineHooks(env, pipeline.project_id, pipeline.id, input.now).catch((error) => console.error('pipeline hooks failed', pipeline.id, error))
   return pipeline
 }
 

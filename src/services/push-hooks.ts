@@ -14,8 +14,10 @@ import { commitRow } from './repository'
  * Git::BranchPushService / Git::TagPushService → execute_hooks: each pushed branch gives the
  * project's push hooks (their branch filter permitting) a Push Hook, each pushed tag the tag push
  * hooks a Tag Push Hook. A push changing more than `push_event_hooks_limit` (3) branches, or
- * tags, gives that kind none. The commits are the newest 20 the push brought, oldest first, with
- * their changed files; `total_commits_count` counts them all (up to 100 here).
+ * tags, gives that kind none. A branch's commits are the newest 20 the push brought, oldest
+ * first, with their changed files; `total_commits_count` counts them all (up to 100,
+ * PROCESS_COMMIT_LIMIT). A tag's one commit is the commit it points at, its message the
+ * annotated tag's (Git::TagHooksService).
  */
 export const PUSH_EVENT_HOOKS_LIMIT = 3
 const COMMITS_LIMIT = 20
@@ -56,6 +58,12 @@ async function pushPayload(env: Env, project: ProjectRow, user: UserRow, update:
     const pushed = await repo.pushedCommits(exclude, update.after, COMMITS_LIMIT, COUNT_LIMIT)
     input.totalCommitsCount = pushed.total
     input.commits = pushed.commits.map(({ view, added, modified, removed }) => ({ commit: commitRow(project.id, view), added, modified, removed }))
+  } else if (target) {
+    // Git::TagHooksService: the tag's commit is the one commit, the annotated tag's message the message.
+    const [pushed] = (await repo.pushedCommits(target.parent_ids[0] ?? null, target.id, 1, 1)).commits
+    if (pushed) input.commits = [{ commit: commitRow(project.id, pushed.view), added: pushed.added, modified: pushed.modified, removed: pushed.removed }]
+    input.totalCommitsCount = input.commits.length
+    input.message = await repo.tagMessage(update.after)
   }
   return buildPayload(env, input)
 }

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName, runJob } from '../job-driver'
 import { addMember, apiJson, createPipelineFrom, createProject, createUser, ROOT_TOKEN } from '../world'
@@ -69,6 +70,7 @@ describe('Project hooks API', () => {
     expect(await post({ url: 'https://hooks.example.com', branch_filter_strategy: 'regex', push_events_branch_filter: '(' })).toMatchObject({ status: 422, body: { error: 'Invalid branch filter given' } })
     expect(await post({ url: 'https://hooks.example.com', branch_filter_strategy: 'glob' })).toMatchObject({ status: 400, body: { error: 'branch_filter_strategy does not have a valid value' } })
     expect(await post({ url: 'https://hooks.example.com', job_events: 'maybe' })).toMatchObject({ status: 400, body: { error: 'job_events is invalid' } })
+    expect(await post({ url: 'https://hooks.example.com', name: 'n'.repeat(256) })).toMatchObject({ status: 422, body: { message: { name: ['is too long (maximum is 255 characters)'] } } })
     const list = await apiJson('GET', `/projects/${project.id}/hooks`, { token })
     expect(list.body).toEqual([]) // nothing half-written
   })
@@ -307,5 +309,21 @@ describe('Job Hook of a failed job', () => {
       return log.request_data
     }, 10_000)
     expect(failed).toMatchObject({ build_failure_reason: 'script_failure', build_allow_failure: true, commit: { id: pipeline.id } })
+  })
+})
+
+describe('A deleted project', () => {
+  it('takes its hooks, their events and logs with it (Projects::DestroyService)', async () => {
+    const project = await createProject()
+    const hook = await addHook(project, { url: 'http://hooks.test/200', pipeline_events: true, push_events: false })
+    await createPipelineFrom(project, 'only:\n  script: x\n')
+    await eventually(async () => expect((await hookEvents(project, hook.id)).body.length).toBeGreaterThan(0), 10_000)
+    expect((await apiJson('DELETE', `/projects/${project.id}`, { token: project.owner.token })).status).toBe(202)
+    const counts = await env.DB.batch([
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hooks WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hook_events WHERE hook_id = ?').bind(hook.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hook_logs WHERE hook_id = ?').bind(hook.id),
+    ])
+    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0])
   })
 })

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { API, BASE, ROOT_TOKEN, api, commitFile, createProject, git, localRepo } from '../git-cli/harness.mjs'
+import { API, BASE, ROOT_TOKEN, api, commitFile, createProject, git, gitOk, localRepo } from '../git-cli/harness.mjs'
 import { startReceiver } from './receiver.mjs'
 
 const FIXTURE = JSON.parse(readFileSync(new URL('./job-hook.fixture.json', import.meta.url), 'utf8'))
@@ -88,6 +88,7 @@ describe('webhooks to a real receiver', () => {
     })
     assert.equal(requested.status, 201)
     const job = await requested.json()
+    const finishedAt = Date.now()
     const finished = await fetch(`${API}/jobs/${job.id}`, {
       method: 'PUT', headers: { 'Content-Type': 'application/json', 'JOB-TOKEN': job.token }, body: JSON.stringify({ state: 'success', exit_code: 0 }),
     })
@@ -105,7 +106,9 @@ describe('webhooks to a real receiver', () => {
       assert.match(request.headers['x-gitlab-webhook-uuid'], /^[0-9a-f-]{36}$/)
       assert.match(request.headers['idempotency-key'], /^[0-9a-f-]{36}$/)
     }
-    const success = hooks.find((r) => r.body.build_status === 'success').body
+    const successRequest = hooks.find((r) => r.body.build_status === 'success')
+    console.log(`# job hook: PUT success → receiver in ${successRequest.at - finishedAt} ms`)
+    const success = successRequest.body
     assert.equal(success.build_id, job.id)
     assert.deepEqual(Object.keys(success).sort(), Object.keys(FIXTURE).sort())
     assert.deepStrictEqual(normalise(success, project), FIXTURE)
@@ -124,6 +127,7 @@ describe('webhooks to a real receiver', () => {
     const tries = await receiver.waitFor('/flaky', (list) => list.length >= 3)
     assert.equal(new Set(tries.map((r) => r.headers['idempotency-key'])).size, 1)
     assert.ok(tries[2].at - tries[0].at >= 1500, 'the retries wait for their backoff')
+    console.log(`# retries: ${tries.map((r) => r.at - tries[0].at).join(', ')} ms after the first try`)
     const logs = await api('GET', `/projects/${project.id}/hooks/${hook.id}/events`, { token: project.owner.token })
     assert.equal(logs.status, 200)
     assert.deepEqual(logs.body.map((log) => log.response_status), ['500', '500', '500'])
@@ -166,5 +170,38 @@ describe('webhooks to a real receiver', () => {
     ])
     assert.equal(body.user_username, project.owner.username)
     assert.equal(body.project.homepage, `${BASE}/${project.path_with_namespace}`)
+
+    // An annotated tag: a Tag Push Hook with the tag's commit and message (Git::TagHooksService).
+    await addHook(project, { url: receiver.url('/tags'), tag_push_events: true })
+    gitOk(['tag', '-a', 'v1.0', '-m', 'Release 1.0'], { cwd: dir })
+    const tagPush = git(['push', 'origin', 'v1.0'], { cwd: dir })
+    assert.equal(tagPush.status, 0, tagPush.stderr)
+    const [tag] = await receiver.waitFor('/tags', (list) => list.length >= 1)
+    assert.equal(tag.headers['x-gitlab-event'], 'Tag Push Hook')
+    assert.equal(tag.body.object_kind, 'tag_push')
+    assert.equal(tag.body.ref, 'refs/tags/v1.0')
+    assert.equal(tag.body.checkout_sha, second)
+    assert.notEqual(tag.body.after, second) // the tag object's id
+    assert.equal(tag.body.message, 'Release 1.0')
+    assert.equal(tag.body.total_commits_count, 1)
+    assert.deepEqual(tag.body.commits.map((c) => c.id), [second])
+    // The branch-only hook heard nothing of the tag.
+    assert.equal(receiver.requests.filter((r) => r.path === '/push').length, 1)
+  })
+
+  it('a push with an invalid config makes a failed pipeline, and its Pipeline Hook says so', async () => {
+    const project = await createProject()
+    await addHook(project, { url: receiver.url('/pipelines'), pipeline_events: true })
+    const dir = localRepo(project)
+    const sha = commitFile(dir, '.gitlab-ci.yml', 'test:\n  script: [\n', 'Broken CI')
+    const push = git(['push', 'origin', 'main'], { cwd: dir })
+    assert.equal(push.status, 0, push.stderr)
+    const [delivered] = await receiver.waitFor('/pipelines', (list) => list.length >= 1)
+    assert.equal(delivered.headers['x-gitlab-event'], 'Pipeline Hook')
+    assert.equal(delivered.body.object_attributes.status, 'failed')
+    assert.equal(delivered.body.object_attributes.source, 'push')
+    assert.equal(delivered.body.object_attributes.sha, sha)
+    assert.deepEqual(delivered.body.builds, [])
+    assert.equal(delivered.body.commit.title, 'Broken CI')
   })
 })
