@@ -114,7 +114,7 @@ describe('HEAD and OPTIONS', () => {
   it('OPTIONS lists the allowed methods; an unknown path is 404', async () => {
     const cases: Array<[string, string]> = [
       ['/projects/1/jobs', 'GET, HEAD, OPTIONS'],
-      ['/projects/1', 'GET, HEAD, OPTIONS, PUT'],
+      ['/projects/1', 'DELETE, GET, HEAD, OPTIONS, PUT'],
       ['/jobs/1', 'OPTIONS, PUT'],
       ['/projects/1/repository/files/a.txt', 'OPTIONS, POST, PUT'],
     ]
