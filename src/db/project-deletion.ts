@@ -37,6 +37,9 @@ const DELETIONS = [
   'DELETE FROM projects WHERE id = ?1',
 ]
 
+/** The tables a project's deletion clears (a test holds every table of schema.sql to this list or to the instance's). */
+export const PROJECT_TABLES: readonly string[] = DELETIONS.map((sql) => /^DELETE FROM (\w+)/.exec(sql)![1])
+
 /**
  * Removes the project's rows in one batch (a transaction: all or nothing), reading in the same
  * batch what lives outside D1, so no job created meanwhile is missed.

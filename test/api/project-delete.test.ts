@@ -2,6 +2,7 @@ import { SELF } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
+import { PROJECT_TABLES } from '../../src/db/project-deletion'
 import { repoObject } from '../../src/objects/stubs'
 import { eventually } from '../job-driver'
 import { jobStub } from '../stubs'
@@ -29,7 +30,16 @@ async function keysOfJob(jobId: number): Promise<string[]> {
   return (await env.BLOBS.list({ prefix: `jobs/${jobId}/` })).objects.map((object) => object.key)
 }
 
+/** Tables that hold no project's rows: the instance's. */
+const INSTANCE_TABLES = ['users', 'personal_access_tokens', 'auth_failures', 'application_settings', 'sqlite_sequence', 'd1_migrations', '_cf_KV', '_cf_METADATA']
+
 describe('DELETE /projects/:id', () => {
+  it('clears every table of the schema that can hold a project\'s rows (a new table must join the deletion)', async () => {
+    const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()
+    const uncovered = results.map((row) => row.name).filter((name) => !PROJECT_TABLES.includes(name) && !INSTANCE_TABLES.includes(name))
+    expect(uncovered).toEqual([])
+  })
+
   it('owner gets 202; the rows, R2 objects, runner and repository go; later reads are 404', async () => {
     const { project, runner, job } = await projectWithFinishedJob()
     expect((await keysOfJob(job.id)).length).toBeGreaterThanOrEqual(2) // the archive and the log
