@@ -79,6 +79,9 @@ describe('DELETE /projects/:id', () => {
     expect((await job.accept()).status).toBe(200)
     expect((await job.patch('live log\n')).status).toBe(202)
     expect(await jobStub(job.id).traceLength()).toBe(9)
+    // A job token is no credential for deleting its project.
+    expect(await apiJson('DELETE', `/projects/${project.id}`, { token: null, headers: { 'JOB-TOKEN': job.token } })).toMatchObject({ status: 401 })
+    expect((await apiJson('GET', `/projects/${project.id}`)).status).toBe(200)
     expect((await api('DELETE', `/projects/${project.id}`, { token: project.owner.token })).status).toBe(202)
     // The job's object forgets its live log.
     await eventually(async () => expect(await jobStub(job.id).traceLength()).toBe(0))

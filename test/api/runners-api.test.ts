@@ -59,6 +59,13 @@ describe('GET /runners, /runners/all, /projects/:id/runners', () => {
     expect(await apiJson('GET', '/runners?type=cloud', { token: maintainer.token })).toMatchObject({ status: 400, body: { error: 'type does not have a valid value' } })
     expect(await apiJson('GET', '/runners?version_prefix=abc', { token: maintainer.token })).toMatchObject({ status: 400, body: { error: 'version_prefix is invalid' } })
     expect(await apiJson('GET', '/runners', { token: null })).toMatchObject({ status: 401 })
+    // Job tokens are no credential here.
+    await createPipelineFrom(project, 'j:\n  script: x\n')
+    const job = (await online.runner.requestJob())!
+    expect((await job.accept()).status).toBe(200)
+    for (const path of ['/runners', `/runners/${online.id}`, `/projects/${project.id}/runners`]) {
+      expect((await apiJson('GET', path, { token: null, headers: { 'JOB-TOKEN': job.token } })).status, path).toBe(401)
+    }
   })
 
   it('/runners/all is admins\'; /projects/:id/runners is the project\'s and the instance\'s for maintainers', async () => {
