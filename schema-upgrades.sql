@@ -15,3 +15,5 @@ ALTER TABLE environments ADD COLUMN state TEXT NOT NULL DEFAULT 'available';
 ALTER TABLE environments ADD COLUMN auto_stop_at INTEGER;
 ALTER TABLE runners ADD COLUMN access_level TEXT NOT NULL DEFAULT 'not_protected';
 ALTER TABLE runners ADD COLUMN maintenance_note TEXT;
+ALTER TABLE pipelines ADD COLUMN trigger_id INTEGER;
+ALTER TABLE application_settings ADD COLUMN allow_local_requests_from_web_hooks_and_services INTEGER;

@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS pipelines (
   auto_cancel_on_new_commit TEXT,
   auto_cancel_on_job_failure TEXT,
   auto_canceled_by_id INTEGER,             -- the newer pipeline that auto-canceled this one
+  trigger_id INTEGER,                      -- the pipeline trigger token that made it (source trigger)
   lock_version INTEGER NOT NULL DEFAULT 0,
   UNIQUE (project_id, iid)
 );
@@ -125,6 +126,23 @@ CREATE INDEX IF NOT EXISTS pipelines_project ON pipelines(project_id, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_project_status ON pipelines(project_id, status, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_project_ref ON pipelines(project_id, ref, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_source_job ON pipelines(source_job_id);
+-- A trigger's last_used: its newest pipeline.
+CREATE INDEX IF NOT EXISTS pipelines_trigger ON pipelines(trigger_id, id DESC);
+
+-- Pipeline trigger tokens (Ci::Trigger). Only the token's SHA-256 digest is kept, and its
+-- short_token (the first 4 characters after `glptt-`), which is what GitLab shows non-owners.
+CREATE TABLE IF NOT EXISTS pipeline_triggers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  description TEXT,                        -- PUT without description sets it NULL, as GitLab's update does
+  token_digest TEXT NOT NULL UNIQUE,
+  short_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS pipeline_triggers_project ON pipeline_triggers(project_id, id);
 
 CREATE TABLE IF NOT EXISTS pipeline_stages (
   pipeline_id INTEGER NOT NULL,
@@ -269,6 +287,7 @@ CREATE TABLE IF NOT EXISTS application_settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   max_artifacts_size INTEGER,        -- MB per artifact file
   ci_jobs_trace_size_limit INTEGER,  -- MB per job log
+  allow_local_requests_from_web_hooks_and_services INTEGER, -- NULL = GitLab's default (false)
   updated_at INTEGER NOT NULL
 );
 
@@ -355,3 +374,70 @@ CREATE TABLE IF NOT EXISTS protected_branches (
   created_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
+
+-- Project webhooks (GitLab's web_hooks, type ProjectHook). `token` is sent back as X-Gitlab-Token,
+-- so it is kept as given (GitLab encrypts it with the instance's db_key_base; we have no such key).
+CREATE TABLE IF NOT EXISTS web_hooks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  url TEXT NOT NULL,
+  name TEXT,
+  description TEXT,
+  token TEXT,
+  push_events INTEGER NOT NULL DEFAULT 1,
+  tag_push_events INTEGER NOT NULL DEFAULT 0,
+  merge_requests_events INTEGER NOT NULL DEFAULT 0,
+  repository_update_events INTEGER NOT NULL DEFAULT 0,
+  issues_events INTEGER NOT NULL DEFAULT 0,
+  confidential_issues_events INTEGER NOT NULL DEFAULT 0,
+  note_events INTEGER NOT NULL DEFAULT 0,
+  confidential_note_events INTEGER NOT NULL DEFAULT 0,
+  pipeline_events INTEGER NOT NULL DEFAULT 0,
+  wiki_page_events INTEGER NOT NULL DEFAULT 0,
+  deployment_events INTEGER NOT NULL DEFAULT 0,
+  feature_flag_events INTEGER NOT NULL DEFAULT 0,
+  job_events INTEGER NOT NULL DEFAULT 0,
+  releases_events INTEGER NOT NULL DEFAULT 0,
+  milestone_events INTEGER NOT NULL DEFAULT 0,
+  emoji_events INTEGER NOT NULL DEFAULT 0,
+  resource_access_token_events INTEGER NOT NULL DEFAULT 0,
+  resource_deploy_token_events INTEGER NOT NULL DEFAULT 0,
+  vulnerability_events INTEGER NOT NULL DEFAULT 0,
+  enable_ssl_verification INTEGER NOT NULL DEFAULT 1,
+  push_events_branch_filter TEXT,
+  branch_filter_strategy TEXT NOT NULL DEFAULT 'wildcard', -- wildcard | regex | all_branches
+  recent_failures INTEGER NOT NULL DEFAULT 0,             -- WebHooks::AutoDisabling
+  disabled_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hooks_project ON web_hooks(project_id, id);
+
+-- One event for one hook, kept for its deliveries (the queue message carries only its id).
+CREATE TABLE IF NOT EXISTS web_hook_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hook_id INTEGER NOT NULL,
+  trigger TEXT NOT NULL,              -- job_hooks | pipeline_hooks | push_hooks | tag_push_hooks
+  request_data TEXT NOT NULL,         -- the JSON payload
+  event_uuid TEXT NOT NULL,           -- X-Gitlab-Event-UUID
+  idempotency_key TEXT NOT NULL,      -- Idempotency-Key
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hook_events_hook ON web_hook_events(hook_id);
+
+-- Every delivery attempt (GitLab's web_hook_logs).
+CREATE TABLE IF NOT EXISTS web_hook_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hook_id INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  trigger TEXT NOT NULL,
+  url TEXT NOT NULL,
+  request_headers TEXT NOT NULL,      -- JSON object
+  response_status TEXT NOT NULL,      -- the HTTP code, or 'internal error'
+  response_headers TEXT NOT NULL,     -- JSON object
+  response_body TEXT NOT NULL,        -- at most 8 KiB
+  execution_duration REAL NOT NULL,   -- seconds
+  internal_error_message TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_hook_logs_hook ON web_hook_logs(hook_id, id DESC);

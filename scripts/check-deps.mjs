@@ -16,13 +16,14 @@ const src = join(root, process.argv[2] ?? 'src')
  * docs/architecture.md. `env` and `config` are the Worker's bindings and parsed settings.
  */
 export const LAYERS = {
-  entry: ['routes', 'api', 'web', 'bench', 'objects', 'services', 'auth', 'db', 'http', 'config', 'env'], // src/index.ts
+  entry: ['routes', 'api', 'web', 'bench', 'objects', 'services', 'hooks', 'auth', 'db', 'http', 'config', 'env'], // src/index.ts
   routes: ['api', 'web', 'bench', 'auth'],
-  api: ['auth', 'db', 'objects', 'services', 'present', 'http', 'ci', 'git', 'blob', 'config', 'env', 'bytes'],
+  api: ['auth', 'db', 'objects', 'services', 'hooks', 'present', 'http', 'ci', 'git', 'blob', 'config', 'env', 'bytes'],
   web: ['db', 'http', 'env', 'bytes'],
   bench: ['objects', 'db', 'http', 'config', 'env', 'bytes'],
-  services: ['objects', 'ci', 'git', 'db', 'blob', 'http', 'auth', 'config', 'env', 'bytes'],
-  objects: ['ci', 'git', 'db', 'blob', 'auth', 'http', 'config', 'env', 'bytes'],
+  services: ['objects', 'hooks', 'ci', 'git', 'db', 'blob', 'http', 'auth', 'config', 'env', 'bytes'],
+  objects: ['hooks', 'ci', 'git', 'db', 'blob', 'auth', 'http', 'config', 'env', 'bytes'],
+  hooks: ['present', 'db', 'http', 'ci', 'config', 'env', 'bytes'],
   auth: ['db', 'http', 'ci', 'config', 'env', 'bytes'],
   present: ['ci', 'db', 'bytes'],
   db: ['ci', 'http', 'bytes'],

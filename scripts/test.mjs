@@ -1,12 +1,12 @@
 // `npm test`: type-check, the dependency check (scripts/check-deps.mjs), then every test inside
-// workerd, then the real-client stages against the Worker served by `wrangler dev`: the `git` command line (test/git-cli/run.mjs) and the log viewer
-// in headless Chromium (test/browser/log-viewer-xss.mjs), and Debian's python3-gitlab against a real
-// `npm start` (test/clients/run.mjs). Runs on the Node pinned in package.json
+// workerd, then the real-client stages against the Worker served by `wrangler dev`: the `git` command line (test/git-cli/run.mjs), the log viewer
+// in headless Chromium (test/browser/log-viewer-xss.mjs), Debian's python3-gitlab against a real
+// `npm start` (test/clients/run.mjs) and webhook deliveries to a real HTTP receiver (test/webhooks/run.mjs). Runs on the Node pinned in package.json
 // (node_modules/.bin/node), whatever the system Node is. Ends with a plain
 // "Tests: N passed, N failed" line counting every stage, for CI logs.
 //   npm test                  everything
 //   npm test -- <vitest args> vitest with those arguments only (no real-client stage, unless
-//                             BROWSER_TESTS=1, GIT_TESTS=1 or CLIENT_TESTS=1 asks for it)
+//                             BROWSER_TESTS=1, GIT_TESTS=1, CLIENT_TESTS=1 or HOOKS_TESTS=1 asks for it)
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 
@@ -41,6 +41,7 @@ const stages = [
   ['test/git-cli/run.mjs', all || process.env.GIT_TESTS === '1'],
   ['test/browser/log-viewer-xss.mjs', all || process.env.BROWSER_TESTS === '1'],
   ['test/clients/run.mjs', all || process.env.CLIENT_TESTS === '1'],
+  ['test/webhooks/run.mjs', all || process.env.HOOKS_TESTS === '1'],
 ].filter(([, wanted]) => wanted).map(([stage]) => stage)
 for (const stage of stages) {
   const counts = `node_modules/.cache/${stage.replace(/[^\w]+/g, '-')}.json`

@@ -21,6 +21,10 @@ export interface Config {
   git: { maxPushBytes: number; maxObjectBytes: number }
   /** `include:` sources: CI_TEMPLATE_BASE_URL (absent: templates refused), CI_REMOTE_INCLUDE_ALLOW_PRIVATE. */
   includes: { allowPrivateRemotes: boolean; templateBaseUrl?: string }
+  /** Webhook delivery: the delays before each retry (their count is the number of retries), the receiver's time limit. */
+  webhooks: { retryDelaysSeconds: number[]; timeoutMs: number }
+  /** The GitLab version edgejobs answers as (webhooks' `User-Agent: GitLab/<version>`). */
+  gitlabVersion: string
   /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
   benchRoutes: boolean
   /** Objects accept `advanceClock` (the test suite only). */
@@ -36,6 +40,9 @@ export const DEFAULTS = {
   authFailureWindowSeconds: 60,
   gitMaxPushBytes: 100 * 1024 * 1024,
   gitMaxObjectBytes: 16 * 1024 * 1024,
+  webhookRetryDelaysSeconds: [60, 600, 3600],
+  webhookTimeoutSeconds: 10,
+  gitlabVersion: '18.6.0',
 } as const
 
 const parsed = new WeakMap<object, Config>()
@@ -72,6 +79,11 @@ function parse(env: Env): Config {
       allowPrivateRemotes: env.CI_REMOTE_INCLUDE_ALLOW_PRIVATE === 'true',
       ...(env.CI_TEMPLATE_BASE_URL ? { templateBaseUrl: env.CI_TEMPLATE_BASE_URL } : {}),
     },
+    webhooks: {
+      retryDelaysSeconds: delays(env.WEBHOOK_RETRY_DELAYS_SECONDS, DEFAULTS.webhookRetryDelaysSeconds),
+      timeoutMs: positive(env.WEBHOOK_TIMEOUT_SECONDS, DEFAULTS.webhookTimeoutSeconds) * 1000,
+    },
+    gitlabVersion: DEFAULTS.gitlabVersion,
     benchRoutes: env.BENCH_ROUTES === '1',
     testClock: env.TEST_CLOCK === '1',
   }
@@ -91,4 +103,12 @@ function positive(value: string | undefined, fallback: number): number {
 function atLeastZero(value: string | undefined, fallback: number): number {
   const n = number(value)
   return n !== undefined && n >= 0 ? n : fallback
+}
+
+/** A comma-separated list of whole seconds ≥ 0 (empty: no retries); anything else gives the default. */
+function delays(value: string | undefined, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback]
+  if (value.trim() === '') return []
+  const parts = value.split(',').map((part) => number(part.trim()))
+  return parts.every((n) => n !== undefined && Number.isInteger(n) && n >= 0 && n <= 43_200) ? (parts as number[]) : [...fallback]
 }

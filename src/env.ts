@@ -9,6 +9,8 @@ export interface Env {
   PIPELINE_OBJECT: DurableObjectNamespace
   /** One Durable Object per project repository (objects/RepoObject.ts): the git store. */
   REPO_OBJECT: DurableObjectNamespace
+  /** Webhook deliveries (src/hooks/): each message names one stored event; retried with backoff. */
+  WEBHOOK_QUEUE: Queue<{ eventId: number }>
   /** GitLab's external_url: base of web_url fields, Link headers and CI_* URLs. */
   EXTERNAL_URL: string
   /** The root user's personal access token, made on first start (secret). */
@@ -35,6 +37,10 @@ export interface Env {
   GIT_MAX_PUSH_BYTES?: string
   /** Largest single git object (inflated) a push may carry, in bytes (default 16 MiB). */
   GIT_MAX_OBJECT_BYTES?: string
+  /** Seconds before each retry of a failed webhook delivery, comma-separated (default 60,600,3600: three retries). */
+  WEBHOOK_RETRY_DELAYS_SECONDS?: string
+  /** Seconds a webhook receiver has to answer (GitLab's webhook_timeout, default 10). */
+  WEBHOOK_TIMEOUT_SECONDS?: string
   /** '1' turns on the benchmark's routes and D1 metering headers (`npm run bench` only). */
   BENCH_ROUTES?: string
   /** '1' lets tests move a job object's clock (vitest.config.ts only; never in deployment). */

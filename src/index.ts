@@ -9,6 +9,7 @@ import { configOf } from './config'
 import { expireAuthFailures } from './auth/throttle'
 import { git, pages, router } from './routes'
 import { expireArtifacts } from './services/expire-artifacts'
+import { deliverQueued } from './hooks/delivery'
 import { stopDueEnvironments } from './services/stop-environment'
 
 export { JobObject } from './objects/JobObject'
@@ -57,9 +58,13 @@ export default {
     const response = withSecurityHeaders(await handle(request, env, ctx))
     return request.method === 'HEAD' ? withoutBody(response) : response
   },
+  /** Webhook deliveries (wrangler.toml `queues.consumers`): one stored event per message, retried with backoff. */
+  async queue(batch: MessageBatch<{ eventId: number }>, env: Env): Promise<void> {
+    await deliverQueued(batch, env)
+  },
   /** Cron (wrangler.toml `triggers`): housekeeping such as deleting expired artifacts and stopping environments due to auto-stop. */
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
     const now = Date.now()
     ctx.waitUntil(Promise.all([expireArtifacts(env, now), expireAuthFailures(env, now), stopDueEnvironments(env, now)]).then(() => undefined))
   },
-} satisfies ExportedHandler<Env>
+} satisfies ExportedHandler<Env, { eventId: number }>

@@ -2,6 +2,7 @@ import { Router } from 'itty-router'
 import * as applicationSettings from './api/application-settings'
 import * as artifacts from './api/artifacts'
 import * as refArtifacts from './api/ref-artifacts'
+import * as ciLint from './api/ci-lint'
 import * as environments from './api/environments'
 import * as jobToken from './api/job-token'
 import * as runnerJobs from './api/runner-jobs'
@@ -9,12 +10,16 @@ import * as runners from './api/runners'
 import * as runnerAdmin from './api/runner-admin'
 import * as jobCommands from './api/job-commands'
 import * as jobs from './api/jobs'
+import * as pipelineCommands from './api/pipeline-commands'
 import * as pipelineJobs from './api/pipeline-jobs'
 import * as pipelines from './api/pipelines'
+import * as projectHooks from './api/project-hooks'
 import * as projects from './api/projects'
 import * as repository from './api/repository'
 import * as resourceGroups from './api/resource-groups'
+import * as testReports from './api/test-reports'
 import * as trace from './api/trace'
+import * as triggers from './api/triggers'
 import * as users from './api/users'
 import * as version from './api/version'
 import * as projectList from './api/project-list'
@@ -35,6 +40,8 @@ import { gitRoute } from './api/git-http'
 const personal = accepts('personal')
 const personalOrJob = accepts('personal', 'job')
 const publicRead = accepts('personal', 'anonymous')
+/** No authentication (the trigger API: its `token` param is checked by the handler). */
+const anonymous = accepts('anonymous')
 const publicReadOrJob = accepts('personal', 'job', 'anonymous')
 /** The runner's calls for its job: the job token only, refusals 403 (authenticate_job!). */
 const jobToken_ = accepts('job')
@@ -74,9 +81,27 @@ export const api = new RouteTable('/api/v4')
   // Pipelines
   .post('/projects/:id/pipeline', personal, pipelines.create)
   .get('/projects/:id/pipelines', publicReadOrJob, pipelines.list)
+  .get('/projects/:id/pipelines/latest', publicRead, pipelines.latest) // before :pipeline_id
   .get('/projects/:id/pipelines/:pipeline_id', publicReadOrJob, pipelines.show)
+  .delete('/projects/:id/pipelines/:pipeline_id', personal, pipelineCommands.destroy)
+  .post('/projects/:id/pipelines/:pipeline_id/retry', personal, pipelineCommands.retry)
+  .post('/projects/:id/pipelines/:pipeline_id/cancel', personal, pipelineCommands.cancel)
+  .get('/projects/:id/pipelines/:pipeline_id/variables', publicRead, pipelines.variables)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report', publicRead, testReports.show)
+  .get('/projects/:id/pipelines/:pipeline_id/test_report_summary', publicRead, testReports.summary)
   .get('/projects/:id/pipelines/:pipeline_id/jobs', publicReadOrJob, pipelineJobs.jobs)
   .get('/projects/:id/pipelines/:pipeline_id/bridges', publicReadOrJob, pipelineJobs.bridges)
+  // CI Lint
+  .post('/projects/:id/ci/lint', publicRead, ciLint.lintContent)
+  .get('/projects/:id/ci/lint', publicRead, ciLint.lintProjectConfig)
+  // Pipeline triggers (the trigger call's credential is its `token` param)
+  .get('/projects/:id/triggers', personal, triggers.list)
+  .post('/projects/:id/triggers', personal, triggers.create)
+  .get('/projects/:id/triggers/:trigger_id', personal, triggers.show)
+  .put('/projects/:id/triggers/:trigger_id', personal, triggers.update)
+  .delete('/projects/:id/triggers/:trigger_id', personal, triggers.destroy)
+  .post('/projects/:id/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
+  .post('/projects/:id/ref/:ref+/trigger/pipeline', anonymous, triggers.triggerPipelineHandler)
   // Environments and deployments
   .get('/projects/:id/environments', publicReadOrJob, environments.listEnvironments)
   .post('/projects/:id/environments', personal, environments.createEnvironment)
@@ -86,6 +111,15 @@ export const api = new RouteTable('/api/v4')
   .post('/projects/:id/environments/:environment_id/stop', personal, environments.stop)
   .get('/projects/:id/deployments', publicReadOrJob, environments.listDeployments)
   .get('/projects/:id/deployments/:deployment_id', publicReadOrJob, environments.showDeployment)
+  // Project webhooks
+  .get('/projects/:id/hooks', personal, projectHooks.list)
+  .post('/projects/:id/hooks', personal, projectHooks.create)
+  .get('/projects/:id/hooks/:hook_id', personal, projectHooks.show)
+  .put('/projects/:id/hooks/:hook_id', personal, projectHooks.update)
+  .delete('/projects/:id/hooks/:hook_id', personal, projectHooks.destroy)
+  .get('/projects/:id/hooks/:hook_id/events', personal, projectHooks.events)
+  .post('/projects/:id/hooks/:hook_id/events/:hook_log_id/resend', personal, projectHooks.resend)
+  .post('/projects/:id/hooks/:hook_id/test/:trigger', personal, projectHooks.test)
   // Resource groups
   .get('/projects/:id/resource_groups', personal, resourceGroups.list)
   .get('/projects/:id/resource_groups/:key', personal, resourceGroups.show)

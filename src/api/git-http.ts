@@ -10,6 +10,7 @@ import type { PushOutcome } from '../objects/RepoObject'
 import { repoObject } from '../objects/stubs'
 import { setDefaultBranchIfUnset } from '../db/projects'
 import { pipelinesForPush } from '../services/push-pipelines'
+import { firePushHooks } from '../services/push-hooks'
 
 /**
  * Git over smart HTTP at `<EXTERNAL_URL>/<full path>.git/…` (and without `.git`, as GitLab):
@@ -163,6 +164,9 @@ export async function gitHttp(request: Request, env: Env, route: GitRoute, auth:
       ctx.project.default_branch = created.ref.slice('refs/heads/'.length)
       await setDefaultBranchIfUnset(env.DB, ctx.project.id, ctx.project.default_branch)
     }
+    // Push and Tag Push Hooks (queued; a failure here never fails the push), then the pipelines.
+    const pusher = ctx.caller.user
+    if (pusher) await firePushHooks(env, ctx.project, pusher, outcome.updates, Date.now()).catch((error) => console.error('push hooks failed', ctx.project.id, error))
     await pipelinesForPush(env, ctx, outcome.updates, outcome.pushOptions)
   }
   const report = Uint8Array.from(atob(outcome.report), (c) => c.charCodeAt(0))

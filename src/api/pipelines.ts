@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
-import { authorize } from '../auth/policy'
+import { authorize, can } from '../auth/policy'
 import { AVAILABLE_STATUSES } from '../ci/statuses'
 import type { Variable } from '../ci/types'
 import { pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
@@ -9,8 +9,10 @@ import { offsetHeaders, parseOffsetPage, MAX_COUNT_LIMIT } from '../http/paginat
 import { Hash, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
-import { pipelineObject } from '../objects/stubs'
+import { pipelineObject, repoObject } from '../objects/stubs'
 import { pipeline as presentPipeline, pipelineBasic } from '../present/pipeline'
+import { variable as presentVariable } from '../present/variable'
+import { latestPipelineIdStatement, storedPipelineVariables } from '../db/pipelines'
 import { includeSettings } from '../services/ci-sources'
 import { cancelRedundantPipelines } from '../services/cancel-redundant-pipelines'
 import { createPipeline } from '../services/create-pipeline'
@@ -66,7 +68,7 @@ export async function show(c: ApiContext): Promise<Response> {
   return json(presentDetailed(view, c))
 }
 
-function presentDetailed(view: PipelineViewRow, c: ApiContext) {
+export function presentDetailed(view: PipelineViewRow, c: ApiContext) {
   const user = view.user_json ? JSON.parse(view.user_json) : null
   return presentPipeline(view, { projectFullPath: view.project_full_path, user, committedAt: view.committed_date, yamlErrors: view.yaml_errors }, c.externalUrl)
 }
@@ -102,4 +104,40 @@ export async function list(c: ApiContext): Promise<Response> {
   const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext, total: total > MAX_COUNT_LIMIT ? undefined : total })
   const base = c.externalUrl
   return json(rows.slice(0, page.perPage).map((row) => pipelineBasic(row, row.project_full_path, base)), { headers })
+}
+
+const LatestParams = v.looseObject({ id: Str, ref: v.optional(Str) })
+
+/**
+ * GET /projects/:id/pipelines/latest — Project#latest_pipeline: the newest pipeline of the ref
+ * (default: the default branch) at the ref's head commit. With none, GitLab's
+ * `authorize! :read_pipeline, nil` is 403, not 404.
+ */
+export async function latest(c: ApiContext): Promise<Response> {
+  const params = await c.valid(LatestParams)
+  const ctx = await loadProject(c, params.id)
+  const ref = params.ref || ctx.project.default_branch || 'main'
+  const head = await repoObject(c.env, ctx.project.id).commitAt(ref)
+  const found = head ? await latestPipelineIdStatement(c.env.DB, { sql: '?', value: ctx.project.id }, ref, head.id).first<{ id: number }>() : null
+  if (!found) throw ApiError.forbidden()
+  authorize(ctx.access, 'read_pipeline')
+  const view = await pipelineViewStatement(c.env.DB, found.id, ctx.project.id).first<PipelineViewRow>()
+  return json(presentDetailed(view!, c))
+}
+
+/**
+ * GET /projects/:id/pipelines/:pipeline_id/variables — Entities::Ci::Variable of each pipeline
+ * variable (variable_type, key, value, raw). read_pipeline_variable: maintainers, or developers
+ * for a pipeline they triggered (Ci::PipelinePolicy).
+ */
+export async function variables(c: ApiContext): Promise<Response> {
+  const params = await c.valid(ShowParams)
+  const ctx = await loadProject<[PipelineViewRow]>(c, params.id, (project) => [pipelineViewStatement(c.env.DB, params.pipeline_id, project)])
+  const view = ctx.results[0].results[0]
+  if (!view) throw ApiError.notFound()
+  const userId = ctx.caller.user?.id
+  if (!can(ctx.access, 'admin_pipeline') && !(can(ctx.access, 'update_pipeline') && userId !== undefined && view.user_id === userId)) {
+    throw ApiError.forbidden()
+  }
+  return json(storedPipelineVariables(view).map(presentVariable))
 }

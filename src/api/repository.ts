@@ -13,6 +13,7 @@ import { repoObject } from '../objects/stubs'
 import { commit as presentCommit, commitDetail } from '../present/commit'
 import { setDefaultBranchIfUnset } from '../db/projects'
 import { commitRow } from '../services/repository'
+import { firePushHooks } from '../services/push-hooks'
 import type { ApiContext } from './context'
 
 /**
@@ -85,6 +86,10 @@ async function commitFile(c: ApiContext, action: 'create' | 'update'): Promise<R
     throw ApiError.withMessage(400, messages[result.reason])
   }
   if (!ctx.project.default_branch) await setDefaultBranchIfUnset(c.env.DB, ctx.project.id, params.branch)
+  // A commit through the API is a push to its branch: the push hooks hear of it, after the answer.
+  const project = { ...ctx.project, default_branch: ctx.project.default_branch ?? params.branch }
+  const pushed = [{ ref: `refs/heads/${params.branch}`, before: result.before, after: result.commit }]
+  c.execution.waitUntil(firePushHooks(c.env, project, ctx.caller.user!, pushed, c.now).catch((error) => console.error('push hooks failed', project.id, error)))
   return json({ file_path: params.file_path, branch: params.branch }, { status: action === 'create' ? 201 : 200 })
 }
 

@@ -33,6 +33,9 @@ export type ProjectAbility =
   | 'read_pipeline'
   | 'read_code'
   | 'create_pipeline'
+  | 'update_pipeline'
+  | 'admin_pipeline'
+  | 'destroy_pipeline'
   | 'push_code'
   | 'cancel_build'
   | 'update_build'
@@ -99,6 +102,7 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
       // download_code: reporter+, or anyone who sees a public/internal project.
       return lvl >= AccessLevel.reporter || access.visibility !== 'private'
     case 'create_pipeline':
+    case 'update_pipeline': // also cancel_pipeline
     case 'push_code':
     case 'cancel_build':
     case 'update_build':
@@ -106,12 +110,14 @@ export function can(access: ProjectAccess, ability: ProjectAbility): boolean {
     case 'retry_job':
     case 'keep_job_artifacts':
       return lvl >= AccessLevel.developer
-    case 'admin_build':
+    case 'admin_build': // also admin_trigger's first half and manage_trigger (TriggerPolicy)
+    case 'admin_pipeline':
     case 'force_cancel_build':
     case 'admin_project':
     case 'admin_project_member':
     case 'create_runner':
       return lvl >= AccessLevel.maintainer
+    case 'destroy_pipeline':
     case 'rename_project':
     case 'change_visibility_level':
     case 'manage_owners':

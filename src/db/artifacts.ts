@@ -145,3 +145,26 @@ export async function pipelineJobArchiveArtifacts(db: D1Database, pipelineId: nu
     .all<ArtifactRow>()
   return results
 }
+
+/** A report artifact of one of a pipeline's latest builds, with the build's name. */
+export interface ReportArtifactRow {
+  job_id: number
+  job_name: string
+  file_format: string
+  blob_key: string
+}
+
+/**
+ * Ci::Pipeline#latest_report_builds for one report type: the latest (not retried) builds of the
+ * pipeline with such an artifact, in job order, and their artifacts.
+ */
+export function pipelineReportArtifactsStatement(db: D1Database, pipelineId: number, fileType: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT a.job_id, j.name AS job_name, a.file_format, a.blob_key
+       FROM jobs j JOIN job_artifacts a ON a.job_id = j.id
+       WHERE j.pipeline_id = ? AND j.retried = 0 AND j.type = 'build' AND a.file_type = ?
+       ORDER BY j.id, a.id`,
+    )
+    .bind(pipelineId, fileType)
+}

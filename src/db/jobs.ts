@@ -185,3 +185,8 @@ export function cancelableJobsStatement(db: D1Database, pipelineId: number, only
     .prepare(`SELECT * FROM jobs WHERE pipeline_id = ? AND status IN (${CANCELABLE_STATUSES.map(() => '?').join(',')})${interruptible} ORDER BY id`)
     .bind(pipelineId, ...CANCELABLE_STATUSES)
 }
+
+/** The job whose CI job token has this digest (the trigger API's CI_JOB_TOKEN), while it has one. */
+export function jobByTokenDigest(db: D1Database, digest: string): Promise<JobRow | null> {
+  return db.prepare('SELECT * FROM jobs WHERE token_digest = ?').bind(digest).first<JobRow>()
+}

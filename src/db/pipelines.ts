@@ -1,4 +1,5 @@
 import type { JobStatus } from '../ci/statuses'
+import type { Variable } from '../ci/types'
 
 export interface PipelineRow {
   id: number
@@ -24,6 +25,7 @@ export interface PipelineRow {
   auto_cancel_on_new_commit: string | null
   auto_cancel_on_job_failure: string | null
   auto_canceled_by_id: number | null
+  trigger_id: number | null
   lock_version: number
 }
 
@@ -31,21 +33,21 @@ export interface PipelineRow {
 export type NewPipeline = Pick<
   PipelineRow,
   'project_id' | 'sha' | 'before_sha' | 'ref' | 'tag' | 'source' | 'user_id' | 'variables' | 'parent_pipeline_id' | 'source_job_id' | 'created_at'
-> & Partial<Pick<PipelineRow, 'auto_cancel_on_new_commit' | 'auto_cancel_on_job_failure'>>
+> & Partial<Pick<PipelineRow, 'auto_cancel_on_new_commit' | 'auto_cancel_on_job_failure' | 'trigger_id'>>
 
 /** INSERT with the next per-project iid, computed inside the same transaction. */
 export function insertPipelineStatement(db: D1Database, p: NewPipeline): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO pipelines (project_id, iid, sha, before_sha, ref, tag, status, source, user_id, variables,
-         parent_pipeline_id, source_job_id, created_at, updated_at, auto_cancel_on_new_commit, auto_cancel_on_job_failure)
+         parent_pipeline_id, source_job_id, created_at, updated_at, auto_cancel_on_new_commit, auto_cancel_on_job_failure, trigger_id)
        VALUES (?1, (SELECT COALESCE(MAX(iid), 0) + 1 FROM pipelines WHERE project_id = ?1), ?2, ?3, ?4, ?5, 'created',
-         ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
+         ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)
        RETURNING *`,
     )
     .bind(
       p.project_id, p.sha, p.before_sha, p.ref, p.tag, p.source, p.user_id, p.variables, p.parent_pipeline_id, p.source_job_id, p.created_at,
-      p.auto_cancel_on_new_commit ?? null, p.auto_cancel_on_job_failure ?? null,
+      p.auto_cancel_on_new_commit ?? null, p.auto_cancel_on_job_failure ?? null, p.trigger_id ?? null,
     )
 }
 
@@ -152,4 +154,56 @@ export function markAutoCanceledStatement(db: D1Database, pipelineId: number, by
 export async function childPipelineIds(db: D1Database, pipelineId: number): Promise<number[]> {
   const { results } = await db.prepare("SELECT id FROM pipelines WHERE parent_pipeline_id = ? AND source = 'parent_pipeline' ORDER BY id").bind(pipelineId).all<{ id: number }>()
   return results.map((row) => row.id)
+}
+
+/**
+ * The pipeline variables given at its creation (Ci::PipelineVariable), as stored in
+ * `pipelines.variables`. Every reader of the column goes through here.
+ */
+export function storedPipelineVariables(row: Pick<PipelineRow, 'variables'>): Variable[] {
+  try {
+    const parsed = JSON.parse(row.variables || '[]') as unknown
+    return Array.isArray(parsed) ? (parsed as Variable[]).filter((item) => item && typeof item.key === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Project#latest_pipeline(ref): the newest pipeline of `ref` at the ref's head commit `sha`
+ * (Ci::Pipeline.newest_first(ref:, sha:)), as the pipeline view.
+ */
+export function latestPipelineIdStatement(db: D1Database, project: { sql: string; value: string | number }, ref: string, sha: string): D1PreparedStatement {
+  return db
+    .prepare(`SELECT id FROM pipelines WHERE project_id = ${project.sql} AND ref = ? AND sha = ? ORDER BY id DESC LIMIT 1`)
+    .bind(project.value, ref, sha)
+}
+
+/** Every job of a pipeline, retried ones too (the jobs a deleted pipeline takes with it). */
+export async function pipelineJobIds(db: D1Database, pipelineId: number): Promise<number[]> {
+  const { results } = await db.prepare('SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY id').bind(pipelineId).all<{ id: number }>()
+  return results.map((row) => row.id)
+}
+
+/**
+ * Ci::Pipeline#destroy: the pipeline and everything recorded for it and its jobs, in one batch.
+ * Environments stay (their deployments of these jobs go); child and downstream pipelines stay,
+ * no longer linked to it.
+ */
+export function destroyPipelineStatements(db: D1Database, pipelineId: number): D1PreparedStatement[] {
+  const jobs = 'SELECT id FROM jobs WHERE pipeline_id = ?'
+  return [
+    db.prepare(`DELETE FROM job_artifacts WHERE job_id IN (${jobs})`).bind(pipelineId),
+    db.prepare('DELETE FROM job_dotenv_variables WHERE pipeline_id = ?').bind(pipelineId),
+    db.prepare(`DELETE FROM deployments WHERE job_id IN (${jobs})`).bind(pipelineId),
+    db.prepare(`DELETE FROM job_environments WHERE job_id IN (${jobs})`).bind(pipelineId),
+    db.prepare(`UPDATE resource_groups SET holder_job_id = NULL WHERE holder_job_id IN (${jobs})`).bind(pipelineId),
+    db.prepare('UPDATE pipelines SET parent_pipeline_id = NULL, source_job_id = NULL WHERE parent_pipeline_id = ?').bind(pipelineId),
+    db.prepare('UPDATE pipelines SET auto_canceled_by_id = NULL WHERE auto_canceled_by_id = ?').bind(pipelineId),
+    db.prepare('UPDATE jobs SET downstream_pipeline_id = NULL WHERE downstream_pipeline_id = ?').bind(pipelineId),
+    db.prepare('DELETE FROM jobs WHERE pipeline_id = ?').bind(pipelineId),
+    db.prepare('DELETE FROM pipeline_stages WHERE pipeline_id = ?').bind(pipelineId),
+    db.prepare('DELETE FROM pipeline_yaml_errors WHERE pipeline_id = ?').bind(pipelineId),
+    db.prepare('DELETE FROM pipelines WHERE id = ?').bind(pipelineId),
+  ]
 }

@@ -13,3 +13,9 @@ export function protectedPipelineRefStatement(db: D1Database, pipelineId: number
     )
     .bind(pipelineId)
 }
+
+/** Whether a branch of the project is protected (Push Hook's `ref_protected`). */
+export async function branchIsProtected(db: D1Database, projectId: number, branch: string): Promise<boolean> {
+  const row = await db.prepare('SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB name LIMIT 1').bind(projectId, branch).first()
+  return row !== null
+}

@@ -213,3 +213,52 @@ export function mergeBase(store: ObjectStore, a: string, b: string, limit = 5000
   }
   return null
 }
+
+/**
+ * The commits reachable from `to` and not from `exclude` (`git rev-list exclude..to`), newest
+ * first, at most `limit`. Each side's walk is bounded by `limit` plus the exclusion's 10 000.
+ */
+export function commitsBetween(store: ObjectStore, exclude: string | null, to: string, limit: number): string[] {
+  const excluded = new Set<string>()
+  if (exclude) {
+    const stack = [exclude]
+    while (stack.length > 0 && excluded.size < 10_000) {
+      const oid = stack.pop()!
+      if (excluded.has(oid)) continue
+      excluded.add(oid)
+      stack.push(...(store.commit(oid)?.parents ?? []))
+    }
+  }
+  const out: string[] = []
+  const seen = new Set<string>([to])
+  const queue: Array<{ oid: string; time: number }> = []
+  const first = store.commit(to)
+  if (first && !excluded.has(to)) queue.push({ oid: to, time: first.time })
+  while (queue.length > 0 && out.length < limit) {
+    queue.sort((a, b) => b.time - a.time)
+    const { oid } = queue.shift()!
+    out.push(oid)
+    for (const parent of store.commit(oid)?.parents ?? []) {
+      if (seen.has(parent) || excluded.has(parent)) continue
+      seen.add(parent)
+      const node = store.commit(parent)
+      if (node) queue.push({ oid: parent, time: node.time })
+    }
+  }
+  return out
+}
+
+/** The files a commit added, modified and removed against its first parent (a root commit adds all). */
+export function commitFileChanges(store: ObjectStore, oid: string): { added: string[]; modified: string[]; removed: string[] } {
+  const parent = store.commit(oid)?.parents[0] ?? null
+  const out = { added: [] as string[], modified: [] as string[], removed: [] as string[] }
+  for (const path of changedPaths(store, parent, oid)) {
+    const before = parent ? entryAt(store, parent, path) : null
+    const after = entryAt(store, oid, path)
+    const isFile = (entry: TreeEntry | null) => entry !== null && !isTreeMode(entry.mode)
+    if (isFile(before) && isFile(after)) out.modified.push(path)
+    else if (isFile(after)) out.added.push(path)
+    else out.removed.push(path)
+  }
+  return out
+}

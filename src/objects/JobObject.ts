@@ -213,6 +213,19 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     })
   }
 
+  /**
+   * Ci::DestroyPipelineService, the job's part: after the pipeline's cancel, the object drops its
+   * live log and alarm and the job's log and artifacts in R2, inside its queue so no command of
+   * the job runs half before and half after. Later commands find no row and do nothing.
+   */
+  async destroy(jobId: number): Promise<void> {
+    await this.#queue.run(async () => {
+      this.#trace.clear()
+      await this.#alarms.forget()
+      await deletePrefix(this.env.BLOBS, jobPrefix(jobId))
+    })
+  }
+
   // ---- runner side -------------------------------------------------------------------------
 
   /**
@@ -223,7 +236,7 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
     jobId: number,
     runner: { runnerId: number; runnerManagerId: number | null; /** the runner's maximum_timeout, if any */ timeout?: number | null },
   ): Promise<{ job: JobRow; token: string } | null> {
-    return this.#queue.run(async () => {
+    const assigned = await this.#queue.run(async () => {
       const row = await getJob(this.env.DB, jobId)
       if (!row || row.status !== 'pending' || row.type !== 'build') return null
       const token = generateToken(JOB_TOKEN_PREFIX)
@@ -238,9 +251,11 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       })
       if (!result?.changed) return null
       await this.#alarms.forgetTouches()
-      await this.#alarms.watch(result.job)
       return { job: result.job, token }
     })
+    // The effects of running (its alarms, its job hooks), as for every other transition.
+    if (assigned) await this.#afterTransition(assigned.job)
+    return assigned
   }
 
   /**

@@ -14,6 +14,7 @@ import {
 import type { ChangedJob, PipelineObjectRpc } from './rpc'
 import { jobObject, pipelineObject } from './stubs'
 import { SerialQueue } from './serial'
+import { firePipelineHooks } from '../hooks/fan-out'
 
 
 /** Passes in one processing run before we stop and let the next request continue. */
@@ -122,6 +123,10 @@ export class PipelineObject extends DurableObject<Env> implements PipelineObject
     const changes = pipelineChanges(pipeline, status, rows, now)
     if (Object.keys(changes).length > 0) statements.push(updatePipelineStatement(this.env.DB, pipelineId, changes, now))
     if (statements.length > 0) await this.env.DB.batch(statements)
+    if (changes.status) {
+      // Pipeline Hooks after the status is written (Ci::Pipeline's after_transition → execute_hooks).
+      this.ctx.waitUntil(firePipelineHooks(this.env, pipeline.project_id, pipelineId, now).catch((error) => console.error('pipeline hooks failed', pipelineId, error)))
+    }
     if (changes.status && pipeline.source_job_id !== null) {
       // A bridge with `strategy: depend` mirrors this pipeline; tell it without waiting.
       const bridge = jobObject(this.env, pipeline.source_job_id)

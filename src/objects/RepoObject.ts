@@ -12,7 +12,7 @@ import { expectsPack, readPushRequest, reportStatus, type PushRequest, type RefR
 import { isValidRefName } from '../git/refs'
 import {
   changedPaths, entryAt, listTree, logCommits, mergeBase, readCommit, readFileAt, resolveCommit, writeCommit, writeTree,
-  type FileChange, type TreeItem,
+  type FileChange, type TreeItem, commitFileChanges, commitsBetween,
 } from '../git/repo-ops'
 import { parseTag } from '../git/tag'
 import { isTreeMode } from '../git/tree'
@@ -259,6 +259,26 @@ export class RepoObject extends DurableObject<Env> {
     return changedPaths(this.store, from, to)
   }
 
+  /**
+   * The commits a push brought (`exclude..to`, `exclude` null: all of `to`'s history): how many
+   * (at most `countLimit`) and the newest `limit` of them, oldest first, with their changed files
+   * (Gitlab::DataBuilder::Push's commits and total_commits_count).
+   */
+  pushedCommits(exclude: string | null, to: string, limit: number, countLimit: number): {
+    total: number
+    commits: Array<{ view: CommitView; added: string[]; modified: string[]; removed: string[] }>
+  } {
+    const target = this.resolve(to)
+    if (!target) return { total: 0, commits: [] }
+    const base = exclude ? this.resolve(exclude) : null
+    const oids = commitsBetween(this.store, base, target, countLimit)
+    const newest = oids.slice(0, limit).reverse()
+    return {
+      total: oids.length,
+      commits: newest.map((oid) => ({ view: this.commitView(oid)!, ...commitFileChanges(this.store, oid) })),
+    }
+  }
+
   /** The best common ancestor of two revs, or null. */
   mergeBase(a: string, b: string): string | null {
     const [left, right] = [this.resolve(a), this.resolve(b)]
@@ -290,6 +310,13 @@ export class RepoObject extends DurableObject<Env> {
       if (!this.store.stat(oid)) return false
       this.store.setRef(name, oid)
       return true
+    })
+  }
+
+  /** A deleted pipeline's persistent ref (refs/pipelines/<id>) goes with it. */
+  async deletePipelineRef(pipelineId: number): Promise<void> {
+    await this.queue.run(async () => {
+      this.store.setRef(`refs/pipelines/${pipelineId}`, null)
     })
   }
 

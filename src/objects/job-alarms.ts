@@ -63,6 +63,12 @@ export class JobAlarms {
     await this.rearm()
   }
 
+  /** The job is being destroyed: nothing to remember, no alarm. */
+  async forget(): Promise<void> {
+    await this.storage.delete(['watch', 'scheduled', 'lastUpdateAt'])
+    await this.storage.deleteAlarm()
+  }
+
   async rearm(): Promise<void> {
     const [scheduled, watched] = await Promise.all([this.scheduled(), this.watched()])
     const deadlines = [scheduled?.at, watched ? nextDeadline(watched.timed, this.limits()) : null].filter((t): t is number => typeof t === 'number')

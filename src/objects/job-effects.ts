@@ -8,6 +8,7 @@ import { getPipeline } from '../db/pipelines'
 import { environmentAfterJobStatements, jobEnvironmentStatement } from '../db/environments'
 import { parseDuration } from '../ci/config/duration'
 import { triggerDownstream } from '../services/trigger-downstream'
+import { fireJobHooks } from '../hooks/fan-out'
 import type { JobResult, RetryResult } from './rpc'
 import { jobObject, pipelineObject } from './stubs'
 
@@ -16,7 +17,8 @@ import { jobObject, pipelineObject } from './stubs'
  * `after_transition` hooks only enqueue work: the job's own alarms (timeouts, a delayed start),
  * the next job of its resource group (that job's object), the downstream pipeline of a pending
  * bridge (Ci::CreateDownstreamPipelineWorker, after the response), an automatic retry (the job's
- * object, through its queue) and pipeline processing (the pipeline's object). Nothing here
+ * object, through its queue), the project's job hooks (hooks/fan-out.ts) and pipeline processing
+ * (the pipeline's object). Nothing here
  * decides a job's state: every change goes back through a job object's command.
  */
 export interface EffectsPort {
@@ -31,6 +33,9 @@ export interface EffectsPort {
 }
 
 export async function afterCommit(job: JobRow, port: EffectsPort): Promise<void> {
+  // Job Hooks for every transition, after the response (WebHookService#async_execute).
+  const now = port.now()
+  port.waitUntil(fireJobHooks(port.env, job, now).catch((error) => console.error('job hooks failed', job.id, error)))
   if (job.type === 'build') await port.watch(job)
   await releaseResourceIfDone(port, job)
   await updateEnvironmentIfDone(port, job)

@@ -39,6 +39,8 @@ export interface JobObjectRpc {
   retry(jobId: number, options: { userId: number; enqueueImmediately?: boolean; jobVariables?: string; known?: KnownRow }): Promise<RetryResult>
   play(jobId: number, options: { userId: number; jobVariables?: string; known?: KnownRow }): Promise<PlayResult>
   erase(jobId: number, options: { userId: number }): Promise<EraseResult>
+  /** Its pipeline is being deleted: the live log, the alarm and the job's R2 objects go; its row is the caller's to delete. */
+  destroy(jobId: number): Promise<void>
   assign(jobId: number, runner: { runnerId: number; runnerManagerId: number | null; timeout?: number | null }): Promise<{ job: JobRow; token: string } | null>
   touch(jobId: number): Promise<void>
   runnerUpdate(jobId: number, update: { state: 'running' | 'success' | 'failed'; failureReason?: string | null; exitCode?: number | null }): Promise<JobRow | null>

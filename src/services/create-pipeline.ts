@@ -32,6 +32,8 @@ export interface CreatePipelineInput {
   /** the config text itself (a child pipeline's `trigger:include` items, as `{"include": [...]}`) */
   configSource?: string
   parent?: { pipelineId: number; bridgeJobId: number }
+  /** the pipeline trigger token that makes it (source `trigger`) */
+  triggerId?: number
   externalUrl: string
   now: number
   /** values for the config's `spec:inputs` */
@@ -55,14 +57,41 @@ const ZERO_SHA = '0000000000000000000000000000000000000000'
 
 export async function createPipeline(env: Env, input: CreatePipelineInput): Promise<CreatePipelineResult> {
   const db = env.DB
+  const prepared = await preparePipeline(env, input)
+  if (!prepared.ok) return prepared
+  const { commit, definition, repo } = prepared
+  const statements = insertStatements(db, input, commit, input.skip ? { ...definition, jobs: [] } : definition)
+  if (input.skip) {
+    statements.push(finishInsertedPipelineStatement(db, 'skipped', input.now))
+  }
+  statements.push(upsertCommitStatement(db, commit))
+  const results = await db.batch<PipelineRow>(statements)
+  const pipeline = results[0].results[0]
+  if (input.skip) Object.assign(pipeline, { status: 'skipped', finished_at: input.now })
+  // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
+  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
+  return { ok: true, pipeline }
+}
+
+/**
+ * CI Lint's dry run (Ci::CreatePipelineService with `dry_run: true`): the pipeline creation would
+ * make, rules and workflow evaluated, nothing written.
+ */
+export async function simulatePipeline(env: Env, input: CreatePipelineInput): Promise<{ ok: true; definition: PipelineDefinition } | { ok: false; errors: string[]; reason?: CreatePipelineFailure }> {
+  const prepared = await preparePipeline(env, input)
+  return prepared.ok ? { ok: true, definition: prepared.definition } : prepared
+}
+
+/** The commit, and the pipeline its config makes (parsed, validated, seeded, completed). */
+async function preparePipeline(env: Env, input: CreatePipelineInput) {
   const repo = repoObject(env, input.project.id)
   const view = await repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref))
-  if (!view) return { ok: false, errors: ['Reference not found'], reason: 'not_found' }
+  if (!view) return { ok: false as const, errors: ['Reference not found'], reason: 'not_found' as const }
   const commit = commitRow(input.project.id, view)
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
   const bytes = input.configSource === undefined ? await repo.fileAt(commit.sha, configPath) : null
   if (input.configSource === undefined && bytes === null) {
-    return { ok: false, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' }
+    return { ok: false as const, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' as const }
   }
   const source = input.configSource ?? new TextDecoder().decode(bytes!)
   const context = contextVariables(input, commit)
@@ -81,20 +110,10 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
   })
   if (!parsed.ok) {
     const filtered = parsed.errors.length === 1 && parsed.errors[0] === 'Pipeline filtered out by workflow rules.'
-    return { ...parsed, reason: filtered ? 'filtered' : 'invalid' }
+    return { ok: false as const, errors: parsed.errors, reason: filtered ? ('filtered' as const) : ('invalid' as const) }
   }
   await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
-  const statements = insertStatements(db, input, commit, input.skip ? { ...parsed.pipeline, jobs: [] } : parsed.pipeline)
-  if (input.skip) {
-    statements.push(finishInsertedPipelineStatement(db, 'skipped', input.now))
-  }
-  statements.push(upsertCommitStatement(db, commit))
-  const results = await db.batch<PipelineRow>(statements)
-  const pipeline = results[0].results[0]
-  if (input.skip) Object.assign(pipeline, { status: 'skipped', finished_at: input.now })
-  // GitLab's persistent ref: the pipeline's commit stays fetchable whatever happens to the branch.
-  await repo.setRef(`refs/pipelines/${pipeline.id}`, commit.sha)
-  return { ok: true, pipeline }
+  return { ok: true as const, commit, definition: parsed.pipeline, repo }
 }
 
 /**
@@ -144,6 +163,7 @@ function insertStatements(db: D1Database, input: CreatePipelineInput, commit: Co
       created_at: input.now,
       auto_cancel_on_new_commit: definition.autoCancel?.on_new_commit ?? null,
       auto_cancel_on_job_failure: definition.autoCancel?.on_job_failure ?? null,
+      trigger_id: input.triggerId ?? null,
     }),
   ]
   const usedStages = new Set(definition.jobs.map((job) => job.stageIdx))

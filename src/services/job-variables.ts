@@ -1,6 +1,6 @@
 import type { Variable } from '../ci/types'
 import type { JobRow } from '../db/jobs'
-import type { PipelineRow } from '../db/pipelines'
+import { storedPipelineVariables, type PipelineRow } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
 import type { RunnerRow } from '../db/runners'
 import type { UserRow } from '../db/users'
@@ -46,7 +46,7 @@ export function runnerVariables(ctx: JobVariablesContext, dependencyVariables: V
   add(predefinedVariables(ctx), true)
   add(parseVariables(ctx.job.yaml_variables), true)
   add(dependencyVariables, false)
-  add(parseVariables(ctx.pipeline.variables), false)
+  add(storedPipelineVariables(ctx.pipeline), false)
   add(parseVariables(ctx.job.job_variables), false)
   return [...out.values()]
 }

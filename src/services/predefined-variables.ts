@@ -45,6 +45,8 @@ export function pipelineVariables(args: {
     vars.push(['CI_PIPELINE_ID', String(args.pipelineId)])
     vars.push(['CI_PIPELINE_URL', `${externalUrl}/${project.full_path}/-/pipelines/${args.pipelineId}`])
   }
+  // A pipeline made by a trigger token (Ci::Pipeline#trigger_id; not by a CI_JOB_TOKEN).
+  if (args.source === 'trigger') vars.push(['CI_PIPELINE_TRIGGERED', 'true'])
   if (args.pipelineIid !== undefined) vars.push(['CI_PIPELINE_IID', String(args.pipelineIid)])
   return vars.map(([key, value]) => ({ key, value, public: true, masked: false }))
 }

@@ -46,6 +46,22 @@ interface State {
   count: number
   bytes: number
   deadline: number
+  /** every included file, in the order read (Gitlab::Ci::Config::External::Context#includes) */
+  includes: IncludeRecord[]
+}
+
+/**
+ * An included file as CI Lint lists it (External::File::Base#metadata): the including file's
+ * project and sha, the include's type and location, and where the file was read from (`target`,
+ * for the blob and raw URLs of local and project includes).
+ */
+export interface IncludeRecord {
+  contextProject: string | null
+  contextSha: string | null
+  type: IncludeType
+  location: string
+  target: { project: string; sha: string } | null
+  extra: Record<string, string>
 }
 
 interface Location {
@@ -81,6 +97,7 @@ export async function expandIncludes(config: Config, context: IncludeContext, st
   const failed = settled.find((result) => result.status === 'rejected')
   if (failed) throw failed.reason
   const fetched = settled.map((result) => (result as PromiseFulfilledResult<Fetched>).value)
+  fetched.forEach((file, index) => state.includes.push(includeRecord(locations[index], file, context)))
   let merged: Config = {}
   for (const file of fetched) {
     state.bytes += file.content.length
@@ -92,8 +109,23 @@ export async function expandIncludes(config: Config, context: IncludeContext, st
   return deepMerge(merged, own)
 }
 
+function includeRecord(location: Location, file: Fetched, context: IncludeContext): IncludeRecord {
+  const target = (location.type === 'local' || location.type === 'project') && file.context.project && file.context.sha
+    ? { project: file.context.project.path, sha: file.context.sha }
+    : null
+  const extra: Record<string, string> = location.type === 'project'
+    ? { project: String(location.item.project), ref: typeof location.item.ref === 'string' && location.item.ref !== '' ? location.item.ref : 'HEAD' }
+    : {}
+  return { contextProject: context.project?.path ?? null, contextSha: context.sha, type: location.type, location: file.location, target, extra }
+}
+
 function newState(): State {
-  return { count: 0, bytes: 0, deadline: Date.now() + FETCH_DEADLINE_MS }
+  return { count: 0, bytes: 0, deadline: Date.now() + FETCH_DEADLINE_MS, includes: [] }
+}
+
+/** A fresh state for one config's expansion, whose `includes` the caller reads afterwards. */
+export function newIncludeState(): State {
+  return newState()
 }
 
 async function loadIncluded(file: Fetched, state: State): Promise<Config> {

@@ -2,7 +2,7 @@ import { expandExisting } from './expand-variables'
 import { resolveExtends } from './extends'
 import { factsFromVariables, type PipelineFacts } from './facts'
 import { validateGraph } from './graph'
-import { expandIncludes, IncludeError, type IncludeContext } from './include'
+import { expandIncludes, IncludeError, newIncludeState, type IncludeContext, type IncludeRecord } from './include'
 import { interpolate, InputsError } from './inputs'
 import { readJob, type JobSpec } from './job'
 import { expandParallel } from './parallel'
@@ -17,6 +17,7 @@ import type { ConfigSources, ProjectHandle } from './sources'
 export { MAX_CI_CONFIG_BYTES } from './load'
 export { parseDuration } from './duration'
 export type { ParseResult } from './seed'
+export type { IncludeRecord } from './include'
 
 /**
  * A `.gitlab-ci.yml` to the pipeline it creates, in GitLab's order (Gitlab::Ci::Config#build_config
@@ -134,6 +135,17 @@ function usesExists(value: unknown): boolean {
 }
 
 function buildPipeline(merged: Config, variables: Record<string, string>, facts: PipelineFacts, clauseData?: ClauseData): ParseResult {
+  const checked = checkStatic(merged)
+  if (!checked.ok) return checked
+  const { stages, workflowRules, workflowAutoCancel } = checked.root
+  return seedPipeline({ stages, variables: checked.root.variables, workflowRules, workflowAutoCancel, jobs: checked.jobs, context: variables, facts, clauseData })
+}
+
+/** A failure after `extends` and `!reference` still has the config (a ConfigError before them has none). */
+type StaticResult = { ok: true; config: Config; root: RootSpec; jobs: JobSpec[] } | { ok: false; errors: string[]; config?: Config; root?: RootSpec }
+
+/** Everything before seeding (YamlProcessor's static part): extends, references, entries, parallel, the graph. */
+function checkStatic(merged: Config): StaticResult {
   const extended = resolveExtends(merged)
   if (!extended.ok) return { ok: false, errors: [extended.error] }
   let config: Config
@@ -146,12 +158,46 @@ function buildPipeline(merged: Config, variables: Record<string, string>, facts:
   const errors: string[] = []
   const root = readRoot(config, errors)
   const read = readJobs(root, errors)
-  if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] }
+  if (errors.length > 0) return { ok: false, errors: [...new Set(errors)], config, root }
   const jobs = expandParallel(read)
   const graphError = validateGraph(root.stages, jobs)
-  if (graphError) return { ok: false, errors: [graphError] }
-  const { stages, workflowRules, workflowAutoCancel } = root
-  return seedPipeline({ stages, variables: root.variables, workflowRules, workflowAutoCancel, jobs, context: variables, facts, clauseData })
+  if (graphError) return { ok: false, errors: [graphError], config, root }
+  return { ok: true, config, root, jobs }
+}
+
+/** What CI Lint's static check shows (Gitlab::Ci::Lint#legacy_static_validation). */
+export interface LintResult {
+  errors: string[]
+  /** the config after includes, `extends` and `!reference`, with `.pre`/`.post` in `stages` (merged_yaml); null when none was built */
+  merged: Config | null
+  /** null when no config was built (a YAML, include, `extends` or `!reference` error) */
+  includes: IncludeRecord[] | null
+  /** the stages (`.pre` and `.post` included) and every job (rules are not evaluated) */
+  stages: string[]
+  jobs: JobSpec[]
+}
+
+/** The static check of a config: every error GitLab's YamlProcessor finds, without seeding a pipeline. */
+export async function lintCiConfig(source: string | null, context: ResolveContext): Promise<LintResult> {
+  const state = newIncludeState()
+  const fail = (errors: string[]): LintResult => ({ errors, merged: null, includes: null, stages: [], jobs: [] })
+  const loaded = loadContent(source ?? '', context)
+  if (!loaded.ok) return fail(loaded.errors)
+  const facts = factsFromVariables(context.variables, context.facts)
+  let config: Config
+  try {
+    config = await expandIncludes(loaded.config, { sources: context.sources, project: context.project, sha: context.sha, variables: context.variables, facts }, state)
+  } catch (error) {
+    if (error instanceof IncludeError) return fail([error.message])
+    throw error
+  }
+  const checked = checkStatic(config)
+  if (!checked.ok && !checked.config) return fail(checked.errors)
+  // Config::EdgeStagesInjector: a written `stages:` gets `.pre` first and `.post` last.
+  const built = checked.config!
+  const merged = 'stages' in built && checked.root ? { ...built, stages: checked.root.stages } : built
+  if (!checked.ok) return { errors: checked.errors, merged, includes: state.includes, stages: [], jobs: [] }
+  return { errors: [], merged, includes: state.includes, stages: checked.root.stages, jobs: checked.jobs }
 }
 
 /** Visible jobs in config order; hidden ones (".name") only serve as `extends` bases and anchors. */

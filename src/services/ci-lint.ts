@@ -1,0 +1,50 @@
+import { lintCiConfig, type LintResult } from '../ci/config/parse'
+import type { PipelineDefinition } from '../ci/types'
+import type { ProjectRow } from '../db/projects'
+import type { Env } from '../env'
+import { configSources, includeSettings, projectHandle } from './ci-sources'
+import { simulatePipeline } from './create-pipeline'
+import { pipelineVariables } from './predefined-variables'
+
+/**
+ * Gitlab::Ci::Lint#legacy_validate: the static check of a config (YamlProcessor: includes,
+ * extends, every entry, the job graph; rules are not evaluated) or, with `dryRun`, the pipeline
+ * creation simulated on `ref` (rules and workflow evaluated, nothing written).
+ */
+export interface LintInput {
+  project: ProjectRow
+  userId: number | null
+  /** null: the project has no such file (GitLab's "Please provide content") */
+  content: string | null
+  /** the commit includes and `rules:exists` are read at (the default branch's head when linting given content) */
+  sha: string | null
+  dryRun: boolean
+  /** the dry run's branch or tag, and the static check's ref variables */
+  ref: string
+  externalUrl: string
+  now: number
+}
+
+export type LintOutcome = LintResult & { dryRunJobs?: PipelineDefinition['jobs']; dryRunStages?: string[] }
+
+export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcome> {
+  const variables: Record<string, string> = {}
+  if (input.sha) {
+    const predefined = pipelineVariables({ project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: input.sha, source: 'push' })
+    for (const item of predefined) variables[item.key] = item.value
+  }
+  const result = await lintCiConfig(input.content, {
+    variables,
+    facts: { projectPath: input.project.full_path },
+    sources: configSources(env, input.userId, input.externalUrl, includeSettings(env)),
+    project: projectHandle(input.project),
+    sha: input.sha ?? '',
+  })
+  if (!input.dryRun || result.errors.length > 0) return result
+  const simulated = await simulatePipeline(env, {
+    project: input.project, ref: input.ref, userId: input.userId, source: 'push', variables: [], configSource: input.content ?? '',
+    externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
+  })
+  if (!simulated.ok) return { ...result, errors: simulated.errors, jobs: [], stages: [] }
+  return { ...result, dryRunJobs: simulated.definition.jobs, dryRunStages: simulated.definition.stages }
+}
