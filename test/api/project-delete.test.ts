@@ -44,6 +44,8 @@ describe('DELETE /projects/:id', () => {
     const { project, runner, job } = await projectWithFinishedJob()
     expect((await keysOfJob(job.id)).length).toBeGreaterThanOrEqual(2) // the archive and the log
     expect(await repoObject(env, project.id).objectCount()).toBeGreaterThan(0)
+    expect((await apiJson('POST', `/projects/${project.id}/triggers`, { token: project.owner.token, body: { description: 't' } })).status).toBe(201)
+    expect((await apiJson('POST', `/projects/${project.id}/hooks`, { token: project.owner.token, body: { url: 'https://hooks.example.com/x', job_events: true } })).status).toBe(201)
 
     const res = await apiJson('DELETE', `/projects/${encodedPath(project)}`, { token: project.owner.token })
     expect(res).toMatchObject({ status: 202, body: { message: '202 Accepted' } })
@@ -59,8 +61,10 @@ describe('DELETE /projects/:id', () => {
       env.DB.prepare('SELECT COUNT(*) AS n FROM project_members WHERE project_id = ?').bind(project.id),
       env.DB.prepare('SELECT COUNT(*) AS n FROM commits WHERE project_id = ?').bind(project.id),
       env.DB.prepare('SELECT COUNT(*) AS n FROM runners WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM pipeline_triggers WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hooks WHERE project_id = ?').bind(project.id),
     ])
-    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0, 0, 0, 0])
+    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
     // The project's runner went with it: its token no longer authenticates.
     expect((await runner.poll()).status).toBe(403)
     await eventually(async () => {
