@@ -179,6 +179,18 @@ describe('GET, PUT, DELETE /runners/:id', () => {
     expect((await runner.requestJob())?.payload.git_info.protected).toBe(true)
   })
 
+  it('POST /runners/:id/reset_authentication_token gives a new token (201); the old one stops working', async () => {
+    const project = await createProject()
+    const { id, runner } = await projectRunner(project)
+    const developer = await createUser()
+    await addMember(project, developer, 30)
+    expect(await apiJson('POST', `/runners/${id}/reset_authentication_token`, { token: developer.token })).toMatchObject({ status: 403, body: { message: '403 Forbidden - No access granted' } })
+    const reset = await apiJson('POST', `/runners/${id}/reset_authentication_token`, { token: project.owner.token })
+    expect(reset).toMatchObject({ status: 201, body: { token: expect.stringMatching(/^glrt-/), token_expires_at: null } })
+    expect((await runner.poll()).status).toBe(403)
+    expect((await new SimulatedRunner(reset.body.token).verify()).status).toBe(200)
+  })
+
   it('DELETE removes the runner (204; 412 when changed since; 403 for others)', async () => {
     const project = await createProject()
     const { id, runner } = await projectRunner(project)

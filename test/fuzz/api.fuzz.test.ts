@@ -33,7 +33,7 @@ interface World {
   sacrificialTokenIds: number[]
   /** DELETE /projects/:id deletes only these (the other routes need the world's projects). */
   sacrificialProjectIds: number[]
-  /** DELETE /runners/:id likewise (the world's runner must keep polling). */
+  /** DELETE /runners/:id and its token reset likewise (the world's runner must keep polling). */
   sacrificialRunnerIds: number[]
 }
 let world: World
@@ -75,7 +75,8 @@ const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'bi
 
 function pathValue(name: string, route: string): fc.Arbitrary<string> {
   // Deleting a project or a runner takes a sacrificial one; random values stay non-numeric so they name none.
-  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds }[route]
+  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds,
+    'POST /api/v4/runners/:id/reset_authentication_token': world.sacrificialRunnerIds }[route]
   if (sacrificialIds) {
     const sacrificial = fc.constantFrom(...sacrificialIds.map(String))
     return fc.oneof({ weight: 1, arbitrary: sacrificial }, { weight: 2, arbitrary: nasty.filter((s) => !/^\s*[+-]?\d+\s*$/.test(s) && !s.includes('/')).map(escapeForPath) })
