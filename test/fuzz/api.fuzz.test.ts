@@ -181,6 +181,10 @@ async function send(method: string, template: string, params: Record<string, str
   const canHaveBody = method !== 'GET' && method !== 'HEAD'
   if (typeof payload.body === 'string') payload = { ...payload, body: payload.body.replaceAll('@RUNNER@', world.runnerToken).replaceAll('@JOB@', world.jobToken) }
   const url = `${ORIGIN}${path}${search ? `?${search}` : ''}`
+  // A `..` segment is resolved by the URL itself: DELETE /projects/1/hooks/.. is DELETE /projects/1,
+  // which would delete the world's project: such a request is not sent.
+  const resolved = new URL(url).pathname
+  if (method === 'DELETE' && resolved !== path && /^\/api\/v4\/(projects|runners)\/[^/]+\/*$/.test(resolved)) return
   const res = await SELF.fetch(url, { method, headers, body: canHaveBody ? payload.body : undefined })
   stats.requests += 1
   if (routeKey) stats.routes.add(routeKey)
