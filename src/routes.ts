@@ -178,6 +178,7 @@ export const api = new RouteTable('/api/v4')
   .delete('/runners/:id', personal, runnerAdmin.destroy)
   .get('/runners/:id/jobs', personal, runnerAdmin.jobs)
   .get('/runners/:id/managers', personal, runnerAdmin.managers)
+  .post('/runners/:id/reset_authentication_token', personal, runnerAdmin.resetToken)
   .get('/projects/:id/runners', personal, runnerAdmin.listForProject)
   // Runner jobs
   .post('/jobs/request', runnerToken, runnerJobs.requestJob)

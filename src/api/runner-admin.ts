@@ -4,7 +4,9 @@ import { AccessLevel, authorize } from '../auth/policy'
 import { AVAILABLE_STATUSES } from '../ci/statuses'
 import type { JobViewRow } from '../db/job-views'
 import { projectsByIds, type ProjectRow } from '../db/projects'
-import { deleteRunnerStatements } from '../db/runners'
+import { deleteRunnerStatements, updateRunnerToken } from '../db/runners'
+import { generateToken, tokenDigest } from '../auth/tokens'
+import { resetTokenResult } from '../present/runner-registration'
 import {
   RUNNER_SCOPES, RUNNER_STATUSES, RUNNER_TYPES, runnerJobsStatements, runnerListStatements, runnerManagersStatement, runnerViewStatement,
   updateRunnerStatement, type ManagerRow, type RunnerListFilter, type RunnerScope, type RunnerUpdate, type RunnerViewRow, type RunnerWithAccessRow,
@@ -250,4 +252,16 @@ export async function managers(c: ApiContext): Promise<Response> {
   authorizeShow(loaded)
   const { results } = await runnerManagersStatement(c.env.DB, loaded.runner.id).all<ManagerRow>()
   return json(results.map((m) => runnerManager(m, c.now, m.executing === 1)))
+}
+
+/** POST /runners/:id/reset_authentication_token — update rights; 201 with the new token, shown once. */
+export async function resetToken(c: ApiContext): Promise<Response> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
+  const { id } = validate(RunnerIdParams, raw)
+  const loaded = await loadRunner(c, id, caller)
+  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+  const token = generateToken(loaded.runner.token_prefix)
+  await updateRunnerToken(c.env.DB, loaded.runner.id, await tokenDigest(token))
+  return json(resetTokenResult(token), { status: 201 })
 }

@@ -154,6 +154,8 @@ export async function listUsers(c: ApiContext): Promise<Response> {
   const isAdmin = caller.user?.is_admin === 1
   if (params.extern_uid !== undefined) authorizeAdmin(caller)
   if (!caller.user && params.username === undefined) throw ApiError.forbidden('Not authorized to access /api/v4/users')
+  // paginate_with_strategies: no keyset pagination for users.
+  if (raw.pagination === 'keyset') throw ApiError.plain(405, 'Keyset pagination is not yet available for this type of request')
   const page = parseOffsetPage(raw)
   const statements = userListStatements(c.env.DB, {
     username: params.username,

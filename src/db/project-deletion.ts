@@ -4,16 +4,23 @@
  * environment go through those parents' ids, so the order below deletes children first.
  */
 
-/** What lives outside D1 and must go too: the jobs (their objects and R2 keys) and the R2 keys on record. */
+/** What lives outside D1 and must go too: the jobs (their objects, logs and artifacts). */
 export interface ProjectRemnants {
   jobIds: number[]
-  blobKeys: string[]
 }
 
 const PIPELINES = 'SELECT id FROM pipelines WHERE project_id = ?1'
 const JOBS = 'SELECT id FROM jobs WHERE project_id = ?1'
 const HOOKS = 'SELECT id FROM web_hooks WHERE project_id = ?1'
 const RUNNERS = "SELECT id FROM runners WHERE runner_type = 'project_type' AND project_id = ?1"
+const HOOKS = 'SELECT id FROM web_hooks WHERE project_id = ?1'
+
+/** Other projects' rows that point at this project's pipelines let go of them (as a pipeline's deletion does). */
+const DETACHMENTS = [
+  `UPDATE pipelines SET parent_pipeline_id = NULL, source_job_id = NULL WHERE parent_pipeline_id IN (${PIPELINES}) AND project_id <> ?1`,
+  `UPDATE pipelines SET auto_canceled_by_id = NULL WHERE auto_canceled_by_id IN (${PIPELINES}) AND project_id <> ?1`,
+  `UPDATE jobs SET downstream_pipeline_id = NULL WHERE downstream_pipeline_id IN (${PIPELINES}) AND project_id <> ?1`,
+]
 
 const DELETIONS = [
   `DELETE FROM job_dotenv_variables WHERE job_id IN (${JOBS})`,
@@ -26,6 +33,10 @@ const DELETIONS = [
   `DELETE FROM pipeline_stages WHERE pipeline_id IN (${PIPELINES})`,
   `DELETE FROM pipeline_yaml_errors WHERE pipeline_id IN (${PIPELINES})`,
   'DELETE FROM pipelines WHERE project_id = ?1',
+  'DELETE FROM pipeline_triggers WHERE project_id = ?1',
+  `DELETE FROM web_hook_logs WHERE hook_id IN (${HOOKS})`,
+  `DELETE FROM web_hook_events WHERE hook_id IN (${HOOKS})`,
+  'DELETE FROM web_hooks WHERE project_id = ?1',
   'DELETE FROM commits WHERE project_id = ?1',
   'DELETE FROM protected_branches WHERE project_id = ?1',
   'DELETE FROM protected_tags WHERE project_id = ?1',
@@ -44,18 +55,17 @@ const DELETIONS = [
   'DELETE FROM projects WHERE id = ?1',
 ]
 
+/** The tables a project's deletion clears (a test holds every table of schema.sql to this list or to the instance's). */
+export const PROJECT_TABLES: readonly string[] = DELETIONS.map((sql) => /^DELETE FROM (\w+)/.exec(sql)![1])
+
 /**
  * Removes the project's rows in one batch (a transaction: all or nothing), reading in the same
  * batch what lives outside D1, so no job created meanwhile is missed.
  */
 export async function deleteProjectRows(db: D1Database, projectId: number): Promise<ProjectRemnants> {
-  const [jobs, blobs] = await db.batch<{ id?: number; blob_key?: string }>([
+  const [jobs] = await db.batch<{ id?: number }>([
     db.prepare('SELECT id FROM jobs WHERE project_id = ?').bind(projectId),
-    db.prepare('SELECT blob_key FROM job_artifacts WHERE project_id = ?').bind(projectId),
-    ...DELETIONS.map((sql) => db.prepare(sql).bind(projectId)),
+    ...[...DETACHMENTS, ...DELETIONS].map((sql) => db.prepare(sql).bind(projectId)),
   ])
-  return {
-    jobIds: jobs.results.map((row) => row.id!),
-    blobKeys: blobs.results.map((row) => row.blob_key!),
-  }
+  return { jobIds: jobs.results.map((row) => row.id!) }
 }

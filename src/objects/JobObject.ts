@@ -37,7 +37,7 @@ import { SerialQueue } from './serial'
 export class JobObject extends DurableObject<Env> implements JobObjectRpc {
   readonly #queue = new SerialQueue()
   readonly #clock = new ObjectClock()
-  #trace: LiveTrace
+  readonly #trace: LiveTrace
   readonly #alarms: JobAlarms
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -405,16 +405,6 @@ export class JobObject extends DurableObject<Env> implements JobObjectRpc {
       fresh = true
     }
     return row ? { job: row, changed: false } : null
-  }
-
-  async forget(): Promise<void> {
-    await this.#queue.run(async () => {
-      this.#trace.close() // readers of the live log stop waiting
-      await this.ctx.storage.deleteAlarm()
-      await this.ctx.storage.deleteAll()
-      // The log's tables again, empty: a late reader finds no log rather than no table.
-      this.#trace = new LiveTrace(this.ctx.storage.sql, this.#clock)
-    })
   }
 
   async #runnerCancelsGracefully(row: JobRow): Promise<boolean> {

@@ -49,8 +49,6 @@ export interface JobObjectRpc {
   waitForTrace(jobId: number, offset: number, timeoutMs: number): Promise<{ bytes: Uint8Array; archived: boolean }>
   traceLength(): Promise<number>
   readTrace(offset?: number, limit?: number): Promise<Uint8Array>
-  /** The job's project was deleted: its live log, timers and alarm go (the object is empty after). */
-  forget(): Promise<void>
 }
 
 /** A job just retried or played: its skipped dependents are reopened. */

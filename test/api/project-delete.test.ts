@@ -2,6 +2,7 @@ import { SELF } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { zipSync } from 'fflate'
 import { describe, expect, it } from 'vitest'
+import { PROJECT_TABLES } from '../../src/db/project-deletion'
 import { repoObject } from '../../src/objects/stubs'
 import { eventually } from '../job-driver'
 import { jobStub } from '../stubs'
@@ -29,11 +30,22 @@ async function keysOfJob(jobId: number): Promise<string[]> {
   return (await env.BLOBS.list({ prefix: `jobs/${jobId}/` })).objects.map((object) => object.key)
 }
 
+/** Tables that hold no project's rows: the instance's. */
+const INSTANCE_TABLES = ['users', 'personal_access_tokens', 'auth_failures', 'application_settings', 'sqlite_sequence', 'd1_migrations', '_cf_KV', '_cf_METADATA']
+
 describe('DELETE /projects/:id', () => {
+  it('clears every table of the schema that can hold a project\'s rows (a new table must join the deletion)', async () => {
+    const { results } = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all<{ name: string }>()
+    const uncovered = results.map((row) => row.name).filter((name) => !PROJECT_TABLES.includes(name) && !INSTANCE_TABLES.includes(name))
+    expect(uncovered).toEqual([])
+  })
+
   it('owner gets 202; the rows, R2 objects, runner and repository go; later reads are 404', async () => {
     const { project, runner, job } = await projectWithFinishedJob()
     expect((await keysOfJob(job.id)).length).toBeGreaterThanOrEqual(2) // the archive and the log
     expect(await repoObject(env, project.id).objectCount()).toBeGreaterThan(0)
+    expect((await apiJson('POST', `/projects/${project.id}/triggers`, { token: project.owner.token, body: { description: 't' } })).status).toBe(201)
+    expect((await apiJson('POST', `/projects/${project.id}/hooks`, { token: project.owner.token, body: { url: 'https://hooks.example.com/x', job_events: true } })).status).toBe(201)
 
     const res = await apiJson('DELETE', `/projects/${encodedPath(project)}`, { token: project.owner.token })
     expect(res).toMatchObject({ status: 202, body: { message: '202 Accepted' } })
@@ -49,8 +61,10 @@ describe('DELETE /projects/:id', () => {
       env.DB.prepare('SELECT COUNT(*) AS n FROM project_members WHERE project_id = ?').bind(project.id),
       env.DB.prepare('SELECT COUNT(*) AS n FROM commits WHERE project_id = ?').bind(project.id),
       env.DB.prepare('SELECT COUNT(*) AS n FROM runners WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM pipeline_triggers WHERE project_id = ?').bind(project.id),
+      env.DB.prepare('SELECT COUNT(*) AS n FROM web_hooks WHERE project_id = ?').bind(project.id),
     ])
-    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0, 0, 0, 0])
+    expect(counts.map((result) => (result.results[0] as { n: number }).n)).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
     // The project's runner went with it: its token no longer authenticates.
     expect((await runner.poll()).status).toBe(403)
     await eventually(async () => {
@@ -69,6 +83,9 @@ describe('DELETE /projects/:id', () => {
     expect((await job.accept()).status).toBe(200)
     expect((await job.patch('live log\n')).status).toBe(202)
     expect(await jobStub(job.id).traceLength()).toBe(9)
+    // A job token is no credential for deleting its project.
+    expect(await apiJson('DELETE', `/projects/${project.id}`, { token: null, headers: { 'JOB-TOKEN': job.token } })).toMatchObject({ status: 401 })
+    expect((await apiJson('GET', `/projects/${project.id}`)).status).toBe(200)
     expect((await api('DELETE', `/projects/${project.id}`, { token: project.owner.token })).status).toBe(202)
     // The job's object forgets its live log.
     await eventually(async () => expect(await jobStub(job.id).traceLength()).toBe(0))

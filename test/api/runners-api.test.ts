@@ -59,6 +59,13 @@ describe('GET /runners, /runners/all, /projects/:id/runners', () => {
     expect(await apiJson('GET', '/runners?type=cloud', { token: maintainer.token })).toMatchObject({ status: 400, body: { error: 'type does not have a valid value' } })
     expect(await apiJson('GET', '/runners?version_prefix=abc', { token: maintainer.token })).toMatchObject({ status: 400, body: { error: 'version_prefix is invalid' } })
     expect(await apiJson('GET', '/runners', { token: null })).toMatchObject({ status: 401 })
+    // Job tokens are no credential here.
+    await createPipelineFrom(project, 'j:\n  script: x\n')
+    const job = (await online.runner.requestJob())!
+    expect((await job.accept()).status).toBe(200)
+    for (const path of ['/runners', `/runners/${online.id}`, `/projects/${project.id}/runners`]) {
+      expect((await apiJson('GET', path, { token: null, headers: { 'JOB-TOKEN': job.token } })).status, path).toBe(401)
+    }
   })
 
   it('/runners/all is admins\'; /projects/:id/runners is the project\'s and the instance\'s for maintainers', async () => {
@@ -170,6 +177,18 @@ describe('GET, PUT, DELETE /runners/:id', () => {
     // No protected-branches API here yet: the row POST /projects/:id/protected_branches writes.
     await env.DB.prepare("INSERT INTO protected_branches (project_id, name, created_at) VALUES (?, 'main', 0)").bind(project.id).run()
     expect((await runner.requestJob())?.payload.git_info.protected).toBe(true)
+  })
+
+  it('POST /runners/:id/reset_authentication_token gives a new token (201); the old one stops working', async () => {
+    const project = await createProject()
+    const { id, runner } = await projectRunner(project)
+    const developer = await createUser()
+    await addMember(project, developer, 30)
+    expect(await apiJson('POST', `/runners/${id}/reset_authentication_token`, { token: developer.token })).toMatchObject({ status: 403, body: { message: '403 Forbidden - No access granted' } })
+    const reset = await apiJson('POST', `/runners/${id}/reset_authentication_token`, { token: project.owner.token })
+    expect(reset).toMatchObject({ status: 201, body: { token: expect.stringMatching(/^glrt-/), token_expires_at: null } })
+    expect((await runner.poll()).status).toBe(403)
+    expect((await new SimulatedRunner(reset.body.token).verify()).status).toBe(200)
   })
 
   it('DELETE removes the runner (204; 412 when changed since; 403 for others)', async () => {

@@ -53,6 +53,7 @@ describe('GET /users', () => {
     expect(await apiJson('GET', '/users?extern_uid=1')).toMatchObject({ status: 400, body: { error: 'extern_uid, provider provide all or none of parameters' } })
     expect(await apiJson('GET', '/users?extern_uid=1&provider=ldap', { token: user.token })).toMatchObject({ status: 403 })
     expect(await apiJson('GET', '/users?extern_uid=1&provider=ldap')).toMatchObject({ status: 200, body: [] })
+    expect(await apiJson('GET', '/users?pagination=keyset', { token: user.token })).toMatchObject({ status: 405, body: { error: 'Keyset pagination is not yet available for this type of request' } })
   })
 })
 

@@ -33,7 +33,7 @@ interface World {
   sacrificialTokenIds: number[]
   /** DELETE /projects/:id deletes only these (the other routes need the world's projects). */
   sacrificialProjectIds: number[]
-  /** DELETE /runners/:id likewise (the world's runner must keep polling). */
+  /** DELETE /runners/:id and its token reset likewise (the world's runner must keep polling). */
   sacrificialRunnerIds: number[]
 }
 let world: World
@@ -75,7 +75,8 @@ const text = fc.oneof(nasty, fc.string({ maxLength: 40 }), fc.string({ unit: 'bi
 
 function pathValue(name: string, route: string): fc.Arbitrary<string> {
   // Deleting a project or a runner takes a sacrificial one; random values stay non-numeric so they name none.
-  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds }[route]
+  const sacrificialIds = { 'DELETE /api/v4/projects/:id': world.sacrificialProjectIds, 'DELETE /api/v4/runners/:id': world.sacrificialRunnerIds,
+    'POST /api/v4/runners/:id/reset_authentication_token': world.sacrificialRunnerIds }[route]
   if (sacrificialIds) {
     const sacrificial = fc.constantFrom(...sacrificialIds.map(String))
     return fc.oneof({ weight: 1, arbitrary: sacrificial }, { weight: 2, arbitrary: nasty.filter((s) => !/^\s*[+-]?\d+\s*$/.test(s) && !s.includes('/')).map(escapeForPath) })
@@ -180,6 +181,10 @@ async function send(method: string, template: string, params: Record<string, str
   const canHaveBody = method !== 'GET' && method !== 'HEAD'
   if (typeof payload.body === 'string') payload = { ...payload, body: payload.body.replaceAll('@RUNNER@', world.runnerToken).replaceAll('@JOB@', world.jobToken) }
   const url = `${ORIGIN}${path}${search ? `?${search}` : ''}`
+  // A `..` segment is resolved by the URL itself: DELETE /projects/1/hooks/.. is DELETE /projects/1,
+  // which would delete the world's project: such a request is not sent.
+  const resolved = new URL(url).pathname
+  if (method === 'DELETE' && resolved !== path && /^\/api\/v4\/(projects|runners)\/[^/]+\/*$/.test(resolved)) return
   const res = await SELF.fetch(url, { method, headers, body: canHaveBody ? payload.body : undefined })
   stats.requests += 1
   if (routeKey) stats.routes.add(routeKey)
