@@ -31,7 +31,7 @@ async function keysOfJob(jobId: number): Promise<string[]> {
 }
 
 /** Tables that hold no project's rows: the instance's. */
-const INSTANCE_TABLES = ['users', 'personal_access_tokens', 'auth_failures', 'application_settings', 'sqlite_sequence', 'd1_migrations', '_cf_KV', '_cf_METADATA']
+const INSTANCE_TABLES = ['users', 'personal_access_tokens', 'auth_failures', 'application_settings', 'ci_instance_variables', 'sqlite_sequence', 'd1_migrations', '_cf_KV', '_cf_METADATA']
 
 describe('DELETE /projects/:id', () => {
   it('clears every table of the schema that can hold a project\'s rows (a new table must join the deletion)', async () => {
