@@ -63,6 +63,7 @@ async function main() {
     logFile: join(STATE, 'wrangler-dev.log'),
   })
   await waitForDev(dev, async () => (await fetchLocal('/api/v4/-/bench/empty')).status === 200, 120_000)
+  await prepareExtras()
   await sanityChecks(targets)
 
   const reads = await readScenarios(targets)
@@ -137,6 +138,8 @@ function readPaths(targets) {
     { name: 'project jobs, scope[]=pending&scope[]=running', path: `${project}/jobs?per_page=${PER_PAGE}&scope%5B%5D=pending&scope%5B%5D=running`, list: true },
     { name: `pipeline jobs (pipeline ${targets.pipelineId})`, path: `${project}/pipelines/${targets.pipelineId}/jobs?per_page=${PER_PAGE}`, list: true },
     { name: 'one job', path: `${project}/jobs/${targets.jobId}` },
+    { name: `projects list, first page (${EXTRA_PROJECTS}+ projects)`, path: `/api/v4/projects?per_page=${PER_PAGE}`, list: true },
+    { name: `project CI/CD variables (${VARIABLES} values, each decrypted)`, path: `${project}/variables?per_page=${PER_PAGE}`, list: true },
   ]
 }
 
@@ -193,6 +196,22 @@ function requestOf(scenario, list) {
   return (i) => (i < list.length ? { method: scenario.method, path: scenario.path(list[i]), headers: auth } : undefined)
 }
 
+/** Projects and CI/CD variables for the extra read scenarios, made through the API (encrypted like any). */
+const EXTRA_PROJECTS = 20
+const VARIABLES = 20
+async function prepareExtras() {
+  const post = async (path, body) => {
+    const response = await fetchLocal(path, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    if (response.status !== 201) throw new Error(`POST ${path} → ${response.status} ${await response.text()}`)
+  }
+  const total = async (path) => Number((await fetchLocal(`${path}?per_page=1`, { headers: auth })).headers.get('x-total'))
+  for (let n = await total('/api/v4/projects'); n < EXTRA_PROJECTS + 2; n++) await post('/api/v4/projects', { name: `bench-list-${n}` })
+  for (let n = await total(`${project}/variables`); n < VARIABLES; n++) {
+    await post(`${project}/variables`, { key: `BENCH_SECRET_${n}`, value: `bench-secret-value-${n}-${'x'.repeat(40)}`, masked: true })
+  }
+  log(`extras: ${await total('/api/v4/projects')} projects, ${await total(`${project}/variables`)} variables`)
+}
+
 /** Every scenario must answer what the API promises, or its figures mean nothing. */
 async function sanityChecks(targets) {
   const meter = await fetchLocal('/api/v4/-/bench/query')
@@ -208,6 +227,9 @@ async function sanityChecks(targets) {
   expect(pages.failed.length === PER_PAGE && pages.failed.every((job) => job.status === 'failed'), 'scoped page holds failed jobs only')
   expect(pages.pipeline.length === PER_PAGE && pages.pipeline.every((job) => job.pipeline.id === targets.pipelineId), 'pipeline page holds its jobs')
   expect((await getJson(`${project}/jobs/${targets.jobId}`)).id === targets.jobId, 'one job answers that job')
+  expect((await getJson(`/api/v4/projects?per_page=${PER_PAGE}`)).length === PER_PAGE, 'the projects list answers a full page')
+  const variables = await getJson(`${project}/variables?per_page=${PER_PAGE}`)
+  expect(variables.length === VARIABLES && variables.every((v) => v.value.startsWith('bench-secret-value-')), 'variables come back decrypted')
   log('sanity checks passed')
 }
 

@@ -11,7 +11,6 @@ export interface ProjectRemnants {
 
 const PIPELINES = 'SELECT id FROM pipelines WHERE project_id = ?1'
 const JOBS = 'SELECT id FROM jobs WHERE project_id = ?1'
-const HOOKS = 'SELECT id FROM web_hooks WHERE project_id = ?1'
 const RUNNERS = "SELECT id FROM runners WHERE runner_type = 'project_type' AND project_id = ?1"
 const HOOKS = 'SELECT id FROM web_hooks WHERE project_id = ?1'
 
@@ -34,9 +33,6 @@ const DELETIONS = [
   `DELETE FROM pipeline_yaml_errors WHERE pipeline_id IN (${PIPELINES})`,
   'DELETE FROM pipelines WHERE project_id = ?1',
   'DELETE FROM pipeline_triggers WHERE project_id = ?1',
-  `DELETE FROM web_hook_logs WHERE hook_id IN (${HOOKS})`,
-  `DELETE FROM web_hook_events WHERE hook_id IN (${HOOKS})`,
-  'DELETE FROM web_hooks WHERE project_id = ?1',
   'DELETE FROM commits WHERE project_id = ?1',
   'DELETE FROM protected_branches WHERE project_id = ?1',
   'DELETE FROM protected_tags WHERE project_id = ?1',
