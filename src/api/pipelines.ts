@@ -6,7 +6,7 @@ import type { Variable } from '../ci/types'
 import { latestPipelineViewStatement, pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage, MAX_COUNT_LIMIT } from '../http/pagination'
-import { Hash, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
+import { Hash, Int, NonBlankStr, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { pipelineObject, repoObject } from '../objects/stubs'
@@ -82,7 +82,7 @@ const ListParams = v.looseObject({
   source: v.optional(Str),
   username: v.optional(Str),
   order_by: v.optional(OneOf(['id', 'status', 'ref', 'updated_at', 'user_id'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
 })
 
 /** GET /projects/:id/pipelines — PipelineBasic list, counted offset pagination. */

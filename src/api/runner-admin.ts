@@ -14,7 +14,7 @@ import {
 import { checkUnmodifiedSince } from '../http/conditional'
 import { ApiError } from '../http/errors'
 import { MAX_COUNT_LIMIT, offsetHeaders, parseOffsetPage } from '../http/pagination'
-import { Bool, Int, OneOf, Str } from '../http/param-types'
+import { Bool, Int, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json, noContent } from '../http/response'
 import { jobBasic } from '../present/job'
@@ -223,7 +223,7 @@ const JobsParams = v.looseObject({
   id: Int,
   status: v.optional(OneOf(AVAILABLE_STATUSES)),
   order_by: v.optional(OneOf(['id'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
   system_id: v.optional(Str),
 })
 
