@@ -3,7 +3,6 @@ import { loadProject, type ProjectContext } from '../auth/access'
 import { authorize } from '../auth/policy'
 import { ApiError } from '../http/errors'
 import { Bool, Str } from '../http/param-types'
-import { validate } from '../http/params'
 import { json } from '../http/response'
 import { repoObject } from '../objects/stubs'
 import { lintResult } from '../present/lint'
@@ -30,11 +29,7 @@ export async function lintContent(c: ApiContext): Promise<Response> {
   const defaultBranch = ctx.project.default_branch ?? 'main'
   // Gitlab::Ci::Lint's legacy sha: the head of the default branch (none in an empty repository).
   const head = await repoObject(c.env, ctx.project.id).commitAt(defaultBranch)
-  const outcome = await lintConfig(c.env, {
-    project: ctx.project, userId: ctx.caller.user?.id ?? null, content: params.content, sha: head?.id ?? null,
-    dryRun: params.dry_run, ref: params.ref || defaultBranch, externalUrl: c.externalUrl, now: c.now,
-  })
-  return present(c, outcome, params.include_jobs ?? false)
+  return lintAndPresent(c, ctx, params, { content: params.content, sha: head?.id ?? null, ref: params.ref || defaultBranch })
 }
 
 const GetParams = v.looseObject({
@@ -49,8 +44,7 @@ const GetParams = v.looseObject({
 
 /** GET /projects/:id/ci/lint — the project's CI config at `content_ref` (default: the default branch's head). */
 export async function lintProjectConfig(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const params = validate(GetParams, raw)
+  const params = await c.valid(GetParams)
   exclusive(params, 'sha', 'content_ref')
   exclusive(params, 'ref', 'dry_run_ref')
   const ctx: ProjectContext = await loadProject(c, params.id)
@@ -63,16 +57,26 @@ export async function lintProjectConfig(c: ApiContext): Promise<Response> {
   const commit = contentRef === undefined ? root : await repo.commitAt(contentRef)
   if (!commit) throw ApiError.notFound('Commit')
   const bytes = await repo.fileAt(commit.id, ctx.project.ci_config_path ?? '.gitlab-ci.yml')
-  const outcome = await lintConfig(c.env, {
-    project: ctx.project, userId: ctx.caller.user?.id ?? null, content: bytes ? new TextDecoder().decode(bytes) : null, sha: commit.id,
-    dryRun: params.dry_run, ref: params.dry_run_ref ?? params.ref ?? defaultBranch, externalUrl: c.externalUrl, now: c.now,
-  })
-  return present(c, outcome, params.include_jobs ?? false)
+  const content = bytes ? new TextDecoder().decode(bytes) : null
+  return lintAndPresent(c, ctx, params, { content, sha: commit.id, ref: params.dry_run_ref ?? params.ref ?? defaultBranch })
 }
 
 /** Grape's `mutually_exclusive`. */
 function exclusive(params: Record<string, unknown>, a: string, b: string): void {
   if (params[a] !== undefined && params[b] !== undefined) throw ApiError.plain(400, `${a}, ${b} are mutually exclusive`)
+}
+
+/** Both endpoints' end: lint `content` as the caller in the project, answer 200 with the result. */
+async function lintAndPresent(
+  c: ApiContext,
+  ctx: ProjectContext,
+  params: { dry_run: boolean; include_jobs?: boolean },
+  input: { content: string | null; sha: string | null; ref: string },
+): Promise<Response> {
+  const outcome = await lintConfig(c.env, {
+    project: ctx.project, userId: ctx.caller.user?.id ?? null, ...input, dryRun: params.dry_run, externalUrl: c.externalUrl, now: c.now,
+  })
+  return present(c, outcome, params.include_jobs ?? false)
 }
 
 function present(c: ApiContext, outcome: LintOutcome, includeJobs: boolean): Response {
