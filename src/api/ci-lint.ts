@@ -31,7 +31,7 @@ export async function lintContent(c: ApiContext): Promise<Response> {
   // Gitlab::Ci::Lint's legacy sha: the head of the default branch (none in an empty repository).
   const head = await repoObject(c.env, ctx.project.id).commitAt(defaultBranch)
   const outcome = await lintConfig(c.env, {
-    project: ctx.project, userId: ctx.caller.user?.id ?? null, content: params.content, sha: head?.id ?? null,
+    project: ctx.project, userId: ctx.caller.user?.id ?? null, access: ctx.access, content: params.content, sha: head?.id ?? null,
     dryRun: params.dry_run, ref: params.ref || defaultBranch, externalUrl: c.externalUrl, now: c.now,
   })
   return present(c, outcome, params.include_jobs ?? false)
@@ -64,7 +64,7 @@ export async function lintProjectConfig(c: ApiContext): Promise<Response> {
   if (!commit) throw ApiError.notFound('Commit')
   const bytes = await repo.fileAt(commit.id, ctx.project.ci_config_path ?? '.gitlab-ci.yml')
   const outcome = await lintConfig(c.env, {
-    project: ctx.project, userId: ctx.caller.user?.id ?? null, content: bytes ? new TextDecoder().decode(bytes) : null, sha: commit.id,
+    project: ctx.project, userId: ctx.caller.user?.id ?? null, access: ctx.access, content: bytes ? new TextDecoder().decode(bytes) : null, sha: commit.id,
     dryRun: params.dry_run, ref: params.dry_run_ref ?? params.ref ?? defaultBranch, externalUrl: c.externalUrl, now: c.now,
   })
   return present(c, outcome, params.include_jobs ?? false)
