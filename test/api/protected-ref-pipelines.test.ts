@@ -2,6 +2,8 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { addMember, api, apiJson, commitFile, createProject, createUser } from '../world'
 import { SimulatedRunner } from '../runner-client'
+import { repoObject } from '../../src/objects/stubs'
+import { createPipeline } from '../../src/services/create-pipeline'
 
 /**
  * Who may run pipelines and jobs on a protected ref. GitLab sources:
@@ -80,6 +82,26 @@ describe('Pipelines on protected refs', () => {
     expect((await apiJson('POST', `/projects/${project.id}/jobs/${jobs.deploy.id}/play`, { token: developer.token })).status).toBe(200)
     expect((await apiJson('POST', `/projects/${project.id}/jobs/${jobs.build.id}/cancel`, { token: developer.token })).status).toBe(201)
     expect((await apiJson('POST', `/projects/${project.id}/pipelines/${pipeline.id}/retry`, { token: developer.token })).status).toBe(201)
+  })
+
+  it('guards a tag pipeline by the protected tag\'s create level (can_create_tag?)', async () => {
+    const { project, token, developer, maintainer } = await setup()
+    await apiJson('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*', create_access_level: 40 } })
+    const head = await apiJson('GET', `/projects/${project.id}/repository/commits/main`, { token })
+    const projectRow = await env.DB.prepare('SELECT * FROM projects WHERE id = ?').bind(project.id).first<any>()
+    const ids: number[] = []
+    for (const tag of ['v1.0', 'x1.0']) {
+      // What a push of refs/tags/<tag> makes (git-http.ts): the tag ref, then a tag pipeline.
+      await repoObject(env, project.id).setRef(`refs/tags/${tag}`, head.body.id)
+      const created = await createPipeline(env, {
+        project: projectRow, ref: tag, tag: true, writer: null, userId: project.owner.id, source: 'push', variables: [], externalUrl: 'https://gitlab.example.com', now: Date.now(),
+      })
+      if (!created.ok) throw new Error(created.errors.join())
+      ids.push(created.pipeline.id)
+    }
+    expect(await apiJson('POST', `/projects/${project.id}/pipelines/${ids[0]}/cancel`, { token: developer.token })).toMatchObject(FORBIDDEN)
+    expect((await apiJson('POST', `/projects/${project.id}/pipelines/${ids[0]}/cancel`, { token: maintainer.token })).status).toBe(200)
+    expect((await apiJson('POST', `/projects/${project.id}/pipelines/${ids[1]}/cancel`, { token: developer.token })).status).toBe(200)
   })
 
   it('refuses a trigger token whose owner was demoted to developer on a protected branch', async () => {
