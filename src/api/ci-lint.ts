@@ -74,7 +74,7 @@ async function lintAndPresent(
   input: { content: string | null; sha: string | null; ref: string },
 ): Promise<Response> {
   const outcome = await lintConfig(c.env, {
-    project: ctx.project, userId: ctx.caller.user?.id ?? null, ...input, dryRun: params.dry_run, externalUrl: c.externalUrl, now: c.now,
+    project: ctx.project, userId: ctx.caller.user?.id ?? null, access: ctx.access, ...input, dryRun: params.dry_run, externalUrl: c.externalUrl, now: c.now,
   })
   return present(c, outcome, params.include_jobs ?? false)
 }

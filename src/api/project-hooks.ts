@@ -1,12 +1,13 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
+import { seal } from '../auth/secret-box'
 import { allowLocalWebHookRequests, getLimitSettings } from '../db/settings'
 import {
   deleteHookStatements, getEvent, hookListStatements, hookStatement, insertHook, logListStatements, logStatement, updateHook,
   HOOK_EVENT_FLAGS, type BranchFilterStrategy, type HookEventFlag, type LogWithRequest, type WebHookRow, type WebHookValues,
 } from '../db/web-hooks'
-import { executeHook } from '../hooks/delivery'
+import { executeHook, INTERNAL_ERROR } from '../hooks/delivery'
 import { sampleJobPayload, samplePipelinePayload, storeEvent, type HookTrigger } from '../hooks/fan-out'
 import { invalidHookUrl, validBranchFilter } from '../hooks/rules'
 import { ApiError } from '../http/errors'
@@ -115,6 +116,7 @@ export async function create(c: ApiContext): Promise<Response> {
   const values = hookValues(params)
   const url = params.url.trim()
   await checkHook(c, { url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard', name: values.name ?? undefined, description: values.description ?? undefined })
+  if (values.token) values.token = await seal(c.env, values.token)
   const hook = await insertHook(c.env.DB, ctx.project.id, { ...values, url }, c.now)
   return json(projectHook(hook!, c.now), { status: 201 })
 }
@@ -134,6 +136,7 @@ export async function update(c: ApiContext): Promise<Response> {
     name: values.name ?? undefined,
     description: values.description ?? undefined,
   })
+  if (values.token) values.token = await seal(c.env, values.token)
   const updated = await updateHook(c.env.DB, hook.id, values, c.now)
   if (!updated) throw ApiError.notFound()
   return json(projectHook(updated, c.now))
@@ -202,7 +205,7 @@ export async function resend(c: ApiContext): Promise<Response> {
   if (!event) throw ApiError.notFound()
   const outcome = await executeHook(c.env, hook, event, { now: c.now, eventUuid: crypto.randomUUID() })
   if (outcome.kind === 'disabled') throw ApiError.withMessage(422, 'Hook disabled')
-  if (outcome.status === 'internal error') throw ApiError.withMessage(422, outcome.errorMessage ?? 'internal error')
+  if (outcome.status === INTERNAL_ERROR) throw ApiError.withMessage(422, outcome.errorMessage ?? 'internal error')
   return json({ response_status: Number(outcome.status) }, { status: 201 })
 }
 

@@ -1,5 +1,6 @@
 import { lintCiConfig, type LintResult } from '../ci/config/parse'
 import type { PipelineDefinition } from '../ci/types'
+import type { ProjectAccess } from '../auth/policy'
 import type { ProjectRow } from '../db/projects'
 import type { Env } from '../env'
 import { configSources, includeSettings, projectHandle } from './ci-sources'
@@ -14,6 +15,8 @@ import { pipelineVariables } from './predefined-variables'
 export interface LintInput {
   project: ProjectRow
   userId: number | null
+  /** the caller's access: the dry run is a pipeline creation (Chain::Validate::Abilities) */
+  access: ProjectAccess
   /** null: the project has no such file (GitLab's "Please provide content") */
   content: string | null
   /** the commit includes and `rules:exists` are read at (the default branch's head when linting given content) */
@@ -42,7 +45,7 @@ export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcom
   })
   if (!input.dryRun || result.errors.length > 0) return result
   const simulated = await simulatePipeline(env, {
-    project: input.project, ref: input.ref, userId: input.userId, source: 'push', variables: [], configSource: input.content ?? '',
+    project: input.project, ref: input.ref, userId: input.userId, writer: { access: input.access }, source: 'push', variables: [], configSource: input.content ?? '',
     externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
   })
   if (!simulated.ok) return { ...result, errors: simulated.errors, jobs: [], stages: [] }
