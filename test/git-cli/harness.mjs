@@ -100,6 +100,15 @@ export async function addMember(project, user, level) {
   if (res.status !== 201) throw new Error(`add member: ${res.status}`)
 }
 
+/** A clone of the project by a new member with access `level`; returns the clone's directory. */
+export async function memberClone(project, level, prefix = 'member') {
+  const user = await createUser()
+  await addMember(project, user, level)
+  const dir = tmp(prefix)
+  gitOk(['clone', '-q', authUrl(project, user.username, user.token), dir])
+  return dir
+}
+
 /** The project URL with Basic credentials in it. */
 export function authUrl(project, username, password) {
   const url = new URL(project.url)

@@ -2,7 +2,7 @@
 // messages, shown by git as `remote: GitLab: …` with `[remote rejected] (pre-receive hook declined)`).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { addMember, api, authUrl, commitFile, createProject, createUser, git, gitOk, localRepo, ownerUrl, tmp } from './harness.mjs'
+import { api, commitFile, createProject, git, gitOk, localRepo, memberClone, ownerUrl } from './harness.mjs'
 
 describe('git push to protected branches', () => {
   it('refuses developers below the push level, force pushes and deletions; allow_force_push lets a force push through', async () => {
@@ -14,10 +14,7 @@ describe('git push to protected branches', () => {
     assert.equal((await api('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main' } })).status, 201)
     assert.equal((await api('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'release/*', push_access_level: 30 } })).status, 201)
 
-    const developer = await createUser()
-    await addMember(project, developer, 30)
-    const work = tmp('dev')
-    gitOk(['clone', '-q', authUrl(project, developer.username, developer.token), work])
+    const work = await memberClone(project, 30, 'dev')
     commitFile(work, 'dev.txt', 'dev\n', 'developer change')
     const refused = git(['push', 'origin', 'main'], { cwd: work })
     assert.notEqual(refused.status, 0)
@@ -54,10 +51,7 @@ describe('git push to protected branches', () => {
     gitOk(['tag', 'plain-1'], { cwd: dir })
     gitOk(['push', '-q', 'origin', 'main', 'plain-1'], { cwd: dir })
     assert.equal((await api('POST', `/projects/${project.id}/protected_tags`, { token, body: { name: 'v*' } })).status, 201)
-    const developer = await createUser()
-    await addMember(project, developer, 30)
-    const work = tmp('dev')
-    gitOk(['clone', '-q', authUrl(project, developer.username, developer.token), work])
+    const work = await memberClone(project, 30, 'dev')
 
     const created = git(['push', 'origin', 'HEAD:refs/tags/v1.0'], { cwd: work })
     assert.match(created.stderr, /remote: GitLab: You are not allowed to create this tag as it is protected\./)

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import {
-  API, BASE, CI_CONFIG, HOST, addMember, api, authUrl, commitFile, createProject, createUser, git, gitOk, localRepo, ownerUrl, tmp,
+  API, BASE, CI_CONFIG, HOST, api, authUrl, commitFile, createProject, createUser, git, gitOk, localRepo, memberClone, ownerUrl, tmp,
 } from './harness.mjs'
 
 async function runnerFor(project) {
@@ -193,10 +193,7 @@ describe('git authentication', () => {
     assert.match(gitOk(['ls-remote', authUrl(project, 'anything', project.owner.token)]), /refs\/heads\/main/)
 
     // A reporter reads but cannot push.
-    const reporter = await createUser()
-    await addMember(project, reporter, 20)
-    const work = tmp('reporter')
-    gitOk(['clone', '-q', authUrl(project, reporter.username, reporter.token), work])
+    const work = await memberClone(project, 20, 'reporter')
     commitFile(work, 'b.txt', 'b', 'b')
     const push = git(['push', 'origin', 'main'], { cwd: work })
     assert.notEqual(push.status, 0)
