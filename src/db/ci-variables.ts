@@ -4,6 +4,8 @@
  * in id order (ci_variables_project; the instance table by its primary key).
  */
 
+import { projectRowListStatements, type ProjectCondition } from './project-rows'
+
 export interface InstanceVariableRow {
   id: number
   key: string
@@ -40,17 +42,12 @@ export interface ProjectVariableAttributes extends VariableAttributes {
   environment_scope: string
 }
 
-type ProjectRef = { sql: string; value: string | number }
-
-export function projectVariableListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
-  return [
-    db.prepare(`SELECT * FROM ci_variables WHERE project_id = ${project.sql} ORDER BY id LIMIT ? OFFSET ?`).bind(project.value, limit, offset),
-    db.prepare(`SELECT COUNT(*) AS n FROM ci_variables WHERE project_id = ${project.sql}`).bind(project.value),
-  ]
+export function projectVariableListStatements(db: D1Database, project: ProjectCondition, limit: number, offset: number): D1PreparedStatement[] {
+  return projectRowListStatements(db, 'ci_variables', project, limit, offset)
 }
 
 /** The project's variables with `key` (and `scope`, when filtered): more than one is ambiguous. */
-export function projectVariablesByKeyStatement(db: D1Database, project: ProjectRef, key: string, scope: string | undefined): D1PreparedStatement {
+export function projectVariablesByKeyStatement(db: D1Database, project: ProjectCondition, key: string, scope: string | undefined): D1PreparedStatement {
   if (scope === undefined) {
     return db.prepare(`SELECT * FROM ci_variables WHERE project_id = ${project.sql} AND key = ? ORDER BY id LIMIT 2`).bind(project.value, key)
   }
@@ -132,7 +129,7 @@ export function instanceVariablesStatement(db: D1Database): D1PreparedStatement 
  * The project's and the instance's CI_DEBUG_TRACE / CI_DEBUG_SERVICES variables (whether a job's
  * log is a debug log), encrypted.
  */
-export function debugVariablesStatement(db: D1Database, project: ProjectRef): D1PreparedStatement {
+export function debugVariablesStatement(db: D1Database, project: ProjectCondition): D1PreparedStatement {
   return db
     .prepare(
       `SELECT key, value FROM ci_variables WHERE project_id = ${project.sql} AND key IN ('CI_DEBUG_TRACE', 'CI_DEBUG_SERVICES')

@@ -1,3 +1,4 @@
+import { projectRowByNameStatement, projectRowListStatements, projectRowsStatement, type ProjectCondition } from './project-rows'
 import { projectProtectedTagsStatement, type ProtectedTagRow } from './protected-tags'
 
 /**
@@ -26,8 +27,6 @@ export interface ProtectedBranchRow {
   created_at: number
 }
 
-type ProjectRef = { sql: string; value: string | number }
-
 /** One row when the pipeline's ref is a protected branch or, for a tag pipeline, a protected tag. */
 export function protectedPipelineRefStatement(db: D1Database, pipelineId: number): D1PreparedStatement {
   return db
@@ -50,20 +49,17 @@ export function protectedRefNameStatement(db: D1Database, projectId: number, ref
   return db.prepare(`SELECT 1 AS protected FROM ${table} WHERE project_id = ? AND ? GLOB ${globPattern('name')} LIMIT 1`).bind(projectId, ref)
 }
 
-export function protectedBranchListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
-  return [
-    db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} ORDER BY id LIMIT ? OFFSET ?`).bind(project.value, limit, offset),
-    db.prepare(`SELECT COUNT(*) AS n FROM protected_branches WHERE project_id = ${project.sql}`).bind(project.value),
-  ]
+export function protectedBranchListStatements(db: D1Database, project: ProjectCondition, limit: number, offset: number): D1PreparedStatement[] {
+  return projectRowListStatements(db, 'protected_branches', project, limit, offset)
 }
 
 /** Every protection of the project (git push and the files API match a branch against them). */
-export function projectProtectedBranchesStatement(db: D1Database, project: ProjectRef): D1PreparedStatement {
-  return db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} ORDER BY id`).bind(project.value)
+export function projectProtectedBranchesStatement(db: D1Database, project: ProjectCondition): D1PreparedStatement {
+  return projectRowsStatement(db, 'protected_branches', project)
 }
 
-export function protectedBranchStatement(db: D1Database, project: ProjectRef, name: string): D1PreparedStatement {
-  return db.prepare(`SELECT * FROM protected_branches WHERE project_id = ${project.sql} AND name = ?`).bind(project.value, name)
+export function protectedBranchStatement(db: D1Database, project: ProjectCondition, name: string): D1PreparedStatement {
+  return projectRowByNameStatement(db, 'protected_branches', project, name)
 }
 
 /** Inserted unless the name is protected already (then no row). */

@@ -3,6 +3,8 @@
  * wildcard pattern (only `*` is a wildcard; see protected-branches.ts's globPattern).
  */
 
+import { projectRowByNameStatement, projectRowListStatements, projectRowsStatement, type ProjectCondition } from './project-rows'
+
 export interface ProtectedTagRow {
   id: number
   project_id: number
@@ -11,21 +13,16 @@ export interface ProtectedTagRow {
   created_at: number
 }
 
-type ProjectRef = { sql: string; value: string | number }
-
-export function protectedTagListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
-  return [
-    db.prepare(`SELECT * FROM protected_tags WHERE project_id = ${project.sql} ORDER BY id LIMIT ? OFFSET ?`).bind(project.value, limit, offset),
-    db.prepare(`SELECT COUNT(*) AS n FROM protected_tags WHERE project_id = ${project.sql}`).bind(project.value),
-  ]
+export function protectedTagListStatements(db: D1Database, project: ProjectCondition, limit: number, offset: number): D1PreparedStatement[] {
+  return projectRowListStatements(db, 'protected_tags', project, limit, offset)
 }
 
-export function projectProtectedTagsStatement(db: D1Database, project: ProjectRef): D1PreparedStatement {
-  return db.prepare(`SELECT * FROM protected_tags WHERE project_id = ${project.sql} ORDER BY id`).bind(project.value)
+export function projectProtectedTagsStatement(db: D1Database, project: ProjectCondition): D1PreparedStatement {
+  return projectRowsStatement(db, 'protected_tags', project)
 }
 
-export function protectedTagStatement(db: D1Database, project: ProjectRef, name: string): D1PreparedStatement {
-  return db.prepare(`SELECT * FROM protected_tags WHERE project_id = ${project.sql} AND name = ?`).bind(project.value, name)
+export function protectedTagStatement(db: D1Database, project: ProjectCondition, name: string): D1PreparedStatement {
+  return projectRowByNameStatement(db, 'protected_tags', project, name)
 }
 
 /** Inserted unless the name is protected already (then no row). */
