@@ -6,9 +6,8 @@
 
 import { projectRowListStatements, type ProjectCondition } from './project-rows'
 
-export interface InstanceVariableRow {
-  id: number
-  key: string
+/** The writable attributes, as stored (value already encrypted); every variable row has them. */
+export interface VariableAttributes {
   /** encrypted */
   value: string
   variable_type: 'env_var' | 'file'
@@ -16,6 +15,11 @@ export interface InstanceVariableRow {
   masked: number
   raw: number
   description: string | null
+}
+
+export interface InstanceVariableRow extends VariableAttributes {
+  id: number
+  key: string
   created_at: number
   updated_at: number
 }
@@ -24,16 +28,6 @@ export interface ProjectVariableRow extends InstanceVariableRow {
   project_id: number
   hidden: number
   environment_scope: string
-}
-
-/** The writable attributes, as stored (value already encrypted). */
-export interface VariableAttributes {
-  value: string
-  variable_type: 'env_var' | 'file'
-  protected: number
-  masked: number
-  raw: number
-  description: string | null
 }
 
 export interface ProjectVariableAttributes extends VariableAttributes {
