@@ -2,10 +2,10 @@ import * as v from 'valibot'
 import { authenticate } from '../auth/access'
 import { authorizeAdmin } from '../auth/policy'
 import { open, seal } from '../auth/secret-box'
-import { addError, INSTANCE_VALUE_LIMIT, variableErrors, type FieldErrors } from '../ci/variable-rules'
+import { addError, INSTANCE_VALUE_LIMIT, variableErrors, type FieldErrors, type VariableValues } from '../ci/variable-rules'
 import {
   deleteInstanceVariableStatement, insertInstanceVariableStatement, instanceVariableListStatements, instanceVariableStatement,
-  updateInstanceVariableStatement, type InstanceVariableRow, type VariableAttributes,
+  updateInstanceVariableStatement, variableAttributes, type InstanceVariableRow, type VariableAttributes,
 } from '../db/ci-variables'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage } from '../http/pagination'
@@ -62,7 +62,7 @@ const CreateParams = v.looseObject({
 export async function createInstanceVariable(c: ApiContext): Promise<Response> {
   await asAdmin(c)
   const params = await c.valid(CreateParams)
-  const values: InstanceValues = {
+  const values: VariableValues = {
     key: params.key.trim(),
     value: params.value,
     variable_type: params.variable_type ?? 'env_var',
@@ -91,7 +91,7 @@ export async function updateInstanceVariable(c: ApiContext): Promise<Response> {
   await asAdmin(c)
   const params = await c.valid(UpdateParams)
   const row = await findVariable(c, params.key)
-  const values: InstanceValues = {
+  const values: VariableValues = {
     key: row.key,
     value: params.value ?? (await open(c.env, row.value)),
     variable_type: params.variable_type ?? row.variable_type,
@@ -114,17 +114,7 @@ export async function deleteInstanceVariable(c: ApiContext): Promise<Response> {
   return new Response(null, { status: 204 })
 }
 
-interface InstanceValues {
-  key: string
-  value: string
-  variable_type: 'env_var' | 'file'
-  protected: boolean
-  masked: boolean
-  raw: boolean
-  description: string | null
-}
-
-function check(values: InstanceValues): void {
+function check(values: VariableValues): void {
   const errors: FieldErrors = variableErrors(values)
   if (values.value.length > INSTANCE_VALUE_LIMIT) {
     addError(errors, 'value', `The value of the provided variable exceeds the ${INSTANCE_VALUE_LIMIT} character limit`)
@@ -132,13 +122,6 @@ function check(values: InstanceValues): void {
   if (Object.keys(errors).length > 0) throw ApiError.fieldErrors(errors)
 }
 
-async function attributes(c: ApiContext, values: InstanceValues): Promise<VariableAttributes> {
-  return {
-    value: await seal(c.env, values.value),
-    variable_type: values.variable_type,
-    protected: values.protected ? 1 : 0,
-    masked: values.masked ? 1 : 0,
-    raw: values.raw ? 1 : 0,
-    description: values.description,
-  }
+async function attributes(c: ApiContext, values: VariableValues): Promise<VariableAttributes> {
+  return variableAttributes(values, await seal(c.env, values.value))
 }

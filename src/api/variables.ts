@@ -2,10 +2,10 @@ import * as v from 'valibot'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
 import { open, seal } from '../auth/secret-box'
-import { addError, environmentScopeErrors, variableErrors, type FieldErrors } from '../ci/variable-rules'
+import { addError, environmentScopeErrors, variableErrors, type FieldErrors, type VariableValues } from '../ci/variable-rules'
 import {
   deleteProjectVariableStatement, insertProjectVariableStatement, projectVariableListStatements, projectVariablesByKeyStatement,
-  updateProjectVariableStatement, type ProjectVariableAttributes, type ProjectVariableRow,
+  updateProjectVariableStatement, variableAttributes, type ProjectVariableAttributes, type ProjectVariableRow,
 } from '../db/ci-variables'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage } from '../http/pagination'
@@ -142,16 +142,9 @@ export async function deleteProjectVariable(c: ApiContext): Promise<Response> {
   return new Response(null, { status: 204 })
 }
 
-interface ProjectVariableValues {
-  key: string
-  value: string
-  variable_type: 'env_var' | 'file'
-  protected: boolean
-  masked: boolean
+interface ProjectVariableValues extends VariableValues {
   hidden: boolean
-  raw: boolean
   environment_scope: string
-  description: string | null
 }
 
 function check(values: ProjectVariableValues, initial: FieldErrors = {}): void {
@@ -164,15 +157,10 @@ function check(values: ProjectVariableValues, initial: FieldErrors = {}): void {
 
 async function attributes(c: ApiContext, values: ProjectVariableValues): Promise<ProjectVariableAttributes> {
   return {
+    ...variableAttributes(values, await seal(c.env, values.value)),
     key: values.key,
-    value: await seal(c.env, values.value),
-    variable_type: values.variable_type,
-    protected: values.protected ? 1 : 0,
-    masked: values.masked ? 1 : 0,
     hidden: values.hidden ? 1 : 0,
-    raw: values.raw ? 1 : 0,
     environment_scope: values.environment_scope,
-    description: values.description,
   }
 }
 

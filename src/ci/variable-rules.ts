@@ -18,9 +18,12 @@ export const SCOPE_FORMAT_MESSAGE = "can contain only letters, digits, '-', '_',
 /** Ci::InstanceVariable's value limit. */
 export const INSTANCE_VALUE_LIMIT = 10_000
 
+/** A variable's settings in plaintext, as the API sets them (instance variables have only these). */
 export interface VariableValues {
   key: string
   value: string
+  variable_type: 'env_var' | 'file'
+  protected: boolean
   masked: boolean
   raw: boolean
   description: string | null

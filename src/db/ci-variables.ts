@@ -4,6 +4,7 @@
  * in id order (ci_variables_project; the instance table by its primary key).
  */
 
+import type { VariableValues } from '../ci/variable-rules'
 import { projectRowListStatements, type ProjectCondition } from './project-rows'
 
 /** The writable attributes, as stored (value already encrypted); every variable row has them. */
@@ -34,6 +35,18 @@ export interface ProjectVariableAttributes extends VariableAttributes {
   key: string
   hidden: number
   environment_scope: string
+}
+
+/** The stored columns of a variable's settings, with its value already encrypted. */
+export function variableAttributes(values: VariableValues, encryptedValue: string): VariableAttributes {
+  return {
+    value: encryptedValue,
+    variable_type: values.variable_type,
+    protected: values.protected ? 1 : 0,
+    masked: values.masked ? 1 : 0,
+    raw: values.raw ? 1 : 0,
+    description: values.description,
+  }
 }
 
 export function projectVariableListStatements(db: D1Database, project: ProjectCondition, limit: number, offset: number): D1PreparedStatement[] {
