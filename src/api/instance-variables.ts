@@ -49,15 +49,16 @@ export async function showInstanceVariable(c: ApiContext): Promise<Response> {
   return json(instanceVariable(row, await open(c.env, row.value)))
 }
 
-const CreateParams = v.looseObject({
-  key: Str,
-  value: Str,
+/** The optional settings both POST and PUT take (Grape's `optional` params, in GitLab's order). */
+const SettingParams = {
   protected: v.optional(Bool),
   masked: v.optional(Bool),
   raw: v.optional(Bool),
   variable_type: v.optional(VariableType),
   description: v.optional(Str),
-})
+}
+
+const CreateParams = v.looseObject({ key: Str, value: Str, ...SettingParams })
 
 export async function createInstanceVariable(c: ApiContext): Promise<Response> {
   await asAdmin(c)
@@ -77,15 +78,7 @@ export async function createInstanceVariable(c: ApiContext): Promise<Response> {
   return json(instanceVariable(row, values.value), { status: 201 })
 }
 
-const UpdateParams = v.looseObject({
-  key: Str,
-  value: v.optional(Str),
-  protected: v.optional(Bool),
-  masked: v.optional(Bool),
-  raw: v.optional(Bool),
-  variable_type: v.optional(VariableType),
-  description: v.optional(Str),
-})
+const UpdateParams = v.looseObject({ key: Str, value: v.optional(Str), ...SettingParams })
 
 export async function updateInstanceVariable(c: ApiContext): Promise<Response> {
   await asAdmin(c)
