@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { loadProject, type ProjectContext } from '../auth/access'
-import { authorize } from '../auth/policy'
+import { authorize, can } from '../auth/policy'
 import { ApiError } from '../http/errors'
 import { Bool, Str } from '../http/param-types'
 import { validate } from '../http/params'
@@ -32,7 +32,7 @@ export async function lintContent(c: ApiContext): Promise<Response> {
   const head = await repoObject(c.env, ctx.project.id).commitAt(defaultBranch)
   const outcome = await lintConfig(c.env, {
     project: ctx.project, userId: ctx.caller.user?.id ?? null, content: params.content, sha: head?.id ?? null,
-    dryRun: params.dry_run, ref: params.ref || defaultBranch, externalUrl: c.externalUrl, now: c.now,
+    dryRun: params.dry_run, canCreatePipeline: can(ctx.access, 'create_pipeline'), ref: params.ref || defaultBranch, externalUrl: c.externalUrl, now: c.now,
   })
   return present(c, outcome, params.include_jobs ?? false)
 }
@@ -65,7 +65,7 @@ export async function lintProjectConfig(c: ApiContext): Promise<Response> {
   const bytes = await repo.fileAt(commit.id, ctx.project.ci_config_path ?? '.gitlab-ci.yml')
   const outcome = await lintConfig(c.env, {
     project: ctx.project, userId: ctx.caller.user?.id ?? null, content: bytes ? new TextDecoder().decode(bytes) : null, sha: commit.id,
-    dryRun: params.dry_run, ref: params.dry_run_ref ?? params.ref ?? defaultBranch, externalUrl: c.externalUrl, now: c.now,
+    dryRun: params.dry_run, canCreatePipeline: can(ctx.access, 'create_pipeline'), ref: params.dry_run_ref ?? params.ref ?? defaultBranch, externalUrl: c.externalUrl, now: c.now,
   })
   return present(c, outcome, params.include_jobs ?? false)
 }

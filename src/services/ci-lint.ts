@@ -19,6 +19,8 @@ export interface LintInput {
   /** the commit includes and `rules:exists` are read at (the default branch's head when linting given content) */
   sha: string | null
   dryRun: boolean
+  /** the caller may create pipelines (Chain::Validate::Abilities, the dry run's first step) */
+  canCreatePipeline: boolean
   /** the dry run's branch or tag, and the static check's ref variables */
   ref: string
   externalUrl: string
@@ -28,6 +30,10 @@ export interface LintInput {
 export type LintOutcome = LintResult & { dryRunJobs?: PipelineDefinition['jobs']; dryRunStages?: string[] }
 
 export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcome> {
+  // The dry run is Ci::CreatePipelineService with dry_run: a caller who cannot create pipelines is
+  // stopped before the config is read (no merged_yaml, no includes).
+  if (input.dryRun && !input.project.builds_enabled) return refused('Pipelines are disabled!')
+  if (input.dryRun && !input.canCreatePipeline) return refused('Insufficient permissions to create a new pipeline')
   const variables: Record<string, string> = {}
   if (input.sha) {
     const predefined = pipelineVariables({ project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: input.sha, source: 'push' })
@@ -46,5 +52,15 @@ export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcom
     externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
   })
   if (!simulated.ok) return { ...result, errors: simulated.errors, jobs: [], stages: [] }
-  return { ...result, dryRunJobs: simulated.definition.jobs, dryRunStages: simulated.definition.stages }
+  // dry_run_convert_to_jobs shows job.options.dig(:environment, :name): the name as written, not
+  // the one expanded with the project's variables.
+  const jobs = simulated.definition.jobs.map((job) => {
+    const written = simulated.writtenEnvironments.get(job)
+    return written === undefined || !job.options.environment ? job : { ...job, options: { ...job.options, environment: { ...job.options.environment, name: written } } }
+  })
+  return { ...result, dryRunJobs: jobs, dryRunStages: simulated.definition.stages }
+}
+
+function refused(error: string): LintOutcome {
+  return { errors: [error], merged: null, includes: null, stages: [], jobs: [] }
 }
