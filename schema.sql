@@ -419,8 +419,8 @@ CREATE TABLE IF NOT EXISTS protected_tags (
   created_at INTEGER NOT NULL,
   UNIQUE (project_id, name)
 );
--- Project webhooks (GitLab's web_hooks, type ProjectHook). `token` is sent back as X-Gitlab-Token,
--- so it is kept as given (GitLab encrypts it with the instance's db_key_base; we have no such key).
+-- Project webhooks (GitLab's web_hooks, type ProjectHook). `token` (sent as X-Gitlab-Token) is
+-- stored encrypted, `enc:v1:…` (auth/secret-box.ts, CI_VARIABLES_KEY), as GitLab's attr_encrypted.
 CREATE TABLE IF NOT EXISTS web_hooks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project_id INTEGER NOT NULL REFERENCES projects(id),

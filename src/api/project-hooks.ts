@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
+import { seal } from '../auth/secret-box'
 import { allowLocalWebHookRequests, getLimitSettings } from '../db/settings'
 import {
   deleteHookStatements, getEvent, hookListStatements, hookStatement, insertHook, logListStatements, logStatement, updateHook,
@@ -115,6 +116,7 @@ export async function create(c: ApiContext): Promise<Response> {
   const values = hookValues(params)
   const url = params.url.trim()
   await checkHook(c, { url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard', name: values.name ?? undefined, description: values.description ?? undefined })
+  if (values.token) values.token = await seal(c.env, values.token)
   const hook = await insertHook(c.env.DB, ctx.project.id, { ...values, url }, c.now)
   return json(projectHook(hook!, c.now), { status: 201 })
 }
@@ -134,6 +136,7 @@ export async function update(c: ApiContext): Promise<Response> {
     name: values.name ?? undefined,
     description: values.description ?? undefined,
   })
+  if (values.token) values.token = await seal(c.env, values.token)
   const updated = await updateHook(c.env.DB, hook.id, values, c.now)
   if (!updated) throw ApiError.notFound()
   return json(projectHook(updated, c.now))

@@ -1,5 +1,6 @@
 import { configOf } from '../config'
 import type { Env } from '../env'
+import { open } from '../auth/secret-box'
 import { allowLocalWebHookRequests, getLimitSettings } from '../db/settings'
 import {
   eventWithHook, hookFailedStatement, hookSucceededStatement, insertLogStatement, type WebHookEventRow, type WebHookRow,
@@ -49,7 +50,8 @@ export async function executeHook(env: Env, hook: WebHookRow, event: WebHookEven
     'X-Gitlab-Webhook-UUID': crypto.randomUUID(),
     'X-Gitlab-Instance': config.externalUrl,
   }
-  if (hook.token) headers['X-Gitlab-Token'] = hook.token.replace(/[\r\n]/g, '')
+  // The token is kept encrypted (auth/secret-box.ts, as GitLab's attr_encrypted) and opened per delivery.
+  if (hook.token) headers['X-Gitlab-Token'] = (await open(env, hook.token)).replace(/[\r\n]/g, '')
   headers['X-Gitlab-Event-UUID'] = options.eventUuid ?? event.event_uuid
   const started = performance.now()
   const result = await post(env, hook.url, headers, event.request_data, config.webhooks.timeoutMs)

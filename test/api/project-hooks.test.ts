@@ -47,6 +47,10 @@ describe('Project hooks API', () => {
     })
     expect(hook.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(JSON.stringify(hook)).not.toContain('s3cret')
+    // At rest the token is encrypted (GitLab's attr_encrypted), never the plaintext.
+    const stored = await env.DB.prepare('SELECT token FROM web_hooks WHERE id = ?').bind(hook.id).first<{ token: string }>()
+    expect(stored!.token).toMatch(/^enc:v1:/)
+    expect(stored!.token).not.toContain('s3cret')
 
     const shown = await apiJson('GET', `/projects/${project.id}/hooks/${hook.id}`, { token })
     expect(shown.body).toEqual(hook)
