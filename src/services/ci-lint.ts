@@ -21,6 +21,8 @@ export interface LintInput {
   dryRun: boolean
   /** the caller may create pipelines (Chain::Validate::Abilities, the dry run's first step) */
   canCreatePipeline: boolean
+  /** the caller may update the dry run's branch (false: a protected branch they can neither push nor merge to) */
+  canUpdateRef: boolean
   /** the dry run's branch or tag, and the static check's ref variables */
   ref: string
   externalUrl: string
@@ -34,6 +36,7 @@ export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcom
   // stopped before the config is read (no merged_yaml, no includes).
   if (input.dryRun && !input.project.builds_enabled) return refused('Pipelines are disabled!')
   if (input.dryRun && !input.canCreatePipeline) return refused('Insufficient permissions to create a new pipeline')
+  if (input.dryRun && !input.canUpdateRef) return refused(`Insufficient permissions for protected ref '${input.ref}'`)
   const variables: Record<string, string> = {}
   if (input.sha) {
     const predefined = pipelineVariables({ project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: input.sha, source: 'push' })

@@ -5,6 +5,7 @@ import { addMember, apiJson, commitFile, createProject, createUser, type TestPro
  * CI Lint never shows a CI/CD variable's value. GitLab sources: lib/gitlab/ci/lint.rb
  * (dry_run_convert_to_jobs prints job.options.dig(:environment, :name), the name as written),
  * lib/gitlab/ci/pipeline/chain/validate/abilities.rb (the dry run is pipeline creation: a caller
+ * who cannot update a protected branch gets "Insufficient permissions for protected ref"; a caller
  * who cannot create pipelines gets "Insufficient permissions to create a new pipeline", no
  * merged_yaml, no includes), spec/requests/api/lint_spec.rb ("returns pipeline creation error"),
  * lib/gitlab/ci/config/external/context.rb (mask_variables_from: masked values in errors).
@@ -17,12 +18,13 @@ const CONFIG = [
   '',
 ].join('\n')
 
-/** A project whose protected `main` holds the config, with a hidden, protected variable. */
-async function projectWithSecret(visibility: 'private' | 'public' = 'private'): Promise<TestProject> {
+/** A project whose protected `main` (developers may push) holds the config, with a hidden, protected variable. */
+async function projectWithSecret(visibility: 'private' | 'public' = 'private', pushAccessLevel = 30): Promise<TestProject> {
   const project = await createProject({ visibility })
   await commitFile(project, '.gitlab-ci.yml', CONFIG)
   const token = project.owner.token
-  expect((await apiJson('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main' } })).status).toBe(201)
+  const protection = await apiJson('POST', `/projects/${project.id}/protected_branches`, { token, body: { name: 'main', push_access_level: pushAccessLevel } })
+  expect(protection.status).toBe(201)
   const variable = await apiJson('POST', `/projects/${project.id}/variables`, { token, body: { key: 'DEPLOY_SECRET', value: SECRET, protected: true, masked_and_hidden: true } })
   expect(variable.status).toBe(201)
   return project
@@ -57,6 +59,20 @@ describe('CI Lint dry run and CI/CD variables', () => {
     const plain = await apiJson('GET', `/projects/${project.id}/ci/lint?include_jobs=true`, { token: null })
     expect(plain.body).toMatchObject({ valid: true })
     expect(JSON.stringify(plain.body)).not.toContain(SECRET)
+  })
+
+  it('a developer who may not update the protected branch gets "Insufficient permissions for protected ref"', async () => {
+    const project = await projectWithSecret('private', 40)
+    const developer = await createUser()
+    await addMember(project, developer, 30)
+    const res = await apiJson('POST', `/projects/${project.id}/ci/lint`, { token: developer.token, body: { content: CONFIG, dry_run: true, include_jobs: true } })
+    expect(res.body).toEqual({ valid: false, errors: ["Insufficient permissions for protected ref 'main'"], warnings: [], merged_yaml: null, includes: null, jobs: [] })
+    // A branch that does not exist is "Reference not found", as GitLab leaves it to the ref check.
+    const missing = await apiJson('POST', `/projects/${project.id}/ci/lint`, { token: developer.token, body: { content: CONFIG, dry_run: true, ref: 'nope' } })
+    expect(missing.body).toMatchObject({ valid: false, errors: ['Reference not found'] })
+    // The maintainer may.
+    const owner = await apiJson('POST', `/projects/${project.id}/ci/lint`, { token: project.owner.token, body: { content: CONFIG, dry_run: true } })
+    expect(owner.body).toMatchObject({ valid: true })
   })
 
   it('a pipeline-creation error masks a masked variable\'s value', async () => {
