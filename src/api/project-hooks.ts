@@ -6,7 +6,7 @@ import {
   deleteHookStatements, getEvent, hookListStatements, hookStatement, insertHook, logListStatements, logStatement, updateHook,
   HOOK_EVENT_FLAGS, type BranchFilterStrategy, type HookEventFlag, type LogWithRequest, type WebHookRow, type WebHookValues,
 } from '../db/web-hooks'
-import { executeHook } from '../hooks/delivery'
+import { executeHook, INTERNAL_ERROR } from '../hooks/delivery'
 import { sampleJobPayload, samplePipelinePayload, storeEvent, type HookTrigger } from '../hooks/fan-out'
 import { invalidHookUrl, validBranchFilter } from '../hooks/rules'
 import { openHook, openLog, sealHookValues } from '../hooks/secrets'
@@ -218,7 +218,7 @@ export async function resend(c: ApiContext): Promise<Response> {
   if (!event) throw ApiError.notFound()
   const outcome = await executeHook(c.env, hook, event, { now: c.now, eventUuid: crypto.randomUUID() })
   if (outcome.kind === 'disabled') throw ApiError.withMessage(422, 'Hook disabled')
-  if (outcome.status === 'internal error') throw ApiError.withMessage(422, outcome.errorMessage ?? 'internal error')
+  if (outcome.status === INTERNAL_ERROR) throw ApiError.withMessage(422, outcome.errorMessage ?? 'internal error')
   return json({ response_status: Number(outcome.status) }, { status: 201 })
 }
 

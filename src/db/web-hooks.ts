@@ -51,10 +51,6 @@ export function hookStatement(db: D1Database, project: { sql: string; value: str
   return db.prepare(`SELECT * FROM web_hooks WHERE project_id = ${project.sql} AND id = ?`).bind(project.value, hookId)
 }
 
-export function getHook(db: D1Database, hookId: number): Promise<WebHookRow | null> {
-  return db.prepare('SELECT * FROM web_hooks WHERE id = ?').bind(hookId).first<WebHookRow>()
-}
-
 export function insertHook(db: D1Database, projectId: number, values: WebHookValues & { url: string }, now: number): Promise<WebHookRow | null> {
   const keys = WRITABLE.filter((key) => values[key] !== undefined)
   const columns = ['project_id', ...keys, 'created_at', 'updated_at']
