@@ -233,16 +233,16 @@ export async function gzip(data: string | Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * A new project with a pipeline from `ci`, a project runner, and the first job it was handed,
- * accepted (running).
+ * A new project with a pipeline from `ci`, a project runner (with `options`), and the first job
+ * it was handed, accepted (running).
  */
-export async function startRunningJob(ci: string): Promise<{ project: TestProject; runner: SimulatedRunner; job: RunnerJob }> {
+export async function startRunningJob(ci: string, options: RunnerOptions = {}): Promise<{ project: TestProject; pipeline: any; runner: SimulatedRunner; job: RunnerJob }> {
   const project = await createProject()
-  await createPipelineFrom(project, ci)
-  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
+  const pipeline = await createPipelineFrom(project, ci)
+  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id }, options)
   const job = (await runner.requestJob())!
   expect((await job.accept()).status).toBe(200)
-  return { project, runner, job }
+  return { project, pipeline, runner, job }
 }
 
 /**

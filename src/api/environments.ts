@@ -9,7 +9,7 @@ import {
 import { jobViewsByIds } from '../db/job-views'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage } from '../http/pagination'
-import { Bool, Int, OneOf, Str } from '../http/param-types'
+import { Bool, Int, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { deployment, environment } from '../present/environment'
@@ -69,7 +69,7 @@ const DeploymentListParams = v.looseObject({
   environment: v.optional(Str),
   status: v.optional(OneOf(['created', 'running', 'success', 'failed', 'canceled', 'skipped', 'blocked'] as const)),
   order_by: v.optional(OneOf(['id', 'iid', 'created_at', 'updated_at', 'finished_at', 'ref'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'asc'),
+  sort: v.optional(SortDirection, 'asc'),
 })
 
 export async function listDeployments(c: ApiContext): Promise<Response> {

@@ -1,6 +1,9 @@
 import * as v from 'valibot'
 import { loadProject, type ProjectContext } from '../auth/access'
 import { authorize, canEraseJob } from '../auth/policy'
+import { authorizeRefWrite, protectionsOf, refProtectionStatements } from '../auth/ref-access'
+import type { ProtectedBranchRow } from '../db/protected-branches'
+import type { ProtectedTagRow } from '../db/protected-tags'
 import type { JobViewRow } from '../db/job-views'
 import { getJobView } from '../db/job-views'
 import { projectJobStatement } from '../db/job-lists'
@@ -18,14 +21,26 @@ import { accepted, refusalError } from './refusals'
 
 /**
  * The job commands (lib/api/ci/jobs.rb). Handlers stay thin: params, auth, policy, one JobObject
- * RPC (which serializes the change), pipeline processing, presenter.
+ * RPC (which serializes the change), pipeline processing, presenter. Every command also needs
+ * write access to the job's ref (Ci::BuildPolicy: `rule { protected_ref }` prevents update_build,
+ * so play, retry and cancel, and erase_build), read in the same batch as the job.
  */
-async function loadJob(c: ApiContext, projectRef: string, jobId: number) {
+type JobContext = ProjectContext<[JobViewRow, ProtectedBranchRow, ProtectedTagRow]>
+
+async function loadJob(c: ApiContext, projectRef: string, jobId: number): Promise<JobContext> {
   if ((await c.credential()).kind === 'none') throw ApiError.unauthorized()
-  return loadProject<[JobViewRow]>(c, projectRef, (project) => [projectJobStatement(c.env.DB, project, jobId)])
+  return loadProject<[JobViewRow, ProtectedBranchRow, ProtectedTagRow]>(c, projectRef, (project) => [
+    projectJobStatement(c.env.DB, project, jobId),
+    ...refProtectionStatements(c.env.DB, project),
+  ])
 }
 
-function jobOf(ctx: ProjectContext<[JobViewRow]>, buildsOnly: boolean): JobViewRow {
+/** Ci::BuildPolicy's protected_ref: 403 unless the caller may write the job's ref. */
+function authorizeJobRef(ctx: JobContext, row: JobViewRow): void {
+  authorizeRefWrite(ctx.access, protectionsOf(ctx.results[1], ctx.results[2]), row)
+}
+
+function jobOf(ctx: JobContext, buildsOnly: boolean): JobViewRow {
   const row = ctx.results[0].results[0]
   if (!row || (buildsOnly && row.type !== 'build')) throw ApiError.notFound()
   return row
@@ -59,6 +74,7 @@ export async function cancel(c: ApiContext): Promise<Response> {
   const ctx = await loadJob(c, params.id, params.job_id)
   authorize(ctx.access, 'cancel_build')
   const row = jobOf(ctx, true)
+  authorizeJobRef(ctx, row)
   if (params.force) authorize(ctx.access, 'force_cancel_build')
   const result = await jobObject(c.env, row.id).cancel(row.id, { force: params.force, known: row })
   if (!result) throw refusalError('not_found')
@@ -77,6 +93,7 @@ export async function retry(c: ApiContext): Promise<Response> {
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, false)
   authorize(ctx.access, 'retry_job')
+  authorizeJobRef(ctx, row)
   const result = accepted(await jobObject(c.env, row.id).retry(row.id, { userId: ctx.caller.user!.id, known: row }))
   if (result.job.type === 'bridge') {
     // The new bridge answers `pending`; its downstream pipeline is made after the response
@@ -96,6 +113,7 @@ export async function erase(c: ApiContext): Promise<Response> {
   const ctx = await loadJob(c, params.id, params.job_id)
   const row = jobOf(ctx, true)
   if (!canEraseJob(ctx.access, ctx.caller.user!.id, row.user_id)) throw ApiError.forbidden()
+  authorizeJobRef(ctx, row)
   const result = accepted(await jobObject(c.env, row.id).erase(row.id, { userId: ctx.caller.user!.id }))
   return present(c, result.view, 201, 'job')
 }
@@ -115,6 +133,7 @@ export async function play(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'read_build')
   const row = jobOf(ctx, false)
   authorize(ctx.access, 'play_job')
+  authorizeJobRef(ctx, row)
   const variables = params.job_variables_attributes?.map((item) => ({ key: item.key, value: item.value }))
   const result = accepted(await jobObject(c.env, row.id).play(row.id, {
     userId: ctx.caller.user!.id,

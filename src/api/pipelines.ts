@@ -1,4 +1,7 @@
 import * as v from 'valibot'
+import { protectionsOf, refProtectionStatements } from '../auth/ref-access'
+import type { ProtectedBranchRow } from '../db/protected-branches'
+import type { ProtectedTagRow } from '../db/protected-tags'
 import { loadProject } from '../auth/access'
 import { authorize, can } from '../auth/policy'
 import { AVAILABLE_STATUSES } from '../ci/statuses'
@@ -6,7 +9,7 @@ import type { Variable } from '../ci/types'
 import { latestPipelineViewStatement, pipelineListStatement, pipelineViewStatement, type PipelineViewRow, type PipelineFilter } from '../db/pipeline-views'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage, MAX_COUNT_LIMIT } from '../http/pagination'
-import { Hash, Int, NonBlankStr, OneOf, Str } from '../http/param-types'
+import { Hash, Int, NonBlankStr, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json } from '../http/response'
 import { pipelineObject, repoObject } from '../objects/stubs'
@@ -38,11 +41,12 @@ const CreateParams = v.looseObject({
 /** POST /projects/:id/pipeline — a pipeline from the CI config at the ref's head. */
 export async function create(c: ApiContext): Promise<Response> {
   const params = await c.valid(CreateParams)
-  const ctx = await loadProject(c, params.id)
+  const ctx = await loadProject<[ProtectedBranchRow, ProtectedTagRow]>(c, params.id, (project) => refProtectionStatements(c.env.DB, project))
   authorize(ctx.access, 'create_pipeline')
   const variables: Variable[] = params.variables.map((item) => ({ key: item.key, value: item.value, variable_type: item.variable_type }))
   const created = await createPipeline(c.env, {
     project: ctx.project, ref: params.ref, userId: ctx.caller.user!.id, source: 'api', variables,
+    writer: { access: ctx.access, protections: protectionsOf(ctx.results[0], ctx.results[1]) },
     externalUrl: c.externalUrl, now: c.now, inputs: params.inputs, includeSettings: includeSettings(c.env),
   })
   // GitLab's render_validation_error!: {"message": {"base": [...]}}
@@ -82,7 +86,7 @@ const ListParams = v.looseObject({
   source: v.optional(Str),
   username: v.optional(Str),
   order_by: v.optional(OneOf(['id', 'status', 'ref', 'updated_at', 'user_id'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
 })
 
 /** GET /projects/:id/pipelines — PipelineBasic list, counted offset pagination. */

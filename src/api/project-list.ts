@@ -4,7 +4,7 @@ import { VALID_ACCESS_LEVELS } from '../auth/policy'
 import { projectListStatements, type ProjectListQuery, type ProjectListRow, type ProjectOrder } from '../db/project-lists'
 import { ApiError } from '../http/errors'
 import { DEFAULT_PER_PAGE, MAX_COUNT_LIMIT, MAX_PER_PAGE, offsetHeaders, pageUrl, parseOffsetPage } from '../http/pagination'
-import { Bool, DateTime, Int, OneOf, Str } from '../http/param-types'
+import { Bool, DateTime, Int, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json } from '../http/response'
 import { basicProjectDetails, projectWithAccess } from '../present/project'
@@ -21,7 +21,7 @@ const ORDERS = ['id', 'name', 'path', 'created_at', 'updated_at', 'last_activity
 
 const ListParams = v.looseObject({
   order_by: v.optional(OneOf(ORDERS), 'created_at'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
   archived: v.optional(Bool),
   visibility: v.optional(OneOf(['private', 'internal', 'public'] as const)),
   search: v.optional(Str),

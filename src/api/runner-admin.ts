@@ -14,7 +14,7 @@ import {
 import { checkUnmodifiedSince } from '../http/conditional'
 import { ApiError } from '../http/errors'
 import { MAX_COUNT_LIMIT, offsetHeaders, parseOffsetPage } from '../http/pagination'
-import { Bool, Int, OneOf, Str } from '../http/param-types'
+import { Bool, Int, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate, type RawParams } from '../http/params'
 import { json, noContent } from '../http/response'
 import { jobBasic } from '../present/job'
@@ -115,10 +115,22 @@ async function loadRunner(c: ApiContext, id: number, caller: Caller): Promise<Lo
   return { caller, runner, administers }
 }
 
+/** The runner of a `/runners/:id` request: the caller (401 before any 400), the id, the runner (404). */
+async function requestedRunner(c: ApiContext): Promise<LoadedRunner> {
+  const raw = await c.params()
+  const caller = await authenticate(c)
+  const { id } = validate(RunnerIdParams, raw)
+  return loadRunner(c, id, caller)
+}
+
+/** admin_runner (authenticate_update_runner!, authenticate_delete_runner!, …), or 403. */
+function authorizeAdminister(loaded: LoadedRunner): void {
+  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+}
+
 /** authenticate_show_runner!: instance runners are anyone's to read; others need admin_runner. */
 function authorizeShow(loaded: LoadedRunner): void {
-  if (loaded.runner.runner_type === 'instance_type' || loaded.administers) return
-  throw ApiError.forbidden('No access granted')
+  if (loaded.runner.runner_type !== 'instance_type') authorizeAdminister(loaded)
 }
 
 async function presentDetails(c: ApiContext, loaded: LoadedRunner) {
@@ -132,10 +144,7 @@ async function presentDetails(c: ApiContext, loaded: LoadedRunner) {
 
 /** GET /runners/:id — RunnerDetails. */
 export async function show(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const caller = await authenticate(c)
-  const { id } = validate(RunnerIdParams, raw)
-  const loaded = await loadRunner(c, id, caller)
+  const loaded = await requestedRunner(c)
   authorizeShow(loaded)
   return json(await presentDetails(c, loaded))
 }
@@ -183,7 +192,7 @@ export async function update(c: ApiContext): Promise<Response> {
   const caller = await authenticate(c)
   const params = parseUpdate(raw)
   const loaded = await loadRunner(c, params.id, caller)
-  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+  authorizeAdminister(loaded)
   const changes: RunnerUpdate = {
     description: params.description,
     // `active` is the deprecated inverse of `paused`.
@@ -203,11 +212,8 @@ export async function update(c: ApiContext): Promise<Response> {
 
 /** DELETE /runners/:id — admin, or admin_runner (delete_runner); 204, 412 if changed since. */
 export async function destroy(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const caller = await authenticate(c)
-  const { id } = validate(RunnerIdParams, raw)
-  const loaded = await loadRunner(c, id, caller)
-  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+  const loaded = await requestedRunner(c)
+  authorizeAdminister(loaded)
   checkUnmodifiedSince(c.request, loaded.runner.updated_at ?? loaded.runner.created_at)
   await c.env.DB.batch(deleteRunnerStatements(c.env.DB, loaded.runner.id))
   return noContent()
@@ -217,7 +223,7 @@ const JobsParams = v.looseObject({
   id: Int,
   status: v.optional(OneOf(AVAILABLE_STATUSES)),
   order_by: v.optional(OneOf(['id'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
   system_id: v.optional(Str),
 })
 
@@ -229,7 +235,7 @@ export async function jobs(c: ApiContext): Promise<Response> {
   const page = parseOffsetPage(raw)
   const loaded = await loadRunner(c, params.id, caller)
   // authenticate_list_runners_jobs!: read_builds on the runner is admin_runner.
-  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+  authorizeAdminister(loaded)
   const isAdmin = caller.user!.is_admin === 1
   const filter = { statuses: params.status ? [params.status] : undefined, readerId: isAdmin ? undefined : caller.user!.id, systemId: params.system_id, sort: params.sort }
   const [rows, count] = await c.env.DB.batch(runnerJobsStatements(c.env.DB, loaded.runner.id, filter, { limit: page.perPage + 1, offset: page.offset }, MAX_COUNT_LIMIT))
@@ -245,10 +251,7 @@ export async function jobs(c: ApiContext): Promise<Response> {
 
 /** GET /runners/:id/managers — the runner's machines (read_runner). */
 export async function managers(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const caller = await authenticate(c)
-  const { id } = validate(RunnerIdParams, raw)
-  const loaded = await loadRunner(c, id, caller)
+  const loaded = await requestedRunner(c)
   authorizeShow(loaded)
   const { results } = await runnerManagersStatement(c.env.DB, loaded.runner.id).all<ManagerRow>()
   return json(results.map((m) => runnerManager(m, c.now, m.executing === 1)))
@@ -256,11 +259,8 @@ export async function managers(c: ApiContext): Promise<Response> {
 
 /** POST /runners/:id/reset_authentication_token — update rights; 201 with the new token, shown once. */
 export async function resetToken(c: ApiContext): Promise<Response> {
-  const raw = await c.params()
-  const caller = await authenticate(c)
-  const { id } = validate(RunnerIdParams, raw)
-  const loaded = await loadRunner(c, id, caller)
-  if (!loaded.administers) throw ApiError.forbidden('No access granted')
+  const loaded = await requestedRunner(c)
+  authorizeAdminister(loaded)
   const token = generateToken(loaded.runner.token_prefix)
   await updateRunnerToken(c.env.DB, loaded.runner.id, await tokenDigest(token))
   return json(resetTokenResult(token), { status: 201 })

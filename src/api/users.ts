@@ -4,7 +4,7 @@ import { generateToken, PERSONAL_TOKEN_PREFIX, tokenDigest } from '../auth/token
 import { getUser, insertToken, insertUser, userExists, revokeToken, tokenOwnerId, userListStatements, type UserRow } from '../db/users'
 import { authorizeAdmin } from '../auth/policy'
 import { ApiError } from '../http/errors'
-import { Bool, Int, IsoDate, NonBlankStr, OneOf, Str } from '../http/param-types'
+import { Bool, Int, IsoDate, NonBlankStr, OneOf, SortDirection, Str } from '../http/param-types'
 import { validate } from '../http/params'
 import { json, noContent } from '../http/response'
 import { userBasic, userWithAdmin } from '../present/user'
@@ -136,7 +136,7 @@ const ListUsersParams = v.looseObject({
   extern_uid: v.optional(Str),
   provider: v.optional(Str),
   order_by: v.optional(OneOf(['id', 'name', 'username', 'created_at', 'updated_at'] as const), 'id'),
-  sort: v.optional(OneOf(['asc', 'desc'] as const), 'desc'),
+  sort: v.optional(SortDirection, 'desc'),
 })
 
 /**

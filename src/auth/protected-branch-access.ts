@@ -46,12 +46,6 @@ export function canPushToBranch(rules: readonly BranchRule[], branch: string): b
   return matching.length === 0 || matching.some((rule) => rule.push)
 }
 
-/** Gitlab::UserAccess#can_update_branch?: the caller may push to the branch or merge into it. */
-export function canUpdateBranch(rules: readonly BranchRule[], branch: string): boolean {
-  const matching = rules.filter((rule) => matchesProtectedName(rule.name, branch))
-  return matching.length === 0 || matching.some((rule) => rule.push || rule.merge)
-}
-
 export const PUSH_PROTECTED_BRANCH = 'You are not allowed to push code to protected branches on this project.'
 
 /** BranchCheck#protected_branch_checks for one ref update, or null when it may go through. */

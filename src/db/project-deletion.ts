@@ -21,33 +21,24 @@ const DETACHMENTS = [
   `UPDATE jobs SET downstream_pipeline_id = NULL WHERE downstream_pipeline_id IN (${PIPELINES}) AND project_id <> ?1`,
 ]
 
+/** A table's rows of the project, one statement each: `DELETE FROM t WHERE project_id = ?1`. */
+const ofProject = (...tables: string[]) => tables.map((table) => `DELETE FROM ${table} WHERE project_id = ?1`)
+/** A table's rows under the project's parents (a subquery of their ids), one statement each. */
+const under = (parents: string, column: string, ...tables: string[]) =>
+  tables.map((table) => `DELETE FROM ${table} WHERE ${column} IN (${parents})`)
+
 const DELETIONS = [
-  `DELETE FROM job_dotenv_variables WHERE job_id IN (${JOBS})`,
-  `DELETE FROM job_environments WHERE job_id IN (${JOBS})`,
-  'DELETE FROM deployments WHERE project_id = ?1',
-  'DELETE FROM environments WHERE project_id = ?1',
-  'DELETE FROM resource_groups WHERE project_id = ?1',
-  'DELETE FROM job_artifacts WHERE project_id = ?1',
-  'DELETE FROM jobs WHERE project_id = ?1',
-  `DELETE FROM pipeline_stages WHERE pipeline_id IN (${PIPELINES})`,
-  `DELETE FROM pipeline_yaml_errors WHERE pipeline_id IN (${PIPELINES})`,
-  'DELETE FROM pipelines WHERE project_id = ?1',
-  'DELETE FROM pipeline_triggers WHERE project_id = ?1',
-  'DELETE FROM commits WHERE project_id = ?1',
-  'DELETE FROM protected_branches WHERE project_id = ?1',
-  'DELETE FROM protected_tags WHERE project_id = ?1',
-  'DELETE FROM ci_variables WHERE project_id = ?1',
-  'DELETE FROM cluster_agents WHERE project_id = ?1',
+  ...under(JOBS, 'job_id', 'job_dotenv_variables', 'job_environments'),
+  ...ofProject('deployments', 'environments', 'resource_groups', 'job_artifacts', 'jobs'),
+  ...under(PIPELINES, 'pipeline_id', 'pipeline_stages', 'pipeline_yaml_errors'),
+  ...ofProject('pipelines', 'pipeline_triggers', 'commits', 'protected_branches', 'protected_tags', 'ci_variables', 'cluster_agents'),
   // The project's own runners go with it (their only project); instance runners stay.
-  `DELETE FROM runner_managers WHERE runner_id IN (${RUNNERS})`,
-  `DELETE FROM runners WHERE id IN (${RUNNERS})`,
+  ...under(RUNNERS, 'runner_id', 'runner_managers'),
+  ...under(RUNNERS, 'id', 'runners'),
   "DELETE FROM runner_queue_ticks WHERE scope = 'project:' || ?1",
   // Its webhooks with their events and delivery logs (a queued delivery then finds nothing to send).
-  `DELETE FROM web_hook_logs WHERE hook_id IN (${HOOKS})`,
-  `DELETE FROM web_hook_events WHERE hook_id IN (${HOOKS})`,
-  'DELETE FROM web_hooks WHERE project_id = ?1',
-  'DELETE FROM project_ci_settings WHERE project_id = ?1',
-  'DELETE FROM project_members WHERE project_id = ?1',
+  ...under(HOOKS, 'hook_id', 'web_hook_logs', 'web_hook_events'),
+  ...ofProject('web_hooks', 'project_ci_settings', 'project_members'),
   'DELETE FROM projects WHERE id = ?1',
 ]
 

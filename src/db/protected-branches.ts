@@ -1,8 +1,20 @@
+import { projectProtectedTagsStatement, type ProtectedTagRow } from './protected-tags'
+
 /**
  * Protected branches (GitLab's ProtectedBranch with one push and one merge access level each): a
- * name or a `*` wildcard pattern, matched with SQLite's GLOB (git ref names cannot contain `?`,
- * `[` or `*`, so `*` is the only metacharacter).
+ * name or a `*` wildcard pattern. ProtectedRef matching knows one wildcard, `*`; SQLite's GLOB
+ * also treats `?` and `[...]` as wildcards, so a protection's name is escaped before it is used
+ * as a GLOB pattern ({@link globPattern}): a protection named `v?` protects only `v?`.
  */
+
+/**
+ * SQL turning a protection's name column into the GLOB pattern that matches as ProtectedRef does:
+ * `[` becomes `[[]` and `?` becomes `[?]` (literal), `*` stays the wildcard. `]` outside a set is
+ * literal in GLOB already.
+ */
+export function globPattern(column: string): string {
+  return `replace(replace(${column}, '[', '[[]'), '?', '[?]')`
+}
 
 export interface ProtectedBranchRow {
   id: number
@@ -21,11 +33,11 @@ export function protectedPipelineRefStatement(db: D1Database, pipelineId: number
   return db
     .prepare(
       `SELECT 1 AS protected FROM pipelines p
-        JOIN protected_branches pb ON pb.project_id = p.project_id AND p.ref GLOB pb.name
+        JOIN protected_branches pb ON pb.project_id = p.project_id AND p.ref GLOB ${globPattern('pb.name')}
        WHERE p.id = ?1 AND p.tag = 0
        UNION ALL
        SELECT 1 FROM pipelines p
-        JOIN protected_tags pt ON pt.project_id = p.project_id AND p.ref GLOB pt.name
+        JOIN protected_tags pt ON pt.project_id = p.project_id AND p.ref GLOB ${globPattern('pt.name')}
        WHERE p.id = ?1 AND p.tag = 1
        LIMIT 1`,
     )
@@ -35,7 +47,7 @@ export function protectedPipelineRefStatement(db: D1Database, pipelineId: number
 /** One row when `ref` is a protected branch (or, with `tag`, a protected tag) of the project. */
 export function protectedRefNameStatement(db: D1Database, projectId: number, ref: string, tag: boolean): D1PreparedStatement {
   const table = tag ? 'protected_tags' : 'protected_branches'
-  return db.prepare(`SELECT 1 AS protected FROM ${table} WHERE project_id = ? AND ? GLOB name LIMIT 1`).bind(projectId, ref)
+  return db.prepare(`SELECT 1 AS protected FROM ${table} WHERE project_id = ? AND ? GLOB ${globPattern('name')} LIMIT 1`).bind(projectId, ref)
 }
 
 export function protectedBranchListStatements(db: D1Database, project: ProjectRef, limit: number, offset: number): D1PreparedStatement[] {
@@ -79,6 +91,22 @@ export function deleteProtectedBranchStatement(db: D1Database, id: number): D1Pr
 
 /** Whether a branch of the project is protected (Push Hook's `ref_protected`). */
 export async function branchIsProtected(db: D1Database, projectId: number, branch: string): Promise<boolean> {
-  const row = await db.prepare('SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB name LIMIT 1').bind(projectId, branch).first()
+  const row = await db.prepare(`SELECT 1 AS protected FROM protected_branches WHERE project_id = ? AND ? GLOB ${globPattern('name')} LIMIT 1`).bind(projectId, branch).first()
   return row !== null
+}
+
+/** A project's branch and tag protections, both (what deciding who may write a ref needs). */
+export interface RefProtections {
+  branches: readonly ProtectedBranchRow[]
+  tags: readonly ProtectedTagRow[]
+}
+
+/** Both protection lists of a project in one batch. */
+export async function refProtections(db: D1Database, projectId: number): Promise<RefProtections> {
+  const project = { sql: '?', value: projectId }
+  const [branches, tags] = await db.batch([
+    projectProtectedBranchesStatement(db, project),
+    projectProtectedTagsStatement(db, project),
+  ])
+  return { branches: branches.results as ProtectedBranchRow[], tags: tags.results as ProtectedTagRow[] }
 }

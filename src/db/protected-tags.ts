@@ -1,6 +1,6 @@
 /**
  * Protected tags (GitLab's ProtectedTag with one create access level): a tag name or a `*`
- * wildcard pattern (GLOB: `*` is the only metacharacter a git ref name can hold).
+ * wildcard pattern (only `*` is a wildcard; see protected-branches.ts's globPattern).
  */
 
 export interface ProtectedTagRow {

@@ -1,4 +1,5 @@
 import type { JobRow } from './jobs'
+import { globPattern } from './protected-branches'
 import type { RunnerRow } from './runners'
 
 /**
@@ -19,7 +20,7 @@ function tagsFit(jobTags: string, runnerTags: string): string {
  * (Ci::Runner access_level, matched as GitLab's queue matches `protected` builds).
  */
 function onProtectedRef(pipelineId: string): string {
-  return `EXISTS (SELECT 1 FROM pipelines pp JOIN protected_branches pb ON pb.project_id = pp.project_id AND pp.ref GLOB pb.name
+  return `EXISTS (SELECT 1 FROM pipelines pp JOIN protected_branches pb ON pb.project_id = pp.project_id AND pp.ref GLOB ${globPattern('pb.name')}
     WHERE pp.id = ${pipelineId} AND pp.tag = 0)`
 }
 

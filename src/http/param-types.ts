@@ -58,6 +58,9 @@ export function OneOf<const T extends string>(values: readonly T[]) {
   )
 }
 
+/** A list's `sort` (Grape `values: %w[asc desc]`); each list names its own default. */
+export const SortDirection = OneOf(['asc', 'desc'] as const)
+
 /** ISO date `YYYY-MM-DD` (Grape `type: Date`). */
 export const IsoDate = v.pipe(
   Str,

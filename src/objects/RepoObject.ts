@@ -1,3 +1,4 @@
+import * as v from 'valibot'
 import { DurableObject } from 'cloudflare:workers'
 import type { Env } from '../env'
 import { concatBytes } from '../bytes'
@@ -79,6 +80,24 @@ export interface RefRules {
   tags: TagRules
 }
 
+const RefRulesSchema = v.object({
+  branches: v.array(v.object({ name: v.string(), push: v.boolean(), merge: v.boolean(), forcePush: v.boolean(), delete: v.boolean() })),
+  tags: v.object({ adminTag: v.boolean(), protected: v.array(v.object({ name: v.string(), create: v.boolean() })) }),
+})
+
+/** The `x-ref-rules` header git-http.ts sends with a push; null when missing or malformed. */
+function parseRefRules(header: string | null): RefRules | null {
+  if (!header) return null
+  let value: unknown
+  try {
+    value = JSON.parse(header)
+  } catch {
+    return null
+  }
+  const parsed = v.safeParse(RefRulesSchema, value)
+  return parsed.success ? parsed.output : null
+}
+
 export class RepoObject extends DurableObject<Env> {
   private readonly store: SqlRepoStore
   private readonly queue = new SerialQueue()
@@ -104,8 +123,10 @@ export class RepoObject extends DurableObject<Env> {
         maxPushBytes: Number(request.headers.get('x-max-push-bytes')),
         maxObjectBytes: Number(request.headers.get('x-max-object-bytes')),
       }
-      const rules = JSON.parse(request.headers.get('x-ref-rules') || 'null') as RefRules | null
-      return this.queue.run(() => this.receivePack(request, limits, headTarget, rules ?? { branches: [], tags: { adminTag: true, protected: [] } }))
+      // Fail closed: a push without the Worker's decision about its refs changes nothing.
+      const rules = parseRefRules(request.headers.get('x-ref-rules'))
+      if (!rules) return new Response('push refused: no ref rules\n', { status: 403 })
+      return this.queue.run(() => this.receivePack(request, limits, headTarget, rules))
     }
     return new Response('not found', { status: 404 })
   }

@@ -1,19 +1,7 @@
 import type { ClusterAgentRow } from '../db/cluster-agents'
 import type { ProjectRow } from '../db/projects'
+import { projectIdentity } from './project'
 import { isoTime } from './time'
-
-/** ProjectIdentity (lib/api/entities/project_identity.rb). */
-export function projectIdentity(project: ProjectRow) {
-  return {
-    id: project.id,
-    description: project.description,
-    name: project.name,
-    name_with_namespace: `${project.namespace_path} / ${project.name}`,
-    path: project.path,
-    path_with_namespace: project.full_path,
-    created_at: isoTime(project.created_at),
-  }
-}
 
 /** Clusters::Agent (lib/api/entities/clusters/agent.rb). */
 export function clusterAgent(agent: ClusterAgentRow, project: ProjectRow, createdByUserId: number) {

@@ -6,13 +6,7 @@ import { userBasic } from './user'
 /** Project entity subset: the fields a CI client reads, with GitLab's names. */
 export function project(row: ProjectRow, externalUrl: string) {
   return {
-    id: row.id,
-    description: row.description,
-    name: row.name,
-    name_with_namespace: `${row.namespace_path} / ${row.name}`,
-    path: row.path,
-    path_with_namespace: row.full_path,
-    created_at: isoTime(row.created_at),
+    ...projectIdentity(row),
     default_branch: row.default_branch,
     web_url: `${externalUrl}/${row.full_path}`,
     http_url_to_repo: `${externalUrl}/${row.full_path}.git`,
@@ -59,13 +53,7 @@ function namespaceBasic(row: ProjectRow, externalUrl: string) {
 export function basicProjectDetails(row: ProjectRow, externalUrl: string) {
   const host = new URL(externalUrl).host
   return {
-    id: row.id,
-    description: row.description,
-    name: row.name,
-    name_with_namespace: `${row.namespace_path} / ${row.name}`,
-    path: row.path,
-    path_with_namespace: row.full_path,
-    created_at: isoTime(row.created_at),
+    ...projectIdentity(row),
     default_branch: row.default_branch,
     tag_list: [],
     topics: [],

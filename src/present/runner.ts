@@ -3,7 +3,7 @@ import type { UserRow } from '../db/users'
 import { isoTime } from './time'
 import { userBasic } from './user'
 
-import { STALE_TIMEOUT_MS, type RunnerViewRow } from '../db/runner-lists'
+import { STALE_TIMEOUT_MS, type ManagerRow, type RunnerViewRow } from '../db/runner-lists'
 import type { ProjectRow } from '../db/projects'
 import { basicProjectDetails } from './project'
 
@@ -20,17 +20,8 @@ export interface RunnerSource {
   created_by?: UserRow | null
 }
 
-export interface RunnerManagerSource {
-  id: number
-  system_id: string
-  version: string | null
-  revision: string | null
-  platform: string | null
-  architecture: string | null
-  created_at: number
-  contacted_at: number | null
-  ip_address: string | null
-}
+/** A runner manager as its row has it (db/runner-lists' ManagerRow), without the `executing` flag. */
+export type RunnerManagerSource = Omit<ManagerRow, 'executing'>
 
 interface Contact {
   created_at: number

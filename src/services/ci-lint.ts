@@ -1,5 +1,6 @@
 import { lintCiConfig, type LintResult } from '../ci/config/parse'
 import type { PipelineDefinition } from '../ci/types'
+import type { ProjectAccess } from '../auth/policy'
 import type { ProjectRow } from '../db/projects'
 import type { Env } from '../env'
 import { configSources, includeSettings, projectHandle } from './ci-sources'
@@ -14,15 +15,13 @@ import { pipelineVariables } from './predefined-variables'
 export interface LintInput {
   project: ProjectRow
   userId: number | null
+  /** the caller's access: the dry run is a pipeline creation (Chain::Validate::Abilities) */
+  access: ProjectAccess
   /** null: the project has no such file (GitLab's "Please provide content") */
   content: string | null
   /** the commit includes and `rules:exists` are read at (the default branch's head when linting given content) */
   sha: string | null
   dryRun: boolean
-  /** the caller may create pipelines (Chain::Validate::Abilities, the dry run's first step) */
-  canCreatePipeline: boolean
-  /** the caller may update the dry run's branch (false: a protected branch they can neither push nor merge to) */
-  canUpdateRef: boolean
   /** the dry run's branch or tag, and the static check's ref variables */
   ref: string
   externalUrl: string
@@ -32,11 +31,15 @@ export interface LintInput {
 export type LintOutcome = LintResult & { dryRunJobs?: PipelineDefinition['jobs']; dryRunStages?: string[] }
 
 export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcome> {
-  // The dry run is Ci::CreatePipelineService with dry_run: a caller who cannot create pipelines is
-  // stopped before the config is read (no merged_yaml, no includes).
+  // The dry run is Ci::CreatePipelineService with dry_run: a caller who may not create pipelines on
+  // the ref (Chain::Validate::Abilities) is stopped before the config is read (no merged_yaml, no
+  // includes), as spec/requests/api/lint_spec.rb's "returns pipeline creation error".
   if (input.dryRun && !input.project.builds_enabled) return refused('Pipelines are disabled!')
-  if (input.dryRun && !input.canCreatePipeline) return refused('Insufficient permissions to create a new pipeline')
-  if (input.dryRun && !input.canUpdateRef) return refused(`Insufficient permissions for protected ref '${input.ref}'`)
+  const simulated = input.dryRun ? await simulatePipeline(env, {
+    project: input.project, ref: input.ref, userId: input.userId, writer: { access: input.access }, source: 'push', variables: [], configSource: input.content ?? '',
+    externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
+  }) : null
+  if (simulated && !simulated.ok && simulated.reason === 'forbidden') return refused(simulated.errors[0]!)
   const variables: Record<string, string> = {}
   if (input.sha) {
     const predefined = pipelineVariables({ project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: input.sha, source: 'push' })
@@ -49,11 +52,7 @@ export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcom
     project: projectHandle(input.project),
     sha: input.sha ?? '',
   })
-  if (!input.dryRun || result.errors.length > 0) return result
-  const simulated = await simulatePipeline(env, {
-    project: input.project, ref: input.ref, userId: input.userId, source: 'push', variables: [], configSource: input.content ?? '',
-    externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
-  })
+  if (!simulated || result.errors.length > 0) return result
   if (!simulated.ok) return { ...result, errors: simulated.errors, jobs: [], stages: [] }
   // dry_run_convert_to_jobs shows job.options.dig(:environment, :name): the name as written, not
   // the one expanded with the project's variables.

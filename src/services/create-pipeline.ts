@@ -1,3 +1,5 @@
+import { can, type ProjectAccess } from '../auth/policy'
+import { canWriteRef } from '../auth/ref-access'
 import { resolveCiConfig } from '../ci/config/parse'
 import { parseDuration } from '../ci/config/duration'
 import type { JobDefinition, PipelineDefinition, Variable } from '../ci/types'
@@ -5,6 +7,7 @@ import { environmentStatements } from '../db/environments'
 import { failInsertedJobStatement, insertJobStatement, type NewJob } from '../db/jobs'
 import { INSERTED_PIPELINE_ID, insertPipelineStatement, insertStageStatement, type PipelineRow, finishInsertedPipelineStatement, insertedPipelineYamlErrorsStatement } from '../db/pipelines'
 import type { ProjectRow } from '../db/projects'
+import { refProtections, type RefProtections } from '../db/protected-branches'
 import { upsertCommitStatement, type CommitRow } from '../db/repository'
 import type { Env } from '../env'
 import { repoObject } from '../objects/stubs'
@@ -28,6 +31,13 @@ export interface CreatePipelineInput {
   /** child pipelines run on the parent's sha */
   sha?: string
   userId: number | null
+  /**
+   * Who runs it, for Chain::Validate::Abilities#allowed_to_write_ref?: an existing protected ref
+   * only for a user who may push or merge to it (a tag: create it). `protections` when the caller
+   * read them already (else they are read alongside the ref). null only where writing the ref is
+   * given by construction: a push by its pusher, a child pipeline on its parent's ref.
+   */
+  writer: { access: ProjectAccess; protections?: RefProtections } | null
   source: string
   variables: Variable[]
   /** a file in the project to use instead of the project's CI config (child pipelines) */
@@ -51,8 +61,8 @@ export interface CreatePipelineInput {
   skip?: boolean
 }
 
-/** Why no pipeline was made: no such ref, no config, filtered out by workflow:rules, or an invalid config. */
-export type CreatePipelineFailure = 'not_found' | 'missing_config' | 'filtered' | 'invalid'
+/** Why no pipeline was made: no such ref, a user who may not run it (Chain::Validate::Abilities), no config, filtered out by workflow:rules, or an invalid config. */
+export type CreatePipelineFailure = 'not_found' | 'forbidden' | 'missing_config' | 'filtered' | 'invalid'
 
 export type CreatePipelineResult = { ok: true; pipeline: PipelineRow } | { ok: false; errors: string[]; reason?: CreatePipelineFailure }
 
@@ -101,9 +111,20 @@ function maskVariables(text: string, secret: readonly Variable[]): string {
 
 /** The commit, and the pipeline its config makes (parsed, validated, seeded, completed). */
 async function preparePipeline(env: Env, input: CreatePipelineInput) {
+  const writer = input.writer
+  if (writer && !can(writer.access, 'create_pipeline')) {
+    return { ok: false as const, errors: ['Insufficient permissions to create a new pipeline'], reason: 'forbidden' as const }
+  }
   const repo = repoObject(env, input.project.id)
-  const view = await repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref))
+  const [view, protections] = await Promise.all([
+    repo.commitAt(input.sha ?? (input.tag ? `refs/tags/${input.ref}` : input.ref)),
+    writer && !writer.protections ? refProtections(env.DB, input.project.id) : writer?.protections,
+  ])
   if (!view) return { ok: false as const, errors: ['Reference not found'], reason: 'not_found' as const }
+  // allowed_to_write_ref? asks only about a ref that exists (else "Reference not found" above).
+  if (writer && !canWriteRef(writer.access, protections!, input.ref, input.tag ?? false)) {
+    return { ok: false as const, errors: [`Insufficient permissions for protected ref '${input.ref}'`], reason: 'forbidden' as const }
+  }
   const commit = commitRow(input.project.id, view)
   const configPath = input.configPath ?? input.project.ci_config_path ?? '.gitlab-ci.yml'
   const bytes = input.configSource === undefined ? await repo.fileAt(commit.sha, configPath) : null

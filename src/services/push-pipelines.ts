@@ -57,6 +57,8 @@ export async function pipelinesForPush(env: Env, ctx: ProjectContext, updates: R
     try {
       const input = {
         project: ctx.project, ref, sha: commit.id, tag, beforeSha: update.before, userId: ctx.caller.user?.id ?? null,
+        // the pusher was allowed to write this ref (the push checks), as GitLab's push pipelines are
+        writer: null,
         source: 'push', variables: tag ? [] : options.variables, externalUrl: configOf(env).externalUrl, now: Date.now(),
         skip: options.skip || SKIP_PATTERN.test(commit.message),
       }

@@ -1,4 +1,4 @@
-import { AccessLevel } from '../auth/policy'
+import { AccessLevel, type ProjectAccess } from '../auth/policy'
 import type { Variable } from '../ci/types'
 import type { Env } from '../env'
 import type { JobRow } from '../db/jobs'
@@ -29,6 +29,8 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   if (trigger.include || trigger.includes) {
     const created = await createPipeline(env, {
       project, ref: parent.ref, sha: parent.sha, userId: bridge.user_id, source: 'parent_pipeline', variables,
+      // a child pipeline runs on its parent's ref and sha, which its user ran already
+      writer: null,
       ...(trigger.includes ? { configSource: JSON.stringify({ include: trigger.includes }) } : { configPath: trigger.include }), parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
       includeSettings: { ...includeSettings(env), readParentArtifact: parentArtifactReader(env, parent.id) },
     })
@@ -37,13 +39,15 @@ export async function triggerDownstream(env: Env, bridge: JobRow): Promise<Trigg
   const target = trigger.project ? await getProjectByPath(env.DB, trigger.project) : null
   if (!target) return { ok: false, reason: 'downstream_bridge_project_not_found' }
   if (target.id === project.id && !trigger.branch) return { ok: false, reason: 'invalid_bridge_trigger' }
-  if (!(await mayRunPipelines(env, target, bridge.user_id))) return { ok: false, reason: 'insufficient_bridge_permissions' }
+  const access = await downstreamAccess(env, target, bridge.user_id)
+  if (!access) return { ok: false, reason: 'insufficient_bridge_permissions' }
   const created = await createPipeline(env, {
     project: target, ref: trigger.branch ?? target.default_branch ?? 'main', userId: bridge.user_id, source: 'pipeline',
-    variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
+    // can_create_downstream_pipeline?: the user must also be able to update the target ref
+    writer: { access }, variables, parent: { pipelineId: parent.id, bridgeJobId: bridge.id }, externalUrl: configOf(env).externalUrl, now,
     includeSettings: includeSettings(env),
   })
-  if (!created.ok) return { ok: false, reason: 'downstream_pipeline_creation_failed' }
+  if (!created.ok) return { ok: false, reason: created.reason === 'forbidden' ? 'insufficient_bridge_permissions' : 'downstream_pipeline_creation_failed' }
   await cancelRedundantPipelines(env, target, created.pipeline)
   return { ok: true, pipelineId: created.pipeline.id }
 }
@@ -56,8 +60,13 @@ function forwardedVariables(bridge: JobRow, pipelineVariables: Variable[], forwa
   return out
 }
 
-async function mayRunPipelines(env: Env, target: ProjectRow, userId: number | null): Promise<boolean> {
-  if (userId === null) return false
+/** The bridge user's access to the target project, when they may run pipelines there (create_pipeline). */
+async function downstreamAccess(env: Env, target: ProjectRow, userId: number | null): Promise<ProjectAccess | null> {
+  if (userId === null) return null
   const row = await userAccessToProject(env.DB, target.id, userId)
-  return !!row && (row.is_admin === 1 || row.level >= AccessLevel.developer)
+  if (!row || (row.is_admin !== 1 && row.level < AccessLevel.developer)) return null
+  return {
+    visibility: target.visibility, publicJobs: target.public_jobs === 1, accessLevel: row.level, authenticated: true,
+    isAdmin: row.is_admin === 1, buildsEnabled: target.builds_enabled === 1,
+  }
 }

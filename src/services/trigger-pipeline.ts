@@ -44,9 +44,10 @@ export async function triggerPipeline(env: Env, request: TriggerRequest): Promis
   if (trigger && digestsEqual(trigger.token_digest, digest)) {
     if (trigger.project_id !== request.project.id) return null
     const access = await accessOf(env, request.project, trigger.owner_id)
-    // Chain::Validate::Abilities: the owner must still be allowed to create pipelines.
+    // Chain::Validate::Abilities: the owner must still be allowed to create pipelines, and to write
+    // a protected ref (allowed_to_write_ref?, in createPipeline).
     if (!access || !can(access, 'create_pipeline')) return INSUFFICIENT
-    return create(env, request, { userId: trigger.owner_id, source: 'trigger', triggerId: trigger.id })
+    return create(env, request, { userId: trigger.owner_id, writer: { access }, source: 'trigger', triggerId: trigger.id })
   }
   const job = await jobByTokenDigest(env.DB, digest)
   if (!job?.token_digest || !digestsEqual(job.token_digest, digest)) return null
@@ -56,7 +57,7 @@ export async function triggerPipeline(env: Env, request: TriggerRequest): Promis
   const access = await accessOf(env, request.project, job.user_id)
   if (!access || !canReadProject(access)) return null
   if (!can(access, 'create_pipeline')) return INSUFFICIENT
-  return create(env, request, { userId: job.user_id, source: 'pipeline', parent: { pipelineId: job.pipeline_id, bridgeJobId: job.id } })
+  return create(env, request, { userId: job.user_id, writer: { access }, source: 'pipeline', parent: { pipelineId: job.pipeline_id, bridgeJobId: job.id } })
 }
 
 async function accessOf(env: Env, project: ProjectRow, userId: number): Promise<ProjectAccess | null> {
@@ -71,7 +72,7 @@ async function accessOf(env: Env, project: ProjectRow, userId: number): Promise<
 async function create(
   env: Env,
   request: TriggerRequest,
-  who: Pick<CreatePipelineInput, 'userId' | 'source' | 'triggerId' | 'parent'>,
+  who: Pick<CreatePipelineInput, 'userId' | 'writer' | 'source' | 'triggerId' | 'parent'>,
 ): Promise<TriggerOutcome> {
   const variables: Variable[] = Object.entries(request.variables).map(([key, value]) => ({ key, value, variable_type: 'env_var' }))
   variables.push({ key: 'TRIGGER_PAYLOAD', value: request.payload, variable_type: 'file' })

@@ -86,6 +86,25 @@ describe('git smart HTTP (inside workerd)', () => {
     expect(await repo.resolve('main')).toBe(commit)
   })
 
+  it('has the repository object refuse a push that comes without valid ref rules (fail closed)', async () => {
+    const project = await createProject()
+    const repo = repoObject(env, project.id)
+    const { commit, pack } = await commitPack('unruled')
+    const limits = { 'x-max-push-bytes': String(1 << 20), 'x-max-object-bytes': String(1 << 20) }
+    const push = (headers: Record<string, string>) =>
+      repo.fetch('https://repo/receive-pack', { method: 'POST', body: pushBody(`${ZERO} ${commit} refs/heads/main`, pack), headers: { ...limits, ...headers } })
+    for (const headers of [{} as Record<string, string>, { 'x-ref-rules': 'not json' }, { 'x-ref-rules': '{"branches":[]}' }, { 'x-ref-rules': 'null' }]) {
+      const res = await push(headers)
+      expect(res.status).toBe(403)
+      await res.arrayBuffer()
+      expect(await repo.commitAt('main')).toBeNull()
+    }
+    const allowed = await push({ 'x-ref-rules': JSON.stringify({ branches: [], tags: { adminTag: true, protected: [] } }) })
+    expect(allowed.status).toBe(200)
+    await allowed.arrayBuffer()
+    expect((await repo.commitAt('main'))?.id).toBe(commit)
+  })
+
   it('answers bogus request bodies with 400 or an ERR packet, never 500, and the probe with an empty 200', async () => {
     const project = await createProject()
     const bogus = await post(project, 'git-receive-pack', 'zzzz garbage')

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { eventually, jobsByName } from '../job-driver'
-import { bytesOf, SimulatedRunner, startRunningJob } from '../runner-client'
+import { bytesOf, startRunningJob } from '../runner-client'
 import { addMember, api, apiJson, commitFile, createPipelineFrom, createProject, createUser, type TestProject } from '../world'
 
 /**
@@ -22,11 +22,7 @@ async function members(project: TestProject) {
 
 describe('POST /projects/:id/pipelines/:pipeline_id/retry', () => {
   it('retries the failed job, which a runner runs again; skipped jobs reopen; the pipeline succeeds', async () => {
-    const project = await createProject()
-    const pipeline = await createPipelineFrom(project, 'stages: [build, test]\nbuild: {stage: build, script: make}\ntest: {stage: test, script: check}\n')
-    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-    const first = (await runner.requestJob())!
-    await first.accept()
+    const { project, pipeline, runner, job: first } = await startRunningJob('stages: [build, test]\nbuild: {stage: build, script: make}\ntest: {stage: test, script: check}\n')
     await first.finish('failed', { failure_reason: 'script_failure', exit_code: 1 })
     await eventually(async () => expect((await jobsByName(project, pipeline.id)).test.status).toBe('skipped'))
     expect((await apiJson('GET', `/projects/${project.id}/pipelines/${pipeline.id}`, { token: project.owner.token })).body.status).toBe('failed')
@@ -67,20 +63,15 @@ describe('POST /projects/:id/pipelines/:pipeline_id/retry', () => {
   })
 
   it('a job token cannot retry (no job_token_allowed)', async () => {
-    const { project, job } = await startRunningJob('a: {script: x}\n')
-    const pipelineId = (await apiJson('GET', `/projects/${project.id}/pipelines`, { token: project.owner.token })).body[0].id
-    const res = await apiJson('POST', `/projects/${project.id}/pipelines/${pipelineId}/retry`, { token: null, headers: { 'JOB-TOKEN': job.token } })
+    const { project, pipeline, job } = await startRunningJob('a: {script: x}\n')
+    const res = await apiJson('POST', `/projects/${project.id}/pipelines/${pipeline.id}/retry`, { token: null, headers: { 'JOB-TOKEN': job.token } })
     expect(res.status).toBe(401)
   })
 })
 
 describe('POST /projects/:id/pipelines/:pipeline_id/cancel', () => {
   it('cancels running, pending and created jobs through their objects; answers 200 with the canceled pipeline', async () => {
-    const project = await createProject()
-    const pipeline = await createPipelineFrom(project, 'stages: [one, two]\na: {stage: one, script: x}\nb: {stage: one, script: y}\nc: {stage: two, script: z}\n')
-    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id }, { graceful: false })
-    const running = (await runner.requestJob())!
-    await running.accept()
+    const { project, pipeline, job: running } = await startRunningJob('stages: [one, two]\na: {stage: one, script: x}\nb: {stage: one, script: y}\nc: {stage: two, script: z}\n', { graceful: false })
     let jobs = await jobsByName(project, pipeline.id)
     expect([jobs.a.status, jobs.b.status].sort()).toEqual(['pending', 'running'])
     expect(jobs.c.status).toBe('created')
@@ -100,23 +91,18 @@ describe('POST /projects/:id/pipelines/:pipeline_id/cancel', () => {
   })
 
   it('a graceful runner\'s running job goes to canceling', async () => {
-    const { project, job } = await startRunningJob('a: {script: x}\n')
-    const pipelineId = (await apiJson('GET', `/projects/${project.id}/pipelines`, { token: project.owner.token })).body[0].id
-    const res = await apiJson('POST', `/projects/${project.id}/pipelines/${pipelineId}/cancel`, { token: project.owner.token })
+    const { project, pipeline, job } = await startRunningJob('a: {script: x}\n')
+    const res = await apiJson('POST', `/projects/${project.id}/pipelines/${pipeline.id}/cancel`, { token: project.owner.token })
     expect(res.status).toBe(200)
-    expect((await jobsByName(project, pipelineId)).a.status).toBe('canceling')
+    expect((await jobsByName(project, pipeline.id)).a.status).toBe('canceling')
     expect((await job.finish('failed')).status).toBe(200)
-    await eventually(async () => expect((await jobsByName(project, pipelineId)).a.status).toBe('canceled'))
+    await eventually(async () => expect((await jobsByName(project, pipeline.id)).a.status).toBe('canceled'))
   })
 })
 
 describe('DELETE /projects/:id/pipelines/:pipeline_id', () => {
   it('owner only; removes the jobs, their logs and artifacts in R2 and the rows; a running job ends cleanly', async () => {
-    const project = await createProject()
-    const pipeline = await createPipelineFrom(project, 'stages: [one, two]\na: {stage: one, script: x, artifacts: {paths: [out]}}\nb: {stage: two, script: y}\n')
-    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-    const a = (await runner.requestJob())!
-    await a.accept()
+    const { project, pipeline, runner, job: a } = await startRunningJob('stages: [one, two]\na: {stage: one, script: x, artifacts: {paths: [out]}}\nb: {stage: two, script: y}\n')
     await a.patch('hello log\n')
     expect((await a.uploadArtifact([bytesOf(64)], { query: { artifact_type: 'junit', artifact_format: 'gzip' }, filename: 'junit.xml.gz' })).status).toBe(201)
     await a.finish('success')

@@ -6,8 +6,8 @@ import { PROJECT_TABLES } from '../../src/db/project-deletion'
 import { repoObject } from '../../src/objects/stubs'
 import { eventually } from '../job-driver'
 import { jobStub } from '../stubs'
-import { SimulatedRunner } from '../runner-client'
-import { addMember, api, apiJson, createPipelineFrom, createProject, createUser, encodedPath } from '../world'
+import { startRunningJob } from '../runner-client'
+import { addMember, api, apiJson, createProject, createUser, encodedPath } from '../world'
 
 /**
  * DELETE /projects/:id (lib/api/projects.rb `delete_project`: authorize! :remove_project, owner or
@@ -15,11 +15,7 @@ import { addMember, api, apiJson, createPipelineFrom, createProject, createUser,
  * Projects::DestroyService removes: the rows, logs and artifacts, the repository.
  */
 async function projectWithFinishedJob() {
-  const project = await createProject()
-  await createPipelineFrom(project, 'build:\n  script: make\n  artifacts:\n    paths: [out/]\n')
-  const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-  const job = (await runner.requestJob())!
-  expect((await job.accept()).status).toBe(200)
+  const { project, runner, job } = await startRunningJob('build:\n  script: make\n  artifacts:\n    paths: [out/]\n')
   expect((await job.patch('log line\n')).status).toBe(202)
   expect((await job.uploadArtifact([zipSync({ 'out/a.txt': new TextEncoder().encode('a') })])).status).toBe(201)
   expect((await job.finish('success')).status).toBe(200)
@@ -76,11 +72,7 @@ describe('DELETE /projects/:id', () => {
   })
 
   it('a running job\'s token and live log die with the project', async () => {
-    const project = await createProject()
-    await createPipelineFrom(project, 'build:\n  script: make\n')
-    const runner = await SimulatedRunner.create(project.owner.token, { runner_type: 'project_type', project_id: project.id })
-    const job = (await runner.requestJob())!
-    expect((await job.accept()).status).toBe(200)
+    const { project, job } = await startRunningJob('build:\n  script: make\n')
     expect((await job.patch('live log\n')).status).toBe(202)
     expect(await jobStub(job.id).traceLength()).toBe(9)
     // A job token is no credential for deleting its project.

@@ -161,7 +161,7 @@ release:
     expect(await repoObject(env, project.id).setRef('refs/tags/v1.0', head.body.id)).toBe(true)
     const projectRow = await env.DB.prepare('SELECT * FROM projects WHERE id = ?').bind(project.id).first<any>()
     const created = await createPipeline(env, {
-      project: projectRow, ref: 'v1.0', tag: true, userId: project.owner.id, source: 'push', variables: [], externalUrl: 'https://gitlab.example.com', now: Date.now(),
+      project: projectRow, ref: 'v1.0', tag: true, writer: null, userId: project.owner.id, source: 'push', variables: [], externalUrl: 'https://gitlab.example.com', now: Date.now(),
     })
     expect(created.ok).toBe(true)
     if (created.ok) await pipelineStub(created.pipeline.id).process(created.pipeline.id)

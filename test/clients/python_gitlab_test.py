@@ -187,22 +187,27 @@ class PipelineCommandsTriggersAndLint(EdgejobsCase):
         self.assertTrue(trigger.token.startswith("glptt-"))
         pipeline = project.trigger_pipeline("main", trigger.token, variables={"TARGET": "staging"})
         self.assertEqual(pipeline.source, "trigger")
-        variables = {v.key: v.value for v in pipeline.variables.list(get_all=True)}
-        self.assertEqual(variables["TARGET"], "staging")
-        self.assertIn("TRIGGER_PAYLOAD", variables)
+        variables = {v.key: v for v in pipeline.variables.list(get_all=True)}
+        self.assertEqual(variables["TARGET"].value, "staging")
+        # Ci::PipelineTriggerService keeps the request (without its token) as a file variable.
+        self.assertEqual(variables["TRIGGER_PAYLOAD"].variable_type, "file")
+        self.assertEqual(json.loads(variables["TRIGGER_PAYLOAD"].value)["variables"], {"TARGET": "staging"})
+        with self.assertRaises(gitlab.exceptions.GitlabCreateError):
+            project.trigger_pipeline("main", "glptt-wrong-token-0000000000")
         listed = project.triggers.list(get_all=True)
-        self.assertEqual([t.description for t in listed], ["deploy"])
+        self.assertEqual([(t.id, t.description) for t in listed], [(trigger.id, "deploy")])
         self.assertEqual(listed[0].token, trigger.token[6:10])
         again = project.triggers.get(trigger.id)
         again.description = "nightly"
         again.save()
         self.assertEqual(project.triggers.get(trigger.id).description, "nightly")
         again.delete()
+        self.assertEqual(project.triggers.list(get_all=True), [])
         with self.assertRaises(gitlab.exceptions.GitlabCreateError) as refused:
             project.trigger_pipeline("main", trigger.token)
         self.assertEqual(refused.exception.response_code, 404)
 
-    def test_pipeline_test_report_retry_cancel_and_delete(self):
+    def test_pipeline_test_report(self):
         project = self.project("unit:\n  script: make test\n  artifacts: {reports: {junit: report.xml}}\n")
         runner = Runner(URL, TOKEN, project.id)
         pipeline = project.pipelines.create({"ref": "main"})
@@ -220,12 +225,22 @@ class PipelineCommandsTriggersAndLint(EdgejobsCase):
         self.assertEqual([c["name"] for c in report.test_suites[0]["test_cases"]], ["bad", "ok"])
         self.assertEqual(pipeline.test_report_summary.get().total["count"], 2)
 
+    def test_pipeline_retry_cancel_and_delete(self):
+        project = self.project()
+        runner = Runner(URL, TOKEN, project.id)
+        pipeline = project.pipelines.create({"ref": "main"})
+        runner.run("build", state="failed")
+        pipeline.refresh()
+        self.assertEqual(pipeline.status, "failed")
         pipeline.retry()
         pipeline.refresh()
-        self.assertEqual(pipeline.status, "pending")
+        self.assertIn(pipeline.status, ("pending", "running"))
+        runner.run("build", artifacts={"dist/a": "a"})
         pipeline.cancel()
         pipeline.refresh()
         self.assertEqual(pipeline.status, "canceled")
+        statuses = {j.name: j.status for j in pipeline.jobs.list(get_all=True, include_retried=False)}
+        self.assertEqual(statuses, {"build": "success", "test": "canceled", "deploy": "canceled"})
         pipeline.delete()
         with self.assertRaises(gitlab.exceptions.GitlabGetError) as gone:
             project.pipelines.get(pipeline.id)
@@ -234,8 +249,13 @@ class PipelineCommandsTriggersAndLint(EdgejobsCase):
     def test_ci_lint(self):
         project = self.project()
         self.assertTrue(project.ci_lint.create({"content": "a:\n  script: x\n"}).valid)
+        bad = project.ci_lint.create({"content": "job:\n  stage: nope\n  script: x\n"})
+        self.assertFalse(bad.valid)
+        self.assertTrue(bad.errors)
         with self.assertRaises(gitlab.exceptions.GitlabCiLintError):
             project.ci_lint.validate({"content": "a:\n  scrpt: x\n"})
+        with self.assertRaises(gitlab.exceptions.GitlabCiLintError):
+            project.ci_lint.validate({"content": "job: {}\n"})
         own = project.ci_lint.get(include_jobs=True)
         self.assertTrue(own.valid)
         self.assertEqual([j["name"] for j in own.jobs], ["build", "test", "deploy"])
@@ -288,46 +308,6 @@ class ProjectsListAndVersion(EdgejobsCase):
         self.assertTrue(revision)
 
 
-class TriggersAndPipelineCommands(EdgejobsCase):
-    def test_trigger_token_starts_a_pipeline_with_variables(self):
-        project = self.project()
-        trigger = project.triggers.create({"description": "from the other forge"})
-        self.assertTrue(trigger.token.startswith("glptt-"))
-        self.assertEqual([t.id for t in project.triggers.list(get_all=True)], [trigger.id])
-        pipeline = project.trigger_pipeline("main", trigger.token, variables={"FROM": "webhook"})
-        self.assertEqual(pipeline.source, "trigger")
-        variables = {v.key: v for v in pipeline.variables.list(get_all=True)}
-        self.assertEqual(variables["FROM"].value, "webhook")
-        # Ci::PipelineTriggerService keeps the request (without its token) as a file variable.
-        self.assertEqual(variables["TRIGGER_PAYLOAD"].variable_type, "file")
-        self.assertEqual(json.loads(variables["TRIGGER_PAYLOAD"].value)["variables"], {"FROM": "webhook"})
-        with self.assertRaises(gitlab.exceptions.GitlabCreateError):
-            project.trigger_pipeline("main", "glptt-wrong-token-0000000000")
-        trigger.delete()
-        self.assertEqual(project.triggers.list(get_all=True), [])
-
-    def test_pipeline_retry_cancel_and_delete(self):
-        project = self.project()
-        runner = Runner(URL, TOKEN, project.id)
-        pipeline = project.pipelines.create({"ref": "main"})
-        runner.run("build", state="failed")
-        pipeline.refresh()
-        self.assertEqual(pipeline.status, "failed")
-        pipeline.retry()
-        pipeline.refresh()
-        self.assertIn(pipeline.status, ("pending", "running"))
-        runner.run("build", artifacts={"dist/a": "a"})
-        pipeline.cancel()
-        pipeline.refresh()
-        self.assertEqual(pipeline.status, "canceled")
-        statuses = {j.name: j.status for j in pipeline.jobs.list(get_all=True, include_retried=False)}
-        self.assertEqual(statuses, {"build": "success", "test": "canceled", "deploy": "canceled"})
-        pipeline.delete()
-        with self.assertRaises(gitlab.exceptions.GitlabGetError) as gone:
-            project.pipelines.get(pipeline.id)
-        self.assertEqual(gone.exception.response_code, 404)
-
-
 class ArtifactsByRef(EdgejobsCase):
     def test_download_and_raw_by_ref_name(self):
         project = self.project()
@@ -344,7 +324,7 @@ class ArtifactsByRef(EdgejobsCase):
         self.assertEqual(missing.exception.response_code, 404)
 
 
-class RunnersHooksLint(EdgejobsCase):
+class RunnersAndHooks(EdgejobsCase):
     def test_runners_list_and_pause(self):
         project = self.project()
         runner = Runner(URL, TOKEN, project.id)
@@ -371,16 +351,6 @@ class RunnersHooksLint(EdgejobsCase):
         self.assertFalse(project.hooks.get(hook.id).job_events)
         hook.delete()
         self.assertEqual(project.hooks.list(get_all=True), [])
-
-    def test_ci_lint(self):
-        project = self.project()
-        good = project.ci_lint.create({"content": CI})
-        self.assertTrue(good.valid)
-        bad = project.ci_lint.create({"content": "job:\n  stage: nope\n  script: x\n"})
-        self.assertFalse(bad.valid)
-        self.assertTrue(bad.errors)
-        with self.assertRaises(gitlab.exceptions.GitlabCiLintError):
-            project.ci_lint.validate({"content": "job: {}\n"})
 
 
 class CountingResult(unittest.TextTestResult):
