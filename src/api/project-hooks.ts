@@ -1,7 +1,6 @@
 import * as v from 'valibot'
 import { loadProject } from '../auth/access'
 import { authorize } from '../auth/policy'
-import { seal } from '../auth/secret-box'
 import { allowLocalWebHookRequests, getLimitSettings } from '../db/settings'
 import {
   deleteHookStatements, getEvent, hookListStatements, hookStatement, insertHook, logListStatements, logStatement, updateHook,
@@ -10,6 +9,7 @@ import {
 import { executeHook, INTERNAL_ERROR } from '../hooks/delivery'
 import { sampleJobPayload, samplePipelinePayload, storeEvent, type HookTrigger } from '../hooks/fan-out'
 import { invalidHookUrl, validBranchFilter } from '../hooks/rules'
+import { openHook, openLog, sealHookValues } from '../hooks/secrets'
 import { ApiError } from '../http/errors'
 import { offsetHeaders, parseOffsetPage } from '../http/pagination'
 import { Bool, Int, OneOf, Str } from '../http/param-types'
@@ -62,13 +62,14 @@ export async function list(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'admin_project')
   const rows = ctx.results[0].results
   const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: rows.length > page.perPage, total: ctx.results[1].results[0]?.n ?? 0 })
-  return json(rows.slice(0, page.perPage).map((hook) => projectHook(hook, c.now)), { headers })
+  const hooks = await Promise.all(rows.slice(0, page.perPage).map((hook) => openHook(c.env, hook)))
+  return json(hooks.map((hook) => projectHook(hook, c.now)), { headers })
 }
 
 /** GET /projects/:id/hooks/:hook_id */
 export async function show(c: ApiContext): Promise<Response> {
   const { hook } = await loadHook(c, await c.params())
-  return json(projectHook(hook, c.now))
+  return json(projectHook(await openHook(c.env, hook), c.now))
 }
 
 /** The declared params that were given (Grape's declared_params(include_missing: false)). */
@@ -96,7 +97,10 @@ function hookValues(params: HookInput): WebHookValues {
 }
 
 /** save_hook's validation: any URL error is "Invalid url given", a bad filter "Invalid branch filter given" (422). */
-async function checkHook(c: ApiContext, values: { url: string; filter: string | null; strategy: BranchFilterStrategy; name?: string; description?: string }): Promise<void> {
+async function checkHook(
+  c: ApiContext,
+  values: { url: string; filter: string | null; strategy: BranchFilterStrategy; name?: string; description?: string; token?: string | null },
+): Promise<void> {
   const allowLocal = allowLocalWebHookRequests(await getLimitSettings(c.env.DB))
   if (invalidHookUrl(values.url, allowLocal)) throw ApiError.plain(422, 'Invalid url given')
   if (!validBranchFilter(values.filter, values.strategy)) throw ApiError.plain(422, 'Invalid branch filter given')
@@ -104,6 +108,8 @@ async function checkHook(c: ApiContext, values: { url: string; filter: string | 
   const errors: Record<string, string[]> = {}
   if ((values.name?.length ?? 0) > 255) errors.name = ['is too long (maximum is 255 characters)']
   if ((values.description?.length ?? 0) > 2048) errors.description = ['is too long (maximum is 2048 characters)']
+  // validates :token, format: { without: /\n/ }
+  if (values.token?.includes('\n')) errors.token = ['is invalid']
   if (Object.keys(errors).length > 0) throw ApiError.fieldErrors(errors, 422)
 }
 
@@ -115,31 +121,37 @@ export async function create(c: ApiContext): Promise<Response> {
   authorize(ctx.access, 'admin_project')
   const values = hookValues(params)
   const url = params.url.trim()
-  await checkHook(c, { url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard', name: values.name ?? undefined, description: values.description ?? undefined })
-  if (values.token) values.token = await seal(c.env, values.token)
-  const hook = await insertHook(c.env.DB, ctx.project.id, { ...values, url }, c.now)
-  return json(projectHook(hook!, c.now), { status: 201 })
+  await checkHook(c, {
+    url, filter: values.push_events_branch_filter ?? null, strategy: values.branch_filter_strategy ?? 'wildcard', name: values.name ?? undefined,
+    description: values.description ?? undefined, token: values.token,
+  })
+  const sealed = await sealHookValues(c.env, { ...values, url })
+  const hook = await insertHook(c.env.DB, ctx.project.id, { ...sealed, url: sealed.url! }, c.now)
+  return json(projectHook(await openHook(c.env, hook!), c.now), { status: 201 })
 }
 
 /** PUT /projects/:id/hooks/:hook_id → 200 */
 export async function update(c: ApiContext): Promise<Response> {
   const raw = await c.params()
   const params = validate(UpdateParams, raw)
-  const { hook } = await loadHook(c, raw)
+  const { hook: stored } = await loadHook(c, raw)
+  const hook = await openHook(c.env, stored)
   const values = hookValues(params)
   if (Object.keys(values).length === 0) throw ApiError.plain(400, 'No parameters provided')
   if (values.url !== undefined) values.url = values.url.trim()
+  // WebHook#reset_token: a new URL without a new token drops the old token (it must not follow the URL).
+  if (values.url !== undefined && values.url !== hook.url && values.token === undefined) values.token = null
   await checkHook(c, {
     url: values.url ?? hook.url,
     filter: values.push_events_branch_filter === undefined ? hook.push_events_branch_filter : values.push_events_branch_filter,
     strategy: values.branch_filter_strategy ?? hook.branch_filter_strategy,
     name: values.name ?? undefined,
     description: values.description ?? undefined,
+    token: values.token,
   })
-  if (values.token) values.token = await seal(c.env, values.token)
-  const updated = await updateHook(c.env.DB, hook.id, values, c.now)
+  const updated = await updateHook(c.env.DB, hook.id, await sealHookValues(c.env, values), c.now)
   if (!updated) throw ApiError.notFound()
-  return json(projectHook(updated, c.now))
+  return json(projectHook(await openHook(c.env, updated), c.now))
 }
 
 /** DELETE /projects/:id/hooks/:hook_id → 204 (its events and logs go with it) */
@@ -190,7 +202,8 @@ export async function events(c: ApiContext): Promise<Response> {
   const logs = rows.results as LogWithRequest[]
   const total = (count.results[0] as { n: number } | undefined)?.n ?? 0
   const headers = offsetHeaders(c.request.url, c.externalUrl, page, { hasNext: logs.length > page.perPage, total })
-  return json(logs.slice(0, page.perPage).map(webHookLog), { headers })
+  const opened = await Promise.all(logs.slice(0, page.perPage).map((log) => openLog(c.env, log)))
+  return json(opened.map(webHookLog), { headers })
 }
 
 /** POST /projects/:id/hooks/:hook_id/events/:hook_log_id/resend → 201 {"response_status": …} (WebHooks::Events::ResendService) */
@@ -200,7 +213,7 @@ export async function resend(c: ApiContext): Promise<Response> {
   const { hook } = await loadHook(c, raw)
   const log = await logStatement(c.env.DB, hook.id, params.hook_log_id).first<LogWithRequest>()
   if (!log) throw ApiError.notFound()
-  if (log.url !== hook.url) throw ApiError.withMessage(422, 'The hook URL has changed, and this log entry cannot be retried')
+  if ((await openLog(c.env, log)).url !== (await openHook(c.env, hook)).url) throw ApiError.withMessage(422, 'The hook URL has changed, and this log entry cannot be retried')
   const event = await getEvent(c.env.DB, log.event_id)
   if (!event) throw ApiError.notFound()
   const outcome = await executeHook(c.env, hook, event, { now: c.now, eventUuid: crypto.randomUUID() })

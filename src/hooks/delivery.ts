@@ -1,11 +1,11 @@
 import { configOf } from '../config'
 import type { Env } from '../env'
-import { open } from '../auth/secret-box'
 import { allowLocalWebHookRequests, getLimitSettings } from '../db/settings'
 import {
   eventWithHook, hookFailedStatement, hookSucceededStatement, insertLogStatement, type WebHookEventRow, type WebHookRow,
 } from '../db/web-hooks'
 import { blockedReason } from '../http/url-blocker'
+import { openHook, openRequestData, sealLogUrl } from './secrets'
 import { alertStatus, PERMANENTLY_DISABLED_FAILURE_THRESHOLD, TEMPORARILY_DISABLED_FAILURE_THRESHOLD } from '../ci/auto-disabling'
 
 /**
@@ -38,9 +38,11 @@ export interface ExecuteOptions {
   eventUuid?: string
 }
 
-export async function executeHook(env: Env, hook: WebHookRow, event: WebHookEventRow, options: ExecuteOptions): Promise<Execution> {
-  const executable = alertStatus(hook, options.now) === 'executable'
+/** `stored` and `event` as D1 holds them: the URL, token and payload are opened here, per delivery (hooks/secrets.ts). */
+export async function executeHook(env: Env, stored: WebHookRow, event: WebHookEventRow, options: ExecuteOptions): Promise<Execution> {
+  const executable = alertStatus(stored, options.now) === 'executable'
   if (!options.force && !executable) return { kind: 'disabled' }
+  const hook = await openHook(env, stored)
   const config = configOf(env)
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
@@ -50,16 +52,15 @@ export async function executeHook(env: Env, hook: WebHookRow, event: WebHookEven
     'X-Gitlab-Webhook-UUID': crypto.randomUUID(),
     'X-Gitlab-Instance': config.externalUrl,
   }
-  // The token is kept encrypted (auth/secret-box.ts, as GitLab's attr_encrypted) and opened per delivery.
-  if (hook.token) headers['X-Gitlab-Token'] = (await open(env, hook.token)).replace(/[\r\n]/g, '')
+  if (hook.token) headers['X-Gitlab-Token'] = hook.token.replace(/[\r\n]/g, '')
   headers['X-Gitlab-Event-UUID'] = options.eventUuid ?? event.event_uuid
   const started = performance.now()
-  const result = await post(env, hook.url, headers, event.request_data, config.webhooks.timeoutMs)
+  const result = await post(env, hook.url, headers, await openRequestData(env, event.request_data), config.webhooks.timeoutMs)
   const duration = (performance.now() - started) / 1000
   const loggedHeaders = { ...headers, ...(hook.token ? { 'X-Gitlab-Token': '[REDACTED]' } : {}) }
   const statements = [
     insertLogStatement(env.DB, {
-      hook_id: hook.id, event_id: event.id, trigger: event.trigger, url: hook.url, request_headers: JSON.stringify(loggedHeaders),
+      hook_id: hook.id, event_id: event.id, trigger: event.trigger, url: await sealLogUrl(env, hook.url), request_headers: JSON.stringify(loggedHeaders),
       response_status: result.status, response_headers: JSON.stringify(result.headers), response_body: result.body,
       execution_duration: duration, internal_error_message: result.errorMessage, created_at: options.now,
     }),

@@ -6,6 +6,7 @@ import type { JobRow } from '../db/jobs'
 import { hooksForEventStatement, insertEventStatement, type HookEventFlag, type WebHookEventRow, type WebHookRow } from '../db/web-hooks'
 import { buildHookData, pipelineHookData as pipelinePayload, pushHookData } from '../present/hook-data'
 import { alertStatus } from '../ci/auto-disabling'
+import { sealRequestData } from './secrets'
 
 /**
  * A project's hooks for an event (ProjectHook scopes, `executable`): each gets the payload as one
@@ -22,7 +23,7 @@ export async function hooksFor(env: Env, projectId: number, flag: HookEventFlag)
 export async function queueHookEvents(env: Env, hooks: WebHookRow[], trigger: HookTrigger, payload: unknown, now: number): Promise<number[]> {
   const executable = hooks.filter((hook) => alertStatus(hook, now) === 'executable')
   if (executable.length === 0) return []
-  const requestData = JSON.stringify(payload)
+  const requestData = await sealRequestData(env, JSON.stringify(payload))
   const eventUuid = crypto.randomUUID()
   const inserted = await env.DB.batch<{ id: number }>(
     executable.map((hook) =>
@@ -59,7 +60,7 @@ export async function firePipelineHooks(env: Env, projectId: number, pipelineId:
 
 /** One event for one hook, stored for a delivery made now (a test from the API). */
 export async function storeEvent(env: Env, hook: WebHookRow, trigger: HookTrigger, payload: unknown, now: number): Promise<WebHookEventRow> {
-  const event = { hookId: hook.id, trigger, requestData: JSON.stringify(payload), eventUuid: crypto.randomUUID(), idempotencyKey: crypto.randomUUID() }
+  const event = { hookId: hook.id, trigger, requestData: await sealRequestData(env, JSON.stringify(payload)), eventUuid: crypto.randomUUID(), idempotencyKey: crypto.randomUUID() }
   const row = await insertEventStatement(env.DB, event, now).first<{ id: number }>()
   return {
     id: row!.id, hook_id: hook.id, trigger, request_data: event.requestData, event_uuid: event.eventUuid, idempotency_key: event.idempotencyKey, created_at: now,

@@ -31,6 +31,15 @@ export interface LintInput {
 export type LintOutcome = LintResult & { dryRunJobs?: PipelineDefinition['jobs']; dryRunStages?: string[] }
 
 export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcome> {
+  // The dry run is Ci::CreatePipelineService with dry_run: a caller who may not create pipelines on
+  // the ref (Chain::Validate::Abilities) is stopped before the config is read (no merged_yaml, no
+  // includes), as spec/requests/api/lint_spec.rb's "returns pipeline creation error".
+  if (input.dryRun && !input.project.builds_enabled) return refused('Pipelines are disabled!')
+  const simulated = input.dryRun ? await simulatePipeline(env, {
+    project: input.project, ref: input.ref, userId: input.userId, writer: { access: input.access }, source: 'push', variables: [], configSource: input.content ?? '',
+    externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
+  }) : null
+  if (simulated && !simulated.ok && simulated.reason === 'forbidden') return refused(simulated.errors[0]!)
   const variables: Record<string, string> = {}
   if (input.sha) {
     const predefined = pipelineVariables({ project: input.project, externalUrl: input.externalUrl, ref: input.ref, tag: false, sha: input.sha, source: 'push' })
@@ -43,11 +52,17 @@ export async function lintConfig(env: Env, input: LintInput): Promise<LintOutcom
     project: projectHandle(input.project),
     sha: input.sha ?? '',
   })
-  if (!input.dryRun || result.errors.length > 0) return result
-  const simulated = await simulatePipeline(env, {
-    project: input.project, ref: input.ref, userId: input.userId, writer: { access: input.access }, source: 'push', variables: [], configSource: input.content ?? '',
-    externalUrl: input.externalUrl, now: input.now, includeSettings: includeSettings(env),
-  })
+  if (!simulated || result.errors.length > 0) return result
   if (!simulated.ok) return { ...result, errors: simulated.errors, jobs: [], stages: [] }
-  return { ...result, dryRunJobs: simulated.definition.jobs, dryRunStages: simulated.definition.stages }
+  // dry_run_convert_to_jobs shows job.options.dig(:environment, :name): the name as written, not
+  // the one expanded with the project's variables.
+  const jobs = simulated.definition.jobs.map((job) => {
+    const written = simulated.writtenEnvironments.get(job)
+    return written === undefined || !job.options.environment ? job : { ...job, options: { ...job.options, environment: { ...job.options.environment, name: written } } }
+  })
+  return { ...result, dryRunJobs: jobs, dryRunStages: simulated.definition.stages }
+}
+
+function refused(error: string): LintOutcome {
+  return { errors: [error], merged: null, includes: null, stages: [], jobs: [] }
 }

@@ -92,9 +92,21 @@ export async function createPipeline(env: Env, input: CreatePipelineInput): Prom
  * CI Lint's dry run (Ci::CreatePipelineService with `dry_run: true`): the pipeline creation would
  * make, rules and workflow evaluated, nothing written.
  */
-export async function simulatePipeline(env: Env, input: CreatePipelineInput): Promise<{ ok: true; definition: PipelineDefinition } | { ok: false; errors: string[]; reason?: CreatePipelineFailure }> {
+export async function simulatePipeline(env: Env, input: CreatePipelineInput): Promise<
+  | { ok: true; definition: PipelineDefinition; writtenEnvironments: Map<JobDefinition, string> }
+  | { ok: false; errors: string[]; reason?: CreatePipelineFailure }
+> {
   const prepared = await preparePipeline(env, input)
-  return prepared.ok ? { ok: true, definition: prepared.definition } : prepared
+  if (!prepared.ok) return prepared
+  return { ok: true, definition: prepared.definition, writtenEnvironments: prepared.writtenEnvironments }
+}
+
+/**
+ * Gitlab::Ci::Config::External::Context#mask_variables_from: a masked variable's value never shows
+ * in an error (an include location expanded with it, say).
+ */
+function maskVariables(text: string, secret: readonly Variable[]): string {
+  return secret.reduce((out, variable) => (variable.masked && variable.value !== '' ? out.split(variable.value).join('[MASKED]') : out), text)
 }
 
 /** The commit, and the pipeline its config makes (parsed, validated, seeded, completed). */
@@ -120,7 +132,8 @@ async function preparePipeline(env: Env, input: CreatePipelineInput) {
     return { ok: false as const, errors: [input.configPath ? `Included file \`${configPath}\` is empty or does not exist!` : 'Missing CI config file'], reason: 'missing_config' as const }
   }
   const source = input.configSource ?? new TextDecoder().decode(bytes!)
-  const context = contextVariables(input, commit, await configSecretVariables(env, input.project.id, input.ref, input.tag ?? false))
+  const secret = await configSecretVariables(env, input.project.id, input.ref, input.tag ?? false)
+  const context = contextVariables(input, commit, secret)
   const sources = configSources(env, input.userId, input.externalUrl, input.includeSettings)
   const project = projectHandle(input.project)
   const modifiedPaths = input.source === 'push' && input.beforeSha && input.beforeSha !== ZERO_SHA
@@ -136,10 +149,13 @@ async function preparePipeline(env: Env, input: CreatePipelineInput) {
   })
   if (!parsed.ok) {
     const filtered = parsed.errors.length === 1 && parsed.errors[0] === 'Pipeline filtered out by workflow rules.'
-    return { ok: false as const, errors: parsed.errors, reason: filtered ? ('filtered' as const) : ('invalid' as const) }
+    return { ok: false as const, errors: parsed.errors.map((error) => maskVariables(error, secret)), reason: filtered ? ('filtered' as const) : ('invalid' as const) }
   }
+  // The environment names as written (job.options[:environment][:name] in GitLab, which CI Lint's dry run shows).
+  const writtenEnvironments = new Map<JobDefinition, string>()
+  for (const job of parsed.pipeline.jobs) if (job.options.environment) writtenEnvironments.set(job, job.options.environment.name)
   await completeJobs(parsed.pipeline, context, sources.repository, project, commit.sha)
-  return { ok: true as const, commit, definition: parsed.pipeline, repo }
+  return { ok: true as const, commit, definition: parsed.pipeline, repo, writtenEnvironments }
 }
 
 /**

@@ -23,5 +23,5 @@ export async function configSecretVariables(env: Env, projectId: number, ref: st
     ...(instance.results as InstanceVariableRow[]).filter((row) => isProtected || row.protected === 0),
     ...variablesForJob(project.results as ProjectVariableRow[], null, isProtected),
   ]
-  return Promise.all(rows.map(async (row) => ({ key: row.key, value: await open(env, row.value), variable_type: row.variable_type })))
+  return Promise.all(rows.map(async (row) => ({ key: row.key, value: await open(env, row.value), variable_type: row.variable_type, masked: row.masked === 1 })))
 }

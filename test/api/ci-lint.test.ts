@@ -136,7 +136,7 @@ describe('GET /projects/:id/ci/lint', () => {
     // The dry run is Ci::CreatePipelineService as the caller (Gitlab::Ci::Lint#simulate_pipeline_creation):
     // Chain::Validate::Abilities refuses a reporter.
     const reporterDry = await apiJson('GET', `${url}?dry_run=true&include_jobs=true`, { token: reporter.token })
-    expect(reporterDry.body).toMatchObject({ valid: false, errors: ['Insufficient permissions to create a new pipeline'], jobs: [] })
+    expect(reporterDry.body).toMatchObject({ valid: false, errors: ['Insufficient permissions to create a new pipeline'], merged_yaml: null, includes: null, jobs: [] })
 
     expect(await apiJson('GET', `${url}?sha=main&content_ref=main`, { token: reporter.token })).toMatchObject({ status: 400, body: { error: 'sha, content_ref are mutually exclusive' } })
     expect(await apiJson('GET', `${url}?ref=main&dry_run_ref=main`, { token: reporter.token })).toMatchObject({ status: 400, body: { error: 'ref, dry_run_ref are mutually exclusive' } })
