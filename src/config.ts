@@ -23,7 +23,7 @@ export interface Config {
   includes: { allowPrivateRemotes: boolean; templateBaseUrl?: string }
   /** Webhook delivery: the delays before each retry (their count is the number of retries), the receiver's time limit. */
   webhooks: { retryDelaysSeconds: number[]; timeoutMs: number }
-  /** The GitLab version edgejobs answers as (webhooks' `User-Agent: GitLab/<version>`). */
+  /** The GitLab version edgejobs answers as: GET /version and /metadata, and the webhooks' `User-Agent: GitLab/<version>`. */
   gitlabVersion: string
   /** The benchmark's routes, D1 meter and object ping (`npm run bench` only). */
   benchRoutes: boolean
