@@ -44,18 +44,28 @@ export async function fireJobHooks(env: Env, job: JobRow, now: number): Promise<
   if (job.type !== 'build') return
   const hooks = await hooksFor(env, job.project_id, 'job_events')
   if (hooks.length === 0) return
-  const data = await jobHookData(env.DB, job)
-  if (!data) return
-  await queueHookEvents(env, hooks, 'job_hooks', buildHookData(job, data, configOf(env).externalUrl, now), now)
+  const payload = await jobPayload(env, job, now)
+  if (payload) await queueHookEvents(env, hooks, 'job_hooks', payload, now)
 }
 
 /** Ci::Pipeline's status transitions → execute_hooks: a Pipeline Hook with the pipeline as just written. */
 export async function firePipelineHooks(env: Env, projectId: number, pipelineId: number, now: number): Promise<void> {
   const hooks = await hooksFor(env, projectId, 'pipeline_events')
   if (hooks.length === 0) return
+  const payload = await pipelinePayloadOf(env, pipelineId, now)
+  if (payload) await queueHookEvents(env, hooks, 'pipeline_hooks', payload, now)
+}
+
+/** Gitlab::DataBuilder::Build for `job` (null: its pipeline or project is gone). */
+async function jobPayload(env: Env, job: JobRow, now: number): Promise<unknown | null> {
+  const data = await jobHookData(env.DB, job)
+  return data ? buildHookData(job, data, configOf(env).externalUrl, now) : null
+}
+
+/** Gitlab::DataBuilder::Pipeline for a pipeline, its variables opened (null: it is gone). */
+async function pipelinePayloadOf(env: Env, pipelineId: number, now: number): Promise<unknown | null> {
   const data = await pipelineHookData(env.DB, pipelineId)
-  if (!data) return
-  await queueHookEvents(env, hooks, 'pipeline_hooks', pipelinePayload(data, await openList(env, data.pipeline.variables), configOf(env).externalUrl, now), now)
+  return data ? pipelinePayload(data, await openList(env, data.pipeline.variables), configOf(env).externalUrl, now) : null
 }
 
 /** One event for one hook, stored for a delivery made now (a test from the API). */
@@ -70,15 +80,13 @@ export async function storeEvent(env: Env, hook: WebHookRow, trigger: HookTrigge
 /** TestHooks::ProjectService#job_events_data: the project's newest build (null: it has none). */
 export async function sampleJobPayload(env: Env, projectId: number, now: number): Promise<unknown | null> {
   const job = await latestProjectBuild(env.DB, projectId)
-  const data = job && (await jobHookData(env.DB, job))
-  return job && data ? buildHookData(job, data, configOf(env).externalUrl, now) : null
+  return job ? jobPayload(env, job, now) : null
 }
 
 /** TestHooks::ProjectService#pipeline_events_data: the project's newest pipeline (null: none). */
 export async function samplePipelinePayload(env: Env, projectId: number, now: number): Promise<unknown | null> {
   const id = await latestProjectPipelineId(env.DB, projectId)
-  const data = id === null ? null : await pipelineHookData(env.DB, id)
-  return data ? pipelinePayload(data, await openList(env, data.pipeline.variables), configOf(env).externalUrl, now) : null
+  return id === null ? null : pipelinePayloadOf(env, id, now)
 }
 
 /** Gitlab::DataBuilder::Push's payload for `input`. */
