@@ -32,6 +32,17 @@ async function environmentNamed(projectId: number, token: string, name: string) 
   return list.body[0]
 }
 
+/** A project whose review job has deployed `review/main`: the project, its owner's token, the pipeline, its jobs and the environment. */
+async function deployedReview() {
+  const project = await createProject()
+  const token = project.owner.token
+  const pipeline = await createPipelineFrom(project, REVIEW())
+  const jobs = await jobsByName(project, pipeline.id)
+  await runJob(jobs.review.id, 'success')
+  const review = await environmentNamed(project.id, token, 'review/main')
+  return { project, token, pipeline, jobs, review }
+}
+
 describe('Environments API writes', () => {
   it('POST creates (slug and tier derived), with GitLab validation errors; PUT updates; DELETE needs a stopped one', async () => {
     const project = await createProject()
@@ -77,12 +88,7 @@ describe('Environments API writes', () => {
 
 describe('stopping environments', () => {
   it('POST stop plays the on_stop job (stopping), whose success completes the stop; a new deployment starts it again', async () => {
-    const project = await createProject()
-    const token = project.owner.token
-    const pipeline = await createPipelineFrom(project, REVIEW())
-    const jobs = await jobsByName(project, pipeline.id)
-    await runJob(jobs.review.id, 'success')
-    const review = await environmentNamed(project.id, token, 'review/main')
+    const { project, token, pipeline, jobs, review } = await deployedReview()
     expect(review.state).toBe('available')
 
     const stopping = await apiJson('POST', `/projects/${project.id}/environments/${review.id}/stop`, { token })
@@ -101,12 +107,7 @@ describe('stopping environments', () => {
   })
 
   it('a failed stop job brings a stopping environment back to available; force stops without the action', async () => {
-    const project = await createProject()
-    const token = project.owner.token
-    const pipeline = await createPipelineFrom(project, REVIEW())
-    const jobs = await jobsByName(project, pipeline.id)
-    await runJob(jobs.review.id, 'success')
-    const review = await environmentNamed(project.id, token, 'review/main')
+    const { project, token, jobs, review } = await deployedReview()
     await apiJson('POST', `/projects/${project.id}/environments/${review.id}/stop`, { token })
     await runJob(jobs.stop_review.id, 'failed')
     expect((await apiJson('GET', `/projects/${project.id}/environments/${review.id}`, { token })).body.state).toBe('available')
